@@ -1,0 +1,143 @@
+/**
+ * What the bridge keeps of one received instance: the attributes the FHIR
+ * mapping needs (see ../shared/docs/mapping.md), grouped by the level of the
+ * DICOM information model they belong to, plus receipt data. Plain JSON: it
+ * is queued, stored and merged as is. Strings are decoded with the dataset's
+ * Specific Character Set and trimmed of DICOM padding; absent or empty
+ * attributes are left out (never empty strings, never 0 for a missing number).
+ */
+
+/** One item of a code sequence (PS3.3 Table 8.8-1). */
+export interface CodedEntry {
+  codeValue?: string;
+  codingSchemeDesignator?: string;
+  codingSchemeVersion?: string;
+  codeMeaning?: string;
+}
+
+/**
+ * A decoded PN value: its component groups (PS3.5 6.2.1), each still in the
+ * DICOM `Family^Given^Middle^Prefix^Suffix` form.
+ */
+export interface PersonName {
+  alphabetic?: string;
+  ideographic?: string;
+  phonetic?: string;
+}
+
+/** Hierarchic Designator Macro (PS3.3 Table 10-17), e.g. Issuer of Accession Number. */
+export interface HierarchicDesignator {
+  localNamespaceEntityId?: string;
+  universalEntityId?: string;
+  universalEntityIdType?: string;
+}
+
+export interface PatientAttributes {
+  /** (0010,0010) */
+  patientName?: PersonName;
+  /** (0010,0020) */
+  patientId?: string;
+  /** (0010,0021) */
+  issuerOfPatientId?: string;
+  /** (0010,0024) Issuer of Patient ID Qualifiers Sequence, first item. */
+  issuerOfPatientIdQualifiers?: HierarchicDesignator;
+  /** (0010,0030) raw DA */
+  patientBirthDate?: string;
+  /** (0010,0040) */
+  patientSex?: string;
+}
+
+export interface StudyAttributes {
+  /** (0020,000D) */
+  studyInstanceUid: string;
+  /** (0008,0020) raw DA */
+  studyDate?: string;
+  /** (0008,0030) raw TM */
+  studyTime?: string;
+  /** (0008,0201) raw SH, e.g. "+0100" */
+  timezoneOffsetFromUtc?: string;
+  /** (0008,0050) */
+  accessionNumber?: string;
+  /** (0008,0051) Issuer of Accession Number Sequence, first item. */
+  issuerOfAccessionNumber?: HierarchicDesignator;
+  /** (0020,0010) */
+  studyId?: string;
+  /** (0008,1030) */
+  studyDescription?: string;
+  /** (0008,0090) */
+  referringPhysicianName?: PersonName;
+  /** (0008,1060) */
+  physiciansReadingStudy?: PersonName[];
+  /** (0008,1032) */
+  procedureCodes?: CodedEntry[];
+  /** (0032,1064) */
+  requestedProcedureCodes?: CodedEntry[];
+  /** (0040,1002) */
+  reasonForRequestedProcedure?: string;
+  /** (0040,100A) Reason for Requested Procedure Code Sequence */
+  reasonForRequestedProcedureCodes?: CodedEntry[];
+}
+
+export interface SeriesAttributes {
+  /** (0020,000E) */
+  seriesInstanceUid: string;
+  /** (0020,0011) */
+  seriesNumber?: number;
+  /** (0008,0060) */
+  modality?: string;
+  /** (0008,103E) */
+  seriesDescription?: string;
+  /** (0018,0015) */
+  bodyPartExamined?: string;
+  /** (0020,0060) */
+  laterality?: string;
+  /** (0020,0062) */
+  imageLaterality?: string;
+  /** (0008,0021) raw DA */
+  seriesDate?: string;
+  /** (0008,0031) raw TM */
+  seriesTime?: string;
+  /** (0008,1050) */
+  performingPhysicianName?: PersonName[];
+  /** (0008,1070) */
+  operatorsName?: PersonName[];
+}
+
+export interface InstanceAttributes {
+  /** (0008,0018) */
+  sopInstanceUid: string;
+  /** (0008,0016) */
+  sopClassUid: string;
+  /** (0020,0013) */
+  instanceNumber?: number;
+  /** (0070,0080) */
+  contentLabel?: string;
+  /** (0042,0010) */
+  documentTitle?: string;
+  /** (0040,A043) first item */
+  conceptNameCode?: CodedEntry;
+  /** (0028,0008) */
+  numberOfFrames?: number;
+}
+
+export interface ReceiptData {
+  callingAeTitle: string;
+  calledAeTitle: string;
+  peerAddress: string;
+  peerPort?: number;
+  transferSyntaxUid: string;
+  /** ISO 8601 UTC timestamp of the C-STORE request's last fragment. */
+  receivedAt: string;
+  /** Dataset bytes received over the wire for this instance (pixel data included). */
+  bytesReceived: number;
+}
+
+export interface InstanceRecord {
+  /** (0008,0005) as received, e.g. "ISO 2022 IR 87" or "\\ISO 2022 IR 87". */
+  specificCharacterSet?: string;
+  patient: PatientAttributes;
+  study: StudyAttributes;
+  series: SeriesAttributes;
+  instance: InstanceAttributes;
+  receipt: ReceiptData;
+}
