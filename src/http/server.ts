@@ -1,0 +1,102 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { StudyStore } from '../pipeline/study-store.js';
+import type { PublishState } from '../pipeline/study-state.js';
+
+export interface HttpDependencies {
+  store: StudyStore;
+  /** Ready: the SCP listens and the store is open. */
+  isReady: () => boolean;
+  logger: Logger;
+  /** Whether resources are sent to a FHIR server (for /studies answers). */
+  fhirTarget: string | undefined;
+}
+
+type Handler = (url: URL, deps: HttpDependencies) => Promise<{ status: number; body: unknown }>;
+
+const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
+
+async function study(url: URL, deps: HttpDependencies): Promise<{ status: number; body: unknown }> {
+  const uid = decodeURIComponent(url.pathname.slice('/studies/'.length));
+  const summary = await deps.store.getSummary(uid);
+  if (!summary) return { status: 404, body: { error: `no study ${uid}` } };
+  return {
+    status: 200,
+    body: {
+      studyInstanceUid: summary.studyInstanceUid,
+      numberOfSeries: summary.numberOfSeries,
+      numberOfInstances: summary.numberOfInstances,
+      firstReceivedAt: summary.firstReceivedAt,
+      lastReceivedAt: summary.lastReceivedAt,
+      publishState: summary.publish.state,
+      attempts: summary.publish.attempts,
+      lastError: summary.publish.lastError ?? null,
+      publishedAt: summary.publish.publishedAt ?? null,
+      fhirServer: deps.fhirTarget ?? null,
+      resourceId: summary.publish.resourceId ?? null,
+      lastResource: summary.publish.lastResource ?? null,
+    },
+  };
+}
+
+async function studies(url: URL, deps: HttpDependencies): Promise<{ status: number; body: unknown }> {
+  const state = url.searchParams.get('state') ?? undefined;
+  if (state !== undefined && !PUBLISH_STATES.includes(state as PublishState)) {
+    return { status: 400, body: { error: `state must be one of ${PUBLISH_STATES.join(', ')}` } };
+  }
+  const limitText = url.searchParams.get('limit');
+  const limit = limitText === null ? 100 : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    return { status: 400, body: { error: 'limit must be an integer from 1 to 10000' } };
+  }
+  const list = await deps.store.listSummaries({ state: state as PublishState | undefined, limit });
+  return {
+    status: 200,
+    body: list.map((s) => ({
+      studyInstanceUid: s.studyInstanceUid,
+      numberOfSeries: s.numberOfSeries,
+      numberOfInstances: s.numberOfInstances,
+      lastReceivedAt: s.lastReceivedAt,
+      publishState: s.publish.state,
+      attempts: s.publish.attempts,
+      lastError: s.publish.lastError ?? null,
+    })),
+  };
+}
+
+function route(url: URL): Handler | undefined {
+  if (url.pathname === '/healthz') return async () => ({ status: 200, body: { status: 'ok' } });
+  if (url.pathname === '/readyz') {
+    return async (_u, deps) =>
+      deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } };
+  }
+  if (url.pathname === '/studies') return studies;
+  if (url.pathname.startsWith('/studies/') && url.pathname.length > '/studies/'.length) return study;
+  return undefined;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Health, readiness and study status endpoints (read-only). */
+export function createHttpServer(deps: HttpDependencies): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const handler = route(url);
+    if (!handler) return send(res, 404, { error: 'not found' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return send(res, 405, { error: 'method not allowed' });
+    }
+    handler(url, deps).then(
+      ({ status, body }) => send(res, status, body),
+      (err: unknown) => {
+        deps.logger.error({ err, path: url.pathname }, 'http handler failed');
+        send(res, 500, { error: 'internal error' });
+      },
+    );
+  });
+}
