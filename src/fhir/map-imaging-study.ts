@@ -1,0 +1,319 @@
+/**
+ * StudyState → ImagingStudy in STU3, R4 or R5 (mapping.md). Pure: no I/O,
+ * no clock. Elements are emitted in each version's specification order.
+ *
+ * Decisions (see also datetime.ts, person-name.ts, patient-identifier.ts):
+ * - subject / patient (1..1): `options.patientReference` when given; else a
+ *   logical reference by the resolved patient identifier (R4/R5 with
+ *   `type: 'Patient'`), display = patient name. With no Patient ID at all the
+ *   reference carries the patient name as `display` only, or, with no name
+ *   either, only a data-absent-reason extension (`unknown`): the element is
+ *   required, and an invented identifier would be worse.
+ * - series.modality (1..1) with no Modality: a Coding / CodeableConcept with
+ *   only a data-absent-reason extension. Unknown modality, body part or
+ *   laterality values keep the DICOM text (Coding.display, or
+ *   CodeableConcept.text in R5) and get no code.
+ * - basedOn ('accession'): logical reference by the accession Identifier
+ *   (type ACSN); R4/R5 `type: 'ServiceRequest'`; STU3 has no Reference.type:
+ *   the identifier alone (its target is the ProcedureRequest / ReferralRequest
+ *   carrying that accession). Display = first Requested Procedure Code meaning.
+ * - interpreter does not exist in R5: (0008,1060) is not mapped there.
+ */
+import type {
+  CodeableConcept as R4CodeableConcept,
+  Coding as R4Coding,
+  ImagingStudy as R4ImagingStudy,
+  ImagingStudySeries as R4ImagingStudySeries,
+  ImagingStudySeriesInstance as R4ImagingStudySeriesInstance,
+  Identifier as R4Identifier,
+} from '@medplum/fhirtypes';
+import type { StudyState } from '../pipeline/study-state.js';
+import { absentCoding, DATA_ABSENT_REASON_URL, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './coding.js';
+import type { FhirVersion, MappingOptions } from './mapping-options.js';
+import { resolvePatientIdentifier } from './patient-identifier.js';
+import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
+import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
+import type * as R5 from './types/r5.js';
+import type * as STU3 from './types/stu3.js';
+
+export type { FhirVersion, MappingOptions } from './mapping-options.js';
+
+export type R4ImagingStudyResource = R4ImagingStudy;
+export type R5ImagingStudyResource = R5.ImagingStudy;
+export type STU3ImagingStudyResource = STU3.ImagingStudy;
+export type ImagingStudyResource = R4ImagingStudy | R5.ImagingStudy | STU3.ImagingStudy;
+
+export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
+export const RFC3986_SYSTEM = 'urn:ietf:rfc:3986';
+
+const oid = (uid: string): string => `urn:oid:${uid}`;
+
+/** `urn:dicom:uid|urn:oid:<uid>`: the token of the R4/R5 `identifier` search. */
+export function studyIdentifierQuery(studyInstanceUid: string): string {
+  return `${DICOM_UID_SYSTEM}|${oid(studyInstanceUid)}`;
+}
+
+/**
+ * The search query that finds the one ImagingStudy of a study (for a
+ * conditional update): R4/R5 `identifier=urn:dicom:uid|urn:oid:<uid>`;
+ * STU3 `study=urn:oid:<uid>` (STU3 search parameter `study`, type uri, path
+ * ImagingStudy.uid; STU3's `uid` parameter searches instance UIDs and
+ * `identifier` only the "other identifiers"). Values are URL-encoded.
+ */
+export function conditionalUpdateQuery(studyInstanceUid: string, version: FhirVersion): string {
+  if (version === 'STU3') return `study=${encodeURIComponent(oid(studyInstanceUid))}`;
+  return `identifier=${encodeURIComponent(studyIdentifierQuery(studyInstanceUid))}`;
+}
+
+/** The patient identifier (system resolved per mapping.md), or undefined without a Patient ID. */
+export function patientIdentifier(state: StudyState, options: MappingOptions): { system: string; value: string } | undefined {
+  const r = resolvePatientIdentifier(state, options);
+  return r ? { system: r.system, value: r.value } : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// shared pieces
+
+function acsnType(version: FhirVersion): CodeableConcept {
+  return { coding: [{ system: version === 'STU3' ? V2_0203_SYSTEM_STU3 : V2_0203_SYSTEM, code: 'ACSN' }] };
+}
+
+function accessionWithType(m: StudyModel, version: FhirVersion): Identifier | undefined {
+  if (!m.accession) return undefined;
+  const { system, value, assigner } = m.accession;
+  const id: Identifier = { type: acsnType(version) };
+  if (system) id.system = system;
+  id.value = value!;
+  if (assigner) id.assigner = assigner;
+  return id;
+}
+
+function absentExtension() {
+  return [{ url: DATA_ABSENT_REASON_URL, valueCode: 'unknown' }];
+}
+
+function subjectReference(m: StudyModel, options: MappingOptions, withType: boolean): Reference & { type?: string } {
+  if (options.patientReference) {
+    const ref: Reference & { type?: string } = { reference: options.patientReference };
+    if (m.patientDisplay) ref.display = m.patientDisplay;
+    return ref;
+  }
+  if (m.patient) {
+    const identifier: Identifier = { system: m.patient.system, value: m.patient.value };
+    if (m.patient.assignerDisplay) identifier.assigner = { display: m.patient.assignerDisplay };
+    const ref: Reference & { type?: string } = withType ? { type: 'Patient', identifier } : { identifier };
+    if (m.patientDisplay) ref.display = m.patientDisplay;
+    return ref;
+  }
+  if (m.patientDisplay) return { display: m.patientDisplay };
+  return { extension: absentExtension() };
+}
+
+function basedOnReferences(m: StudyModel, options: MappingOptions, version: FhirVersion): Array<Reference & { type?: string }> | undefined {
+  if (options.basedOn !== 'accession') return undefined;
+  const identifier = accessionWithType(m, version);
+  if (!identifier) return undefined;
+  const ref: Reference & { type?: string } = version === 'STU3' ? { identifier } : { type: 'ServiceRequest', identifier };
+  if (m.requestedProcedureDisplay) ref.display = m.requestedProcedureDisplay;
+  return [ref];
+}
+
+function endpointRefs(options: MappingOptions): Reference[] | undefined {
+  return options.endpointReference ? [{ reference: options.endpointReference }] : undefined;
+}
+
+function display(d: string): Reference {
+  return { display: d };
+}
+
+/** TermValue → Coding (known: system/code/display; unknown: display = DICOM text). */
+function termCoding(t: TermValue): Coding {
+  return t.code ? { system: t.code.system, code: t.code.code, display: t.code.display } : { display: t.text };
+}
+
+/** TermValue → CodeableConcept (known: coding; unknown: text = DICOM text). */
+function termConcept(t: TermValue): CodeableConcept {
+  return t.code ? { coding: [termCoding(t)] } : { text: t.text };
+}
+
+function nonEmptyArray<T>(a: T[] | undefined): T[] | undefined {
+  return a && a.length ? a : undefined;
+}
+
+/** Drops undefined members, keeping insertion (= specification) order. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// R4 (4.0.1)
+
+function r4Instance(i: InstanceModel): R4ImagingStudySeriesInstance {
+  return compact<R4ImagingStudySeriesInstance>({
+    uid: i.uid,
+    sopClass: { system: RFC3986_SYSTEM, code: oid(i.sopClassUid) },
+    number: i.number,
+    title: i.title,
+  });
+}
+
+function r4Series(s: SeriesModel): R4ImagingStudySeries {
+  return compact<R4ImagingStudySeries>({
+    uid: s.uid,
+    number: s.number,
+    modality: (s.modality ? termCoding(s.modality) : absentCoding()) as R4Coding,
+    description: s.description,
+    numberOfInstances: s.numberOfInstances,
+    bodySite: s.bodySite ? termCoding(s.bodySite) : undefined,
+    laterality: s.laterality ? termCoding(s.laterality) : undefined,
+    started: s.started,
+    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    instance: nonEmptyArray(s.instances.map(r4Instance)),
+  });
+}
+
+function toR4(m: StudyModel, options: MappingOptions): R4ImagingStudy {
+  const identifier: R4Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
+  const acc = accessionWithType(m, 'R4');
+  if (acc) identifier.push(acc as R4Identifier);
+  if (m.studyId) identifier.push({ value: m.studyId });
+  return compact<R4ImagingStudy>({
+    resourceType: 'ImagingStudy',
+    identifier,
+    status: 'available',
+    modality: nonEmptyArray(m.modalities.map(termCoding)),
+    subject: subjectReference(m, options, true) as R4ImagingStudy['subject'],
+    started: m.started,
+    basedOn: basedOnReferences(m, options, 'R4') as R4ImagingStudy['basedOn'],
+    referrer: m.referrer ? display(m.referrer) : undefined,
+    interpreter: nonEmptyArray(m.interpreters.map(display)),
+    endpoint: endpointRefs(options) as R4ImagingStudy['endpoint'],
+    numberOfSeries: m.numberOfSeries,
+    numberOfInstances: m.numberOfInstances,
+    procedureCode: nonEmptyArray(m.procedureCodes) as R4CodeableConcept[] | undefined,
+    reasonCode: m.reason ? [m.reason as R4CodeableConcept] : undefined,
+    description: m.description,
+    series: nonEmptyArray(m.series.map(r4Series)),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// R5 (5.0.0)
+
+function r5Instance(i: InstanceModel): R5.ImagingStudySeriesInstance {
+  return compact<R5.ImagingStudySeriesInstance>({
+    uid: i.uid,
+    sopClass: { system: RFC3986_SYSTEM, code: oid(i.sopClassUid) },
+    number: i.number,
+    title: i.title,
+  });
+}
+
+function r5Series(s: SeriesModel): R5.ImagingStudySeries {
+  return compact<R5.ImagingStudySeries>({
+    uid: s.uid,
+    number: s.number,
+    modality: s.modality ? termConcept(s.modality) : { extension: absentExtension() } as CodeableConcept,
+    description: s.description,
+    numberOfInstances: s.numberOfInstances,
+    bodySite: s.bodySite ? { concept: termConcept(s.bodySite) } : undefined,
+    laterality: s.laterality ? termConcept(s.laterality) : undefined,
+    started: s.started,
+    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    instance: nonEmptyArray(s.instances.map(r5Instance)),
+  });
+}
+
+function toR5(m: StudyModel, options: MappingOptions): R5.ImagingStudy {
+  const identifier: Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
+  const acc = accessionWithType(m, 'R5');
+  if (acc) identifier.push(acc);
+  if (m.studyId) identifier.push({ value: m.studyId });
+  return compact<R5.ImagingStudy>({
+    resourceType: 'ImagingStudy',
+    identifier,
+    status: 'available',
+    modality: nonEmptyArray(m.modalities.map(termConcept)),
+    subject: subjectReference(m, options, true),
+    started: m.started,
+    basedOn: basedOnReferences(m, options, 'R5'),
+    referrer: m.referrer ? display(m.referrer) : undefined,
+    endpoint: endpointRefs(options),
+    numberOfSeries: m.numberOfSeries,
+    numberOfInstances: m.numberOfInstances,
+    procedure: nonEmptyArray(m.procedureCodes.map((concept) => ({ concept }))),
+    reason: m.reason ? [{ concept: m.reason }] : undefined,
+    description: m.description,
+    series: nonEmptyArray(m.series.map(r5Series)),
+  });
+}
+
+// ---------------------------------------------------------------------------
+// STU3 (3.0.x)
+
+function stu3Instance(i: InstanceModel): STU3.ImagingStudySeriesInstance {
+  return compact<STU3.ImagingStudySeriesInstance>({
+    uid: oid(i.uid),
+    number: i.number,
+    sopClass: oid(i.sopClassUid),
+    title: i.title,
+  });
+}
+
+function stu3Series(s: SeriesModel): STU3.ImagingStudySeries {
+  return compact<STU3.ImagingStudySeries>({
+    uid: oid(s.uid),
+    number: s.number,
+    modality: s.modality ? termCoding(s.modality) : absentCoding(),
+    description: s.description,
+    numberOfInstances: s.numberOfInstances,
+    bodySite: s.bodySite ? termCoding(s.bodySite) : undefined,
+    laterality: s.laterality ? termCoding(s.laterality) : undefined,
+    started: s.started,
+    performer: nonEmptyArray(s.performers.map(display)),
+    instance: nonEmptyArray(s.instances.map(stu3Instance)),
+  });
+}
+
+function toStu3(m: StudyModel, options: MappingOptions): STU3.ImagingStudy {
+  return compact<STU3.ImagingStudy>({
+    resourceType: 'ImagingStudy',
+    uid: oid(m.studyUid),
+    accession: accessionWithType(m, 'STU3'),
+    identifier: m.studyId ? [{ value: m.studyId }] : undefined,
+    availability: options.availability ?? 'ONLINE',
+    modalityList: nonEmptyArray(m.modalities.map(termCoding)),
+    patient: subjectReference(m, options, false),
+    started: m.started,
+    basedOn: basedOnReferences(m, options, 'STU3'),
+    referrer: m.referrer ? display(m.referrer) : undefined,
+    interpreter: nonEmptyArray(m.interpreters.map(display)),
+    endpoint: endpointRefs(options),
+    numberOfSeries: m.numberOfSeries,
+    numberOfInstances: m.numberOfInstances,
+    procedureCode: nonEmptyArray(m.procedureCodes),
+    reason: m.reason,
+    description: m.description,
+    series: nonEmptyArray(m.series.map(stu3Series)),
+  });
+}
+
+// ---------------------------------------------------------------------------
+
+export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'R4' }): R4ImagingStudy;
+export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'R5' }): R5.ImagingStudy;
+export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'STU3' }): STU3.ImagingStudy;
+export function mapImagingStudy(state: StudyState, options: MappingOptions): ImagingStudyResource;
+export function mapImagingStudy(state: StudyState, options: MappingOptions): ImagingStudyResource {
+  const model = buildStudyModel(state, options);
+  switch (options.fhirVersion) {
+    case 'R5':
+      return toR5(model, options);
+    case 'STU3':
+      return toStu3(model, options);
+    case 'R4':
+    default:
+      return toR4(model, options);
+  }
+}

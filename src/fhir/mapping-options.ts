@@ -1,0 +1,36 @@
+/** Options of the DICOM → FHIR mapping (see ../../shared/docs/mapping.md). */
+
+export type FhirVersion = 'R4' | 'R5' | 'STU3';
+
+export interface MappingOptions {
+  fhirVersion: FhirVersion;
+  /** Patient identifier system resolution (mapping.md "Patient identifier system"). */
+  patientIdentifier: {
+    /** Global default system, a URI. */
+    defaultSystem: string;
+    /** Issuer of Patient ID (or the qualifiers' universal entity id) → system URI. */
+    issuerSystems: Readonly<Record<string, string>>;
+    /** The sending peer's default issuer (looked up in issuerSystems). */
+    peerDefaultIssuer?: string;
+  };
+  /** IANA timezone for DICOM local times without (0008,0201): the peer's, else the global one. */
+  timezone: string;
+  basedOn: 'off' | 'accession';
+  /** Reference to the Endpoint resource (e.g. 'Endpoint/abc' or 'urn:uuid:...'); absent = no endpoint element. */
+  endpointReference?: string;
+  /** Reference to the Patient when the publisher resolved one ('Patient/123' or 'urn:uuid:...'); absent = logical reference by identifier. */
+  patientReference?: string;
+  /** STU3 availability; default 'ONLINE'. */
+  availability?: 'ONLINE' | 'OFFLINE' | 'NEARLINE' | 'UNAVAILABLE';
+  /** Debug sink for dropped malformed values (never throws). */
+  onDropped?: (what: string, value: string) => void;
+}
+
+/** Calls options.onDropped, shielding the mapping from a throwing sink. */
+export function reportDropped(options: Pick<MappingOptions, 'onDropped'>, what: string, value: string): void {
+  try {
+    options.onDropped?.(what, value);
+  } catch {
+    // A debug sink must never break the mapping.
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * DICOM PN (PS3.5 6.2.1) → FHIR HumanName.
+ *
+ * - Components `Family^Given^Middle^Prefix^Suffix` → family, given (given
+ *   then middle, as two entries; a component is never split on spaces),
+ *   prefix, suffix; `text` is the display string below.
+ * - Component groups alphabetic=ideographic=phonetic: the first non-empty
+ *   group gives the main HumanName, the others follow as further HumanNames.
+ *   When a name has more than one group, every HumanName carries the
+ *   `iso21090-EN-representation` extension (ABC / IDE / SYL) of its group; a
+ *   lone non-alphabetic group is tagged too, a lone alphabetic one is not.
+ * - Display (HumanName.text and the `display` of referrer, interpreter,
+ *   performer): the components of the main group in DICOM order
+ *   (family first), empty components left out, joined by single spaces:
+ *   `Yamada^Tarou` → `Yamada Tarou`, `山田^太郎` → `山田 太郎`. Other groups
+ *   are not appended to displays. DICOM order is kept on purpose: it is the
+ *   order the sender wrote, and it is the natural order of CJK names.
+ */
+import type { PersonName } from '../dicom/instance-record.js';
+import type { Extension, HumanName } from './types/common.js';
+
+export const EN_REPRESENTATION_URL = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
+
+type Group = 'alphabetic' | 'ideographic' | 'phonetic';
+
+const REPRESENTATION: Readonly<Record<Group, string>> = {
+  alphabetic: 'ABC',
+  ideographic: 'IDE',
+  phonetic: 'SYL',
+};
+
+const GROUPS: readonly Group[] = ['alphabetic', 'ideographic', 'phonetic'];
+
+function components(group: string): string[] {
+  return group.split('^').map((c) => c.trim().replace(/\s+/g, ' '));
+}
+
+/** Readable text of one component group (DICOM order, `^` → space). */
+export function groupText(group: string): string {
+  return components(group)
+    .filter((c) => c !== '')
+    .join(' ');
+}
+
+function nonEmptyGroups(pn: PersonName | undefined): Array<[Group, string]> {
+  if (!pn) return [];
+  const out: Array<[Group, string]> = [];
+  for (const g of GROUPS) {
+    const v = pn[g];
+    if (v !== undefined && groupText(v) !== '') out.push([g, v]);
+  }
+  return out;
+}
+
+function groupToHumanName(group: string, extension?: Extension): HumanName {
+  const [family, given, middle, prefix, suffix] = components(group);
+  const name: HumanName = {};
+  if (extension) name.extension = [extension];
+  name.text = groupText(group);
+  if (family) name.family = family;
+  const givens = [given, middle].filter((c): c is string => !!c);
+  if (givens.length) name.given = givens;
+  if (prefix) name.prefix = [prefix];
+  if (suffix) name.suffix = [suffix];
+  return name;
+}
+
+/** All HumanNames of a PN value (main first); [] when the PN is empty. */
+export function toHumanNames(pn: PersonName | undefined): HumanName[] {
+  const groups = nonEmptyGroups(pn);
+  const tag = groups.length > 1 || (groups.length === 1 && groups[0]![0] !== 'alphabetic');
+  return groups.map(([g, v]) =>
+    groupToHumanName(v, tag ? { url: EN_REPRESENTATION_URL, valueCode: REPRESENTATION[g] } : undefined),
+  );
+}
+
+/** Display string of a PN (main group), or undefined when empty. */
+export function personNameDisplay(pn: PersonName | undefined): string | undefined {
+  const groups = nonEmptyGroups(pn);
+  return groups.length ? groupText(groups[0]![1]) : undefined;
+}
