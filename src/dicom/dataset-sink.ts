@@ -1,5 +1,20 @@
-// Interface placeholder: the implementation replaces this file (owner: dicom helper).
+/**
+ * Receives the fragments of one C-STORE dataset as they arrive (PS3.7 9.3.1,
+ * PS3.8 Annex E: P-DATA PDVs, no Part 10 preamble or meta information, in the
+ * negotiated transfer syntax), keeps the bytes before the first top-level
+ * (7FE0,xxxx) element, counts and drops the rest, and turns the kept header
+ * into an InstanceRecord.
+ */
+import { createInflateRaw, type InflateRaw } from 'node:zlib';
+import { pino, type Logger } from 'pino';
+import { DatasetStructureError, DatasetWalker } from './dataset-walker.js';
 import type { InstanceRecord, ReceiptData } from './instance-record.js';
+import { extractAttributes, MissingAttributeError, PARSER_SYNTAX, parseHeader } from './record-extractor.js';
+import { TRANSFER_SYNTAXES } from './uids.js';
+
+/** C-STORE statuses this module answers with (PS3.4 Table B.2-1). */
+export const STATUS_OUT_OF_RESOURCES = 0xa700;
+export const STATUS_CANNOT_UNDERSTAND = 0xc000;
 
 /** A dataset the bridge cannot accept; `status` is the C-STORE status to answer. */
 export class DatasetError extends Error {
@@ -17,18 +32,186 @@ export interface DatasetSinkOptions {
   transferSyntaxUid: string;
   /** Most bytes of header (everything before top-level Pixel Data) kept. */
   headerCapBytes: number;
+  /** Debug logging (never patient data). Default: silent. */
+  logger?: Logger;
 }
+
+const INITIAL_CAPACITY = 16 * 1024;
+let silentLogger: Logger | undefined;
 
 /**
  * Receives the fragments of one C-STORE dataset as they arrive, keeps the
  * bytes before top-level (7FE0,xxxx), discards the rest without buffering.
  */
-export declare class DatasetHeaderSink {
-  constructor(options: DatasetSinkOptions);
+export class DatasetHeaderSink {
+  private received = 0;
+  private kept: Buffer = Buffer.alloc(0);
+  private keptLength = 0;
+  private readonly walker: DatasetWalker;
+  private readonly cap: number;
+  private readonly transferSyntaxUid: string;
+  private readonly parserSyntax: string;
+  private readonly log: Logger;
+  private readonly inflater: InflateRaw | undefined;
+  private inflated: Promise<void> | undefined;
+  /** First error met; later writes are ignored and finish rethrows it. */
+  private failure: DatasetError | undefined;
+  private finished = false;
+  private capReported = false;
+
+  constructor(options: DatasetSinkOptions) {
+    this.cap = options.headerCapBytes;
+    this.transferSyntaxUid = options.transferSyntaxUid;
+    this.log = options.logger ?? (silentLogger ??= pino({ level: 'silent' }));
+    const syntax = TRANSFER_SYNTAXES.get(options.transferSyntaxUid);
+    if (!syntax) this.log.debug({ transferSyntaxUid: options.transferSyntaxUid }, 'unknown transfer syntax: read as explicit VR little endian');
+    const explicitVr = syntax?.explicitVr ?? true;
+    const littleEndian = syntax?.littleEndian ?? true;
+    this.parserSyntax = !explicitVr
+      ? PARSER_SYNTAX.implicitLittle
+      : littleEndian
+        ? PARSER_SYNTAX.explicitLittle
+        : PARSER_SYNTAX.explicitBig;
+    this.walker = new DatasetWalker({ explicitVr, littleEndian });
+    if (syntax?.deflated) this.inflater = this.startInflater();
+  }
+
   /** Dataset bytes seen so far (including discarded pixel data). */
-  readonly bytesReceived: number;
-  /** Feed one PDV fragment. Throws DatasetError when the header cap is exceeded. */
-  write(fragment: Buffer): void;
+  get bytesReceived(): number {
+    return this.received;
+  }
+
+  /** Header bytes kept so far (inflated bytes for a deflated syntax). */
+  get keptBytes(): number {
+    return this.keptLength;
+  }
+
+  /**
+   * Feed one PDV fragment. Throws DatasetError (A700) once when the header
+   * cap is exceeded; later writes are ignored. Bad structure is reported by
+   * finish(), so the SCP reads the rest of the message before answering.
+   */
+  write(fragment: Buffer): void {
+    this.received += fragment.length;
+    if (this.finished) return;
+    if (!this.failure) {
+      if (this.inflater) this.inflater.write(fragment);
+      else this.walk(fragment);
+    }
+    if (this.failure?.status === STATUS_OUT_OF_RESOURCES && !this.capReported) {
+      this.capReported = true;
+      throw this.failure;
+    }
+  }
+
   /** After the last fragment: the record. Throws DatasetError for bad data. */
-  finish(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): Promise<InstanceRecord>;
+  async finish(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): Promise<InstanceRecord> {
+    if (!this.finished) {
+      this.finished = true;
+      if (this.inflater && !this.failure) {
+        this.inflater.end();
+        await this.inflated;
+      }
+    }
+    if (this.failure) throw this.failure;
+    let complete: boolean;
+    try {
+      complete = this.walker.atTopLevelBoundary;
+    } catch (error) {
+      throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${describe(error)}`.slice(0, 64));
+    }
+    if (!complete) {
+      throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: truncated at ${this.walker.position}`);
+    }
+
+    const header = this.kept.subarray(0, this.keptLength);
+    let attributes;
+    try {
+      attributes = extractAttributes(parseHeader(header, this.parserSyntax), this.log);
+    } catch (error) {
+      if (error instanceof MissingAttributeError) throw new DatasetError(STATUS_CANNOT_UNDERSTAND, error.message);
+      throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${describe(error)}`.slice(0, 64));
+    }
+
+    const record: InstanceRecord = {
+      patient: attributes.patient,
+      study: attributes.study,
+      series: attributes.series,
+      instance: attributes.instance,
+      receipt: { ...receipt, transferSyntaxUid: this.transferSyntaxUid, bytesReceived: this.received },
+    };
+    if (attributes.specificCharacterSet !== undefined) record.specificCharacterSet = attributes.specificCharacterSet;
+    return record;
+  }
+
+  /** Walks one chunk of (inflated) dataset bytes and keeps its header part. */
+  private walk(chunk: Buffer): void {
+    const chunkStart = this.walker.position;
+    const headerKnown = this.walker.headerEnd >= 0;
+    try {
+      this.walker.write(chunk);
+    } catch (error) {
+      const message = error instanceof DatasetStructureError ? error.message : describe(error);
+      this.fail(new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${message}`.slice(0, 64)));
+      return;
+    }
+    if (headerKnown) return;
+    const headerEnd = this.walker.headerEnd;
+    if (headerEnd >= 0 && headerEnd <= chunkStart) {
+      // The (7FE0,xxxx) tag started in an earlier chunk: drop its first bytes.
+      this.keptLength = Math.min(this.keptLength, headerEnd);
+      return;
+    }
+    const keep = headerEnd >= 0 ? headerEnd - chunkStart : chunk.length;
+    this.keep(chunk, keep);
+  }
+
+  private keep(chunk: Buffer, length: number): void {
+    const needed = this.keptLength + length;
+    if (needed > this.cap) {
+      this.fail(new DatasetError(STATUS_OUT_OF_RESOURCES, `header exceeds ${this.cap} bytes`));
+      return;
+    }
+    if (needed > this.kept.length) {
+      let capacity = Math.max(this.kept.length * 2, INITIAL_CAPACITY);
+      while (capacity < needed) capacity *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(capacity, Math.max(this.cap, needed)));
+      this.kept.copy(grown, 0, 0, this.keptLength);
+      this.kept = grown;
+    }
+    chunk.copy(this.kept, this.keptLength, 0, length);
+    this.keptLength = needed;
+  }
+
+  /** Records the first failure and releases what is held. */
+  private fail(error: DatasetError): void {
+    this.failure ??= error;
+    this.kept = Buffer.alloc(0);
+    this.keptLength = 0;
+    if (this.inflater && !this.inflater.destroyed) this.inflater.destroy();
+  }
+
+  private startInflater(): InflateRaw {
+    const inflater = createInflateRaw();
+    this.inflated = new Promise<void>((resolve) => {
+      inflater.on('data', (chunk: Buffer) => {
+        if (!this.failure) this.walk(chunk);
+      });
+      inflater.on('end', resolve);
+      inflater.on('close', resolve);
+      inflater.on('error', (error: Error) => {
+        this.fail(new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: inflate: ${error.message}`.slice(0, 64)));
+        resolve();
+      });
+    });
+    return inflater;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  // dicom-parser throws { exception, dataSet } objects.
+  if (error && typeof error === 'object' && 'exception' in error) return describe((error as { exception: unknown }).exception);
+  return 'unknown error';
 }

@@ -1,0 +1,109 @@
+/**
+ * Text decoding with the dataset's Specific Character Set (0008,0005),
+ * PS3.5 Section 6.1 and Annex H/I/J (ISO 2022 code extensions), and the split
+ * of Person Name values into component groups (PS3.5 6.2.1), done after
+ * decoding because the `=`, `^` and `\` delimiters are in the G0 ASCII set.
+ */
+import { characterSets, convertBytes } from 'dicom-character-set';
+import type { PersonName } from './instance-record.js';
+
+/** Default repertoire used when the declared one cannot be used. */
+const FALLBACK_CHARACTER_SET = 'ISO_IR 100';
+
+export interface TextDecoderForDataset {
+  /** The Specific Character Set actually used (after dropping unknown terms). */
+  readonly characterSet: string | undefined;
+  /** Terms of (0008,0005) that were not recognised, if any. */
+  readonly unknownTerms: readonly string[];
+  decode(bytes: Uint8Array, vr: string): string;
+}
+
+/**
+ * Returns a decoder for a dataset's (0008,0005) value (undefined: the default
+ * repertoire). Unknown terms are dropped; if none is left, Latin-1 is used.
+ */
+export function textDecoderFor(specificCharacterSet: string | undefined): TextDecoderForDataset {
+  const { characterSet, unknownTerms } = usableCharacterSet(specificCharacterSet);
+  return {
+    characterSet,
+    unknownTerms,
+    decode(bytes: Uint8Array, vr: string): string {
+      if (bytes.length === 0) return '';
+      if (characterSet === undefined && isAscii(bytes)) return asciiString(bytes);
+      try {
+        return convertBytes(characterSet, bytes, { vr });
+      } catch {
+        // Malformed escape sequences or multi-byte runs: decode what can be read.
+        return new TextDecoder('latin1').decode(bytes);
+      }
+    },
+  };
+}
+
+function usableCharacterSet(value: string | undefined): { characterSet: string | undefined; unknownTerms: string[] } {
+  if (value === undefined) return { characterSet: undefined, unknownTerms: [] };
+  const terms = value.split('\\').map((term) => term.trim().toUpperCase());
+  const unknownTerms = terms.filter((term, index) => !(term === '' && index === 0) && !(term in characterSets));
+  if (unknownTerms.length === 0) return { characterSet: terms.join('\\') || undefined, unknownTerms };
+  const known = terms.filter((term, index) => (term === '' && index === 0) || term in characterSets);
+  const characterSet = known.some((term) => term !== '') ? known.join('\\') : FALLBACK_CHARACTER_SET;
+  return { characterSet, unknownTerms };
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7e) return false;
+  return true;
+}
+
+function asciiString(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+/** Trailing spaces and NULs (DICOM padding). */
+export function trimTrailing(text: string): string {
+  let end = text.length;
+  while (end > 0) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x00) break;
+    end--;
+  }
+  return end === text.length ? text : text.slice(0, end);
+}
+
+/** Leading and trailing spaces and NULs. */
+export function trimBoth(text: string): string {
+  let start = 0;
+  const trimmed = trimTrailing(text);
+  while (start < trimmed.length) {
+    const c = trimmed.charCodeAt(start);
+    if (c !== 0x20 && c !== 0x00) break;
+    start++;
+  }
+  return start === 0 ? trimmed : trimmed.slice(start);
+}
+
+/**
+ * Splits one decoded PN value into its component groups. Components keep the
+ * `Family^Given^Middle^Prefix^Suffix` form, with trailing empty components
+ * and padding removed. Undefined when every group is empty.
+ */
+export function splitPersonName(value: string): PersonName | undefined {
+  const groups = value.split('=');
+  const name: PersonName = {};
+  const alphabetic = cleanGroup(groups[0]);
+  const ideographic = cleanGroup(groups[1]);
+  const phonetic = cleanGroup(groups[2]);
+  if (alphabetic) name.alphabetic = alphabetic;
+  if (ideographic) name.ideographic = ideographic;
+  if (phonetic) name.phonetic = phonetic;
+  return alphabetic || ideographic || phonetic ? name : undefined;
+}
+
+function cleanGroup(group: string | undefined): string | undefined {
+  if (group === undefined) return undefined;
+  let text = trimBoth(group);
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x5e /* ^ */) end--;
+  text = trimTrailing(text.slice(0, end));
+  return text === '' ? undefined : text;
+}
