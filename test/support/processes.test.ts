@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './free-port.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from './generate-study.js';
-import { startProcess, startRedis, storescu, trackedPids } from './processes.js';
+import { startProcess, storescu, trackedPids } from './processes.js';
 import { run } from './run.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -150,30 +150,3 @@ describe('storescu', () => {
   });
 });
 
-describe('startRedis', () => {
-  it('starts a redis-server with AOF in a temp dir, answers PING, stops cleanly and removes the dir', async () => {
-    const redis = await startRedis();
-    expect(redis.url).toBe(`redis://127.0.0.1:${redis.port}`);
-    const set = await run('redis-cli', ['-p', String(redis.port), 'set', 'k', 'v']);
-    expect(set.stdout.trim()).toBe('OK');
-    const aof = await run('redis-cli', ['-p', String(redis.port), 'config', 'get', 'appendonly']);
-    expect(aof.stdout).toContain('yes');
-    expect((await stat(redis.dir)).isDirectory()).toBe(true);
-    await redis.stop();
-    expect(existsSync(redis.dir)).toBe(false);
-    expect(alive(redis.process.pid)).toBe(false);
-  });
-
-  it('keeps the data of a killed redis so a restart on the same dir sees it', async () => {
-    const first = await startRedis();
-    await run('redis-cli', ['-p', String(first.port), 'set', 'durable', 'yes']);
-    await first.kill9();
-    const second = await startRedis({ dir: first.dir });
-    try {
-      const get = await run('redis-cli', ['-p', String(second.port), 'get', 'durable']);
-      expect(get.stdout.trim()).toBe('yes');
-    } finally {
-      await second.stop();
-    }
-  });
-});

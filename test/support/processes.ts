@@ -5,10 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { stat } from 'node:fs/promises';
 import { run, type RunResult } from './run.js';
 
 export interface ProcessExit {
@@ -212,55 +209,4 @@ export async function storescu(filesOrDir: string | readonly string[], options: 
   } else targets.push(...filesOrDir);
   args.push(options.host ?? '127.0.0.1', String(options.port), ...targets);
   return run('storescu', args, { timeoutMs: options.timeoutMs ?? 300_000 });
-}
-
-export interface TestRedis {
-  port: number;
-  /** redis://127.0.0.1:PORT */
-  url: string;
-  /** Data directory (append-only file lives here). */
-  dir: string;
-  process: StartedProcess;
-  /** SIGTERM (clean shutdown) and remove the data directory unless keepData. */
-  stop(options?: { keepData?: boolean }): Promise<void>;
-  /** SIGKILL: a crash; the data directory stays so a new redis can be started on it. */
-  kill9(): Promise<void>;
-}
-
-/**
- * redis-server on 127.0.0.1 with AOF on and RDB snapshots off, in a fresh temp
- * directory (or `dir`, to restart on the data a killed one left behind).
- */
-export async function startRedis(options: { port?: number; dir?: string; readyTimeoutMs?: number } = {}): Promise<TestRedis> {
-  const port = options.port ?? (await freePort());
-  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'dfb-redis-')));
-  const proc = await startProcess('redis-server', [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'yes',
-    '--dir', dir,
-  ]);
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
-  for (;;) {
-    const ping = await run('redis-cli', ['-p', String(port), 'ping'], { timeoutMs: 2000 });
-    if (ping.stdout.trim() === 'PONG') break;
-    const ended = await Promise.race([proc.exited, sleep(100).then(() => undefined)]);
-    if (ended) throw new Error(`redis-server exited (${ended.code ?? ended.signal}):\n${proc.output()}`);
-    if (Date.now() > deadline) {
-      await proc.kill9();
-      throw new Error(`redis-server on ${port} not ready:\n${proc.output()}`);
-    }
-  }
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    dir,
-    process: proc,
-    async stop(stopOptions = {}) {
-      await proc.stop('SIGTERM', 10_000);
-      if (!stopOptions.keepData) await rm(dir, { recursive: true, force: true });
-    },
-    kill9: () => proc.kill9(),
-  };
 }
