@@ -7,6 +7,8 @@ export interface PublishStatus {
   /** Number of publish attempts since the study last changed. */
   attempts: number;
   lastError?: string;
+  /** Information that is not an error, e.g. that no FHIR server is configured. */
+  note?: string;
   /** ISO time of the last successful publish. */
   publishedAt?: string;
   /** The last generated resource (ImagingStudy, or a transaction Bundle). */

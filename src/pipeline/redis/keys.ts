@@ -1,0 +1,49 @@
+/**
+ * Redis key names of the distributed mode. Every key of one study carries the
+ * Study Instance UID as its hash tag (`{…}`), so all of them live in one slot
+ * of a Redis Cluster and one Lua script may touch them together. The publish
+ * state index is the one cross-study structure; its three sorted sets share
+ * the `{index}` tag so they can be moved between atomically.
+ */
+export const DEFAULT_PREFIX = 'dfb';
+
+export interface StudyKeys {
+  /** Hash: study-level attributes (JSON), receipt, times, publish status. */
+  study: string;
+  /** Hash: series UID → `receivedAt \t attributesJson`. */
+  series: string;
+  /** Hash: SOP Instance UID → `receivedAt \t seriesUid \t attributesJson`. */
+  instances: string;
+  /** Hash: series UID → number of instances (only series with at least one). */
+  seriesSizes: string;
+  /** String: epoch ms of the first publish request still pending (maxDelayMs cap). */
+  publishRequested: string;
+}
+
+export function studyKeys(prefix: string, studyInstanceUid: string): StudyKeys {
+  const base = `${prefix}:{${studyInstanceUid}}`;
+  return {
+    study: `${base}:study`,
+    series: `${base}:series`,
+    instances: `${base}:instances`,
+    seriesSizes: `${base}:series-sizes`,
+    publishRequested: `${base}:publish-requested`,
+  };
+}
+
+/** Sorted set per publish state, member Study Instance UID, score lastReceivedAt (epoch ms). */
+export function stateIndexKey(prefix: string, state: string): string {
+  return `${prefix}:{index}:state:${state}`;
+}
+
+/** The pattern that matches every study hash (for a rebuild of the state index). */
+export function studyKeyPattern(prefix: string): string {
+  return `${prefix}:{*}:study`;
+}
+
+/**
+ * BullMQ queue names: the name is in braces so each queue's keys share one
+ * Cluster slot (BullMQ's own scripts need that), e.g. `dfb:{instances}:wait`.
+ */
+export const INSTANCES_QUEUE = '{instances}';
+export const PUBLISHES_QUEUE = '{publishes}';

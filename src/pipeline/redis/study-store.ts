@@ -1,0 +1,377 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { InstanceAttributes, InstanceRecord, SeriesAttributes } from '../../dicom/instance-record.js';
+import { canonicalJson } from '../merge.js';
+import type { PublishState, SeriesState, StudyState } from '../study-state.js';
+import type { PublishStatus, StudyStore, StudySummary } from '../study-store.js';
+import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys } from './keys.js';
+import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, SET_STATUS_LUA } from './scripts.js';
+
+export const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
+
+export interface RedisStudyStoreOptions {
+  client: Redis;
+  logger: Logger;
+  /** Key prefix (default `dfb`). */
+  prefix?: string;
+  /** Quit the client on close() (default false: the caller owns it). */
+  ownsClient?: boolean;
+}
+
+/** The Lua commands this store defines on its client. */
+interface StoreCommands {
+  dfbStudyMerge(...args: (string | number)[]): Promise<[number, string | null, string | null]>;
+  dfbStudySetStatus(...args: (string | number)[]): Promise<[string | null, string | null] | null>;
+  dfbStateIndex(...args: (string | number)[]): Promise<number>;
+}
+
+/** PublishStatus members (other than state) and how they are kept in the study hash. */
+const STATUS_FIELDS = ['attempts', 'lastError', 'note', 'publishedAt', 'lastResource', 'resourceId'] as const;
+type StatusField = (typeof STATUS_FIELDS)[number];
+
+const SUMMARY_FIELDS = ['firstReceivedAt', 'lastReceivedAt', 'state', ...STATUS_FIELDS] as const;
+
+/**
+ * StudyStore on Redis. Per study (all keys hash-tagged by its UID): a study
+ * hash (attributes as canonical JSON, receipt, times, publish status), a
+ * series hash, an instances hash and a series-size hash. A merge of the
+ * records of one study is one Lua script (atomic). Summaries by state come
+ * from one sorted set per publish state (score: lastReceivedAt).
+ *
+ * Trade-off (Redis Cluster): a script cannot touch keys of two slots, so the
+ * state index is updated by a second command after the study's script. Each
+ * writer re-reads the study's state after updating the index and repeats
+ * until they agree, so concurrent writers converge; a process that dies
+ * between the two commands leaves the index stale for that study until the
+ * next change of the study or rebuildStateIndex(). Readers always take the
+ * state from the study hash and drop index entries that disagree.
+ */
+export class RedisStudyStore implements StudyStore {
+  private readonly client: Redis;
+  private readonly commands: StoreCommands;
+  private readonly logger: Logger;
+  private readonly prefix: string;
+  private readonly ownsClient: boolean;
+  private readonly indexKeys: string[];
+  private closed = false;
+
+  constructor(options: RedisStudyStoreOptions) {
+    this.client = options.client;
+    this.logger = options.logger;
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.ownsClient = options.ownsClient ?? false;
+    this.indexKeys = PUBLISH_STATES.map((s) => stateIndexKey(this.prefix, s));
+    defineStoreCommands(this.client);
+    this.commands = this.client as unknown as StoreCommands;
+  }
+
+  async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
+    const byStudy = new Map<string, (string | number)[]>();
+    for (const record of records) {
+      const studyUid = record.study?.studyInstanceUid;
+      const seriesUid = record.series?.seriesInstanceUid;
+      const sopUid = record.instance?.sopInstanceUid;
+      if (!studyUid || !seriesUid || !sopUid) {
+        // The SCP rejects such instances (C000H); one slipping through must not block the queue.
+        this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
+        continue;
+      }
+      let args = byStudy.get(studyUid);
+      if (args === undefined) {
+        args = [];
+        byStudy.set(studyUid, args);
+      }
+      args.push(
+        sopUid,
+        seriesUid,
+        record.receipt.receivedAt,
+        record.specificCharacterSet ?? '',
+        canonicalJson(record.patient ?? {}),
+        canonicalJson(record.study),
+        JSON.stringify(record.receipt),
+        record.receipt.callingAeTitle ?? '',
+        canonicalJson(record.series),
+        canonicalJson(record.instance),
+      );
+    }
+    const results = await Promise.all(
+      [...byStudy].map(async ([studyUid, args]) => {
+        const k = studyKeys(this.prefix, studyUid);
+        const [changed, state, lastReceivedAt] = await this.commands.dfbStudyMerge(
+          k.study,
+          k.series,
+          k.instances,
+          k.seriesSizes,
+          args.length / MERGE_ARGS_PER_RECORD,
+          ...args,
+        );
+        await this.syncIndex(studyUid, state, lastReceivedAt);
+        return changed === 1 ? studyUid : undefined;
+      }),
+    );
+    return results.filter((uid): uid is string => uid !== undefined);
+  }
+
+  async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
+    const k = studyKeys(this.prefix, studyInstanceUid);
+    const replies = await this.client
+      .pipeline()
+      .hgetall(k.study)
+      .hgetall(k.series)
+      .hgetall(k.instances)
+      .exec();
+    const [study, seriesHash, instancesHash] = pipelineValues<Record<string, string>>(replies);
+    if (study === undefined || study.lastReceivedAt === undefined) return undefined;
+
+    const bySeries = new Map<string, SeriesState>();
+    for (const [seriesUid, value] of Object.entries(seriesHash ?? {})) {
+      const [, json] = splitFields(value, 2);
+      bySeries.set(seriesUid, { attributes: JSON.parse(json!) as SeriesAttributes, instances: [] });
+    }
+    for (const value of Object.values(instancesHash ?? {})) {
+      const [, seriesUid, json] = splitFields(value, 3);
+      bySeries.get(seriesUid!)?.instances.push(JSON.parse(json!) as InstanceAttributes);
+    }
+    const series = [...bySeries.values()].filter((s) => s.instances.length > 0);
+    for (const s of series) {
+      s.instances.sort((a, b) => compareNumberThenUid(a.instanceNumber, a.sopInstanceUid, b.instanceNumber, b.sopInstanceUid));
+    }
+    series.sort((a, b) =>
+      compareNumberThenUid(
+        a.attributes.seriesNumber,
+        a.attributes.seriesInstanceUid,
+        b.attributes.seriesNumber,
+        b.attributes.seriesInstanceUid,
+      ),
+    );
+    const state: StudyState = {
+      studyInstanceUid,
+      patient: JSON.parse(study.patient ?? '{}'),
+      study: JSON.parse(study.study ?? '{}'),
+      series,
+      lastReceipt: JSON.parse(study.lastReceipt ?? '{}'),
+      firstReceivedAt: study.firstReceivedAt ?? study.lastReceivedAt,
+      lastReceivedAt: study.lastReceivedAt,
+    };
+    if (study.charset) state.specificCharacterSet = study.charset;
+    return state;
+  }
+
+  async getSummary(studyInstanceUid: string): Promise<StudySummary | undefined> {
+    return this.readSummary(studyInstanceUid, true);
+  }
+
+  /**
+   * Newest first (by last received instance, then UID). Summaries in a list
+   * leave out lastResource. An index entry whose study says otherwise (see
+   * the class comment) is left out, so a list may come out shorter than
+   * `limit` for a moment.
+   */
+  async listSummaries(filter: { state?: PublishState; limit?: number } = {}): Promise<StudySummary[]> {
+    const limit = filter.limit !== undefined && filter.limit >= 0 ? filter.limit : undefined;
+    if (limit === 0) return [];
+    const states = filter.state === undefined ? PUBLISH_STATES : [filter.state];
+    const uids = new Set<string>();
+    for (const state of states) {
+      for (const uid of await this.newestInIndex(stateIndexKey(this.prefix, state), limit)) uids.add(uid);
+    }
+    const summaries = await Promise.all([...uids].map((uid) => this.readSummary(uid, false)));
+    const kept = summaries.filter(
+      (s): s is StudySummary => s !== undefined && (filter.state === undefined || s.publish.state === filter.state),
+    );
+    kept.sort((a, b) =>
+      a.lastReceivedAt === b.lastReceivedAt
+        ? a.studyInstanceUid < b.studyInstanceUid
+          ? -1
+          : a.studyInstanceUid > b.studyInstanceUid
+            ? 1
+            : 0
+        : a.lastReceivedAt < b.lastReceivedAt
+          ? 1
+          : -1,
+    );
+    return limit === undefined ? kept : kept.slice(0, limit);
+  }
+
+  /**
+   * Sets `state` and each member present in `status`; a member present with
+   * the value undefined clears it. A study that is not in the store is left
+   * alone.
+   */
+  async setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void> {
+    const sets: string[] = [];
+    const dels: string[] = [];
+    for (const field of STATUS_FIELDS) {
+      if (!Object.prototype.hasOwnProperty.call(status, field)) continue;
+      const value = (status as Partial<Record<StatusField, unknown>>)[field];
+      if (value === undefined || value === null) dels.push(field);
+      else sets.push(field, field === 'lastResource' ? JSON.stringify(value) : String(value));
+    }
+    const k = studyKeys(this.prefix, studyInstanceUid);
+    const reply = await this.commands.dfbStudySetStatus(k.study, status.state, sets.length / 2, ...sets, ...dels);
+    if (reply === null) return;
+    await this.syncIndex(studyInstanceUid, reply[0], reply[1]);
+  }
+
+  async countByState(): Promise<Record<PublishState, number>> {
+    const pipeline = this.client.pipeline();
+    for (const key of this.indexKeys) pipeline.zcard(key);
+    const counts = pipelineValues<number>(await pipeline.exec());
+    const out = { pending: 0, published: 0, failed: 0 } as Record<PublishState, number>;
+    PUBLISH_STATES.forEach((state, i) => (out[state] = counts[i] ?? 0));
+    return out;
+  }
+
+  /**
+   * Rebuilds the state index from the study hashes (SCAN; on a Cluster, run
+   * against each master). For recovery after a crash between a study's
+   * script and its index update. Returns the number of studies indexed.
+   */
+  async rebuildStateIndex(): Promise<number> {
+    let cursor = '0';
+    let count = 0;
+    const tagStart = this.prefix.length + 2;
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', studyKeyPattern(this.prefix), 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const uid = key.slice(tagStart, key.length - '}:study'.length);
+        const [state, lastReceivedAt] = await this.client.hmget(key, 'state', 'lastReceivedAt');
+        await this.syncIndex(uid, state, lastReceivedAt);
+        count += 1;
+      }
+    } while (cursor !== '0');
+    return count;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsClient) await quitOrDisconnect(this.client);
+  }
+
+  /** Puts the study in the set of its state, then re-reads the state until index and hash agree. */
+  private async syncIndex(studyUid: string, state: string | null, lastReceivedAt: string | null): Promise<void> {
+    const k = studyKeys(this.prefix, studyUid);
+    for (let round = 0; round < 10; round += 1) {
+      const target = state === null ? 0 : PUBLISH_STATES.indexOf(state as PublishState) + 1;
+      await this.commands.dfbStateIndex(...this.indexKeys, studyUid, target, scoreOf(lastReceivedAt));
+      const [nowState, nowAt] = await this.client.hmget(k.study, 'state', 'lastReceivedAt');
+      if (nowState === state && nowAt === lastReceivedAt) return;
+      state = nowState;
+      lastReceivedAt = nowAt;
+    }
+    this.logger.warn({ studyUid }, 'state index of a study kept changing; left for the next update');
+  }
+
+  /** UIDs of the `limit` newest of an index set, plus any that tie with the last of them. */
+  private async newestInIndex(key: string, limit: number | undefined): Promise<string[]> {
+    if (limit === undefined) return this.client.zrevrange(key, 0, -1);
+    const withScores = await this.client.zrevrange(key, 0, limit - 1, 'WITHSCORES');
+    const uids: string[] = [];
+    for (let i = 0; i < withScores.length; i += 2) uids.push(withScores[i]!);
+    if (uids.length === limit && withScores.length >= 2) {
+      const lastScore = withScores[withScores.length - 1]!;
+      uids.push(...(await this.client.zrangebyscore(key, lastScore, lastScore)));
+    }
+    return uids;
+  }
+
+  private async readSummary(studyUid: string, withResource: boolean): Promise<StudySummary | undefined> {
+    const k = studyKeys(this.prefix, studyUid);
+    const replies = await this.client
+      .pipeline()
+      .hmget(k.study, ...SUMMARY_FIELDS)
+      .hlen(k.seriesSizes)
+      .hlen(k.instances)
+      .exec();
+    const [fields, numberOfSeries, numberOfInstances] = pipelineValues<unknown>(replies) as [
+      (string | null)[],
+      number,
+      number,
+    ];
+    const f = Object.fromEntries(SUMMARY_FIELDS.map((name, i) => [name, fields[i] ?? undefined])) as Record<
+      (typeof SUMMARY_FIELDS)[number],
+      string | undefined
+    >;
+    if (f.lastReceivedAt === undefined) return undefined;
+    const publish: PublishStatus = {
+      state: (f.state ?? 'pending') as PublishState,
+      attempts: Number.parseInt(f.attempts ?? '0', 10),
+    };
+    if (f.lastError !== undefined) publish.lastError = f.lastError;
+    if (f.note !== undefined) publish.note = f.note;
+    if (f.publishedAt !== undefined) publish.publishedAt = f.publishedAt;
+    if (f.resourceId !== undefined) publish.resourceId = f.resourceId;
+    if (withResource && f.lastResource !== undefined) publish.lastResource = JSON.parse(f.lastResource);
+    return {
+      studyInstanceUid: studyUid,
+      numberOfSeries,
+      numberOfInstances,
+      firstReceivedAt: f.firstReceivedAt ?? f.lastReceivedAt,
+      lastReceivedAt: f.lastReceivedAt,
+      publish,
+    };
+  }
+}
+
+/** Defines the store's Lua commands on a client (once; EVALSHA with EVAL fallback, as ioredis does). */
+export function defineStoreCommands(client: Redis): void {
+  const c = client as unknown as Partial<StoreCommands>;
+  if (typeof c.dfbStudyMerge !== 'function') client.defineCommand('dfbStudyMerge', { numberOfKeys: 4, lua: MERGE_LUA });
+  if (typeof c.dfbStudySetStatus !== 'function') {
+    client.defineCommand('dfbStudySetStatus', { numberOfKeys: 1, lua: SET_STATUS_LUA });
+  }
+  if (typeof c.dfbStateIndex !== 'function') {
+    client.defineCommand('dfbStateIndex', { numberOfKeys: PUBLISH_STATES.length, lua: INDEX_LUA });
+  }
+}
+
+export async function quitOrDisconnect(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status === 'ready') {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // fall through
+    }
+  }
+  client.disconnect();
+}
+
+function pipelineValues<T>(replies: [Error | null, unknown][] | null): (T | undefined)[] {
+  if (replies === null) throw new Error('redis pipeline aborted');
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value as T;
+  });
+}
+
+/** Splits `value` at its first `count - 1` tabs. */
+function splitFields(value: string, count: number): (string | undefined)[] {
+  const out: string[] = [];
+  let from = 0;
+  for (let i = 0; i < count - 1; i += 1) {
+    const tab = value.indexOf('\t', from);
+    if (tab < 0) break;
+    out.push(value.slice(from, tab));
+    from = tab + 1;
+  }
+  out.push(value.slice(from));
+  return out;
+}
+
+function scoreOf(iso: string | null): number {
+  const ms = iso === null ? Number.NaN : Date.parse(iso);
+  return Number.isFinite(ms) ? ms : 0;
+}
+
+/** Numbers first (ascending), then missing numbers; ties by UID. */
+function compareNumberThenUid(an: number | undefined, au: string, bn: number | undefined, bu: string): number {
+  const aHas = typeof an === 'number' && Number.isFinite(an);
+  const bHas = typeof bn === 'number' && Number.isFinite(bn);
+  if (aHas && bHas && an !== bn) return an! - bn!;
+  if (aHas !== bHas) return aHas ? -1 : 1;
+  return au < bu ? -1 : au > bu ? 1 : 0;
+}

@@ -1,0 +1,245 @@
+/**
+ * ResourceIndex on SQLite: `<dataDir>/fhir-index.sqlite` (WAL), or tables in
+ * a better-sqlite3 Database passed in.
+ *
+ * fhir_resource: one row per (type, id) with the resource JSON and the sort
+ * key (low end of `started`, epoch ms). fhir_term: one row per index term
+ * (resource row, type, param, system, code, low, high), indexed on
+ * (type, param, code, system) and (type, param, low, high). A search is one
+ * SELECT with an `rid IN (…)` subquery per AND-ed parameter, answered from
+ * those indexes. put() replaces a resource and its terms in one transaction.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { indexTerms, sortStarted } from '../index-terms.js';
+import { deterministicId } from '../resource-ids.js';
+import type {
+  FhirResource,
+  ParsedSearch,
+  ResourceIndex,
+  ResourceIndexOptions,
+  SearchMatch,
+  SearchResult,
+} from '../resource-index.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS fhir_resource (
+  rid          INTEGER PRIMARY KEY,
+  type         TEXT NOT NULL,
+  id           TEXT NOT NULL,
+  json         TEXT NOT NULL,
+  sort_started INTEGER,
+  UNIQUE (type, id)
+);
+CREATE INDEX IF NOT EXISTS fhir_resource_started ON fhir_resource (type, sort_started);
+CREATE TABLE IF NOT EXISTS fhir_term (
+  rid    INTEGER NOT NULL,
+  type   TEXT NOT NULL,
+  param  TEXT NOT NULL,
+  system TEXT,
+  code   TEXT,
+  low    INTEGER,
+  high   INTEGER
+);
+CREATE INDEX IF NOT EXISTS fhir_term_code ON fhir_term (type, param, code, system);
+CREATE INDEX IF NOT EXISTS fhir_term_date ON fhir_term (type, param, low, high);
+CREATE INDEX IF NOT EXISTS fhir_term_rid ON fhir_term (rid);
+`;
+
+export interface SqliteResourceIndexOptions extends ResourceIndexOptions {
+  /** An open database to create the tables in (not closed by close()) … */
+  db?: Database.Database;
+  /** … or the directory of `fhir-index.sqlite` (created if missing). */
+  dataDir?: string;
+}
+
+type Sql = { sql: string; params: unknown[] };
+
+function tokenSql(type: string, param: string, system: string | null | undefined, code: string | undefined): Sql {
+  const params: unknown[] = [type, param];
+  let sql = 'type = ? AND param = ?';
+  if (code !== undefined) {
+    sql += ' AND code = ?';
+    params.push(code);
+  } else sql += ' AND code IS NOT NULL';
+  if (system === null) sql += ' AND system IS NULL';
+  else if (system !== undefined) {
+    sql += ' AND system = ?';
+    params.push(system);
+  }
+  return { sql, params };
+}
+
+/** search.html date prefixes over [low, high) ranges: search [pl, ph), target [low, high). */
+function dateSql(prefix: string, pl: number, ph: number): Sql {
+  switch (prefix) {
+    case 'ne':
+      return { sql: 'NOT (low >= ? AND high <= ?)', params: [pl, ph] };
+    case 'gt':
+      return { sql: 'high > ?', params: [ph] };
+    case 'lt':
+      return { sql: 'low < ?', params: [pl] };
+    case 'ge':
+      return { sql: '(high > ? OR (low >= ? AND high <= ?))', params: [ph, pl, ph] };
+    case 'le':
+      return { sql: '(low < ? OR (low >= ? AND high <= ?))', params: [pl, pl, ph] };
+    case 'sa':
+      return { sql: 'low >= ?', params: [ph] };
+    case 'eb':
+      return { sql: 'high <= ?', params: [pl] };
+    case 'eq':
+    default:
+      return { sql: 'low >= ? AND high <= ?', params: [pl, ph] };
+  }
+}
+
+function matchSql(type: string, m: SearchMatch): Sql {
+  switch (m.kind) {
+    case 'id':
+      return { sql: 'r.id = ?', params: [m.id] };
+    case 'token': {
+      const t = tokenSql(type, m.param, m.system, m.code);
+      return { sql: `r.rid IN (SELECT rid FROM fhir_term WHERE ${t.sql})`, params: t.params };
+    }
+    case 'date': {
+      const d = dateSql(m.prefix, m.low, m.high);
+      return {
+        sql: `r.rid IN (SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND low IS NOT NULL AND ${d.sql})`,
+        params: [type, m.param, ...d.params],
+      };
+    }
+    case 'chain': {
+      const t = tokenSql(m.target.resourceType, m.target.param, m.target.system, m.target.code);
+      return {
+        sql:
+          'r.rid IN (SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND code IN ' +
+          `(SELECT ? || t2r.id FROM fhir_term t2 JOIN fhir_resource t2r ON t2r.rid = t2.rid WHERE ${t.sql.replace(/\b(type|param|code|system)\b/g, 't2.$1')}))`,
+        params: [type, m.param, `${m.target.resourceType}/`, ...t.params],
+      };
+    }
+  }
+}
+
+export class SqliteResourceIndex implements ResourceIndex {
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly timezone: string;
+  private closed = false;
+  private readonly stmts;
+  /** Prepared search statements by SQL text (the shapes of searches repeat). */
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(private readonly options: SqliteResourceIndexOptions) {
+    if (options.db) {
+      this.db = options.db;
+      this.ownsDb = false;
+    } else {
+      if (!options.dataDir) throw new Error('SqliteResourceIndex needs db or dataDir');
+      mkdirSync(options.dataDir, { recursive: true });
+      this.db = new Database(path.join(options.dataDir, 'fhir-index.sqlite'));
+      this.ownsDb = true;
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+    }
+    this.timezone = options.timezone ?? 'UTC';
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      upsert: this.db.prepare(
+        `INSERT INTO fhir_resource (type, id, json, sort_started) VALUES (?, ?, ?, ?)
+         ON CONFLICT (type, id) DO UPDATE SET json = excluded.json, sort_started = excluded.sort_started
+         RETURNING rid`,
+      ),
+      deleteTerms: this.db.prepare('DELETE FROM fhir_term WHERE rid = ?'),
+      insertTerm: this.db.prepare('INSERT INTO fhir_term (rid, type, param, system, code, low, high) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      ridOf: this.db.prepare('SELECT rid FROM fhir_resource WHERE type = ? AND id = ?'),
+      deleteResource: this.db.prepare('DELETE FROM fhir_resource WHERE rid = ?'),
+      read: this.db.prepare('SELECT json FROM fhir_resource WHERE type = ? AND id = ?'),
+    };
+  }
+
+  private readonly putAll = (resources: FhirResource[]): void => {
+    this.db.transaction(() => {
+      for (const resource of resources) {
+        const id = resource.id ?? deterministicId(resource);
+        if (!id) throw new Error(`${resource.resourceType} without id and nothing to derive one from`);
+        const stored = resource.id === id ? resource : { ...resource, id };
+        const { rid } = this.stmts.upsert.get(
+          stored.resourceType,
+          id,
+          JSON.stringify(stored),
+          sortStarted(stored, this.timezone),
+        ) as { rid: number };
+        this.stmts.deleteTerms.run(rid);
+        for (const t of indexTerms(stored, this.options.fhirVersion, this.timezone)) {
+          this.stmts.insertTerm.run(rid, stored.resourceType, t.param, t.system ?? null, t.code ?? null, t.low ?? null, t.high ?? null);
+        }
+      }
+    })();
+  };
+
+  async put(resources: FhirResource[]): Promise<void> {
+    this.assertOpen();
+    this.putAll(resources);
+  }
+
+  async remove(resourceType: string, id: string): Promise<void> {
+    this.assertOpen();
+    this.db.transaction(() => {
+      const row = this.stmts.ridOf.get(resourceType, id) as { rid: number } | undefined;
+      if (!row) return;
+      this.stmts.deleteTerms.run(row.rid);
+      this.stmts.deleteResource.run(row.rid);
+    })();
+  }
+
+  async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
+    this.assertOpen();
+    const row = this.stmts.read.get(resourceType, id) as { json: string } | undefined;
+    return row ? (JSON.parse(row.json) as FhirResource) : undefined;
+  }
+
+  async search(resourceType: string, query: ParsedSearch): Promise<SearchResult> {
+    this.assertOpen();
+    const where: string[] = ['r.type = ?'];
+    const params: unknown[] = [resourceType];
+    for (const any of query.where) {
+      if (any.length === 0) continue;
+      const parts = any.map((m) => matchSql(resourceType, m));
+      where.push(`(${parts.map((p) => p.sql).join(' OR ')})`);
+      for (const p of parts) params.push(...p.params);
+    }
+    const whereSql = where.join(' AND ');
+    const { n } = this.prepared(`SELECT count(*) AS n FROM fhir_resource r WHERE ${whereSql}`).get(...params) as { n: number };
+    if (query.count <= 0 || query.offset >= n) return { total: n, resources: [] };
+    const order = query.sort
+      .map((s) => (s.param === 'started' ? `r.sort_started IS NULL, r.sort_started${s.descending ? ' DESC' : ''}` : `r.id${s.descending ? ' DESC' : ''}`))
+      .concat('r.id')
+      .join(', ');
+    const rows = this
+      .prepared(`SELECT r.json FROM fhir_resource r WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .all(...params, query.count, query.offset) as Array<{ json: string }>;
+    return { total: n, resources: rows.map((r) => JSON.parse(r.json) as FhirResource) };
+  }
+
+  private prepared(sql: string): Database.Statement {
+    let stmt = this.cache.get(sql);
+    if (!stmt) {
+      if (this.cache.size >= 256) this.cache.clear();
+      stmt = this.db.prepare(sql);
+      this.cache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsDb) this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('resource index is closed');
+  }
+}

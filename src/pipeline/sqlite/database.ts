@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` is the number of
+ * those applied. Append, never edit a released step.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: queues and study state.
+  `
+  CREATE TABLE instance_jobs (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    record TEXT NOT NULL
+  );
+  CREATE TABLE publish_jobs (
+    study_uid          TEXT PRIMARY KEY,
+    due_at             INTEGER NOT NULL,
+    first_requested_at INTEGER NOT NULL,
+    attempts           INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX publish_jobs_due ON publish_jobs (due_at);
+
+  CREATE TABLE studies (
+    study_uid              TEXT PRIMARY KEY,
+    specific_character_set TEXT,
+    patient                TEXT NOT NULL,
+    study                  TEXT NOT NULL,
+    last_receipt           TEXT NOT NULL,
+    first_received_at      TEXT NOT NULL,
+    last_received_at       TEXT NOT NULL,
+    publish_state          TEXT NOT NULL DEFAULT 'pending',
+    attempts               INTEGER NOT NULL DEFAULT 0,
+    last_error             TEXT,
+    note                   TEXT,
+    published_at           TEXT,
+    last_resource          TEXT,
+    resource_id            TEXT
+  ) WITHOUT ROWID;
+  CREATE INDEX studies_state ON studies (publish_state, last_received_at);
+  CREATE INDEX studies_last_received ON studies (last_received_at);
+
+  CREATE TABLE series (
+    study_uid        TEXT NOT NULL,
+    series_uid       TEXT NOT NULL,
+    series_number    INTEGER,
+    attributes       TEXT NOT NULL,
+    last_received_at TEXT NOT NULL,
+    PRIMARY KEY (study_uid, series_uid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE instances (
+    sop_uid         TEXT PRIMARY KEY,
+    study_uid       TEXT NOT NULL,
+    series_uid      TEXT NOT NULL,
+    instance_number INTEGER,
+    attributes      TEXT NOT NULL,
+    received_at     TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX instances_study ON instances (study_uid, series_uid, instance_number, sop_uid);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Opens (creating if needed) `<dataDir>/bridge.sqlite` in WAL mode and migrates it. */
+export function openDatabase(dataDir: string, synchronous: SqliteSynchronous): Database.Database {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'bridge.sqlite'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = OFF');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `bridge.sqlite has schema version ${current}, newer than this bridge knows (${SCHEMA_VERSION}): use a newer bridge or another data directory`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { JobQueue } from '../job-queue.js';
+import type { StudyStore } from '../study-store.js';
+import { openDatabase, type SqliteSynchronous } from './database.js';
+import { SqliteJobQueue, type SqliteJobQueueOptions } from './job-queue.js';
+import { SqliteStudyStore } from './study-store.js';
+
+export { SCHEMA_VERSION, type SqliteSynchronous } from './database.js';
+export { SqliteJobQueue, type GroupCommitStats, type PublishRow, type SqliteJobQueueOptions } from './job-queue.js';
+export { SqliteStudyStore } from './study-store.js';
+
+export interface SqlitePipelineOptions {
+  /** Directory of `bridge.sqlite` (created if missing). */
+  dataDir: string;
+  /** SQLite `synchronous` in WAL mode: FULL (default) survives power loss, NORMAL only process crashes. */
+  synchronous?: SqliteSynchronous;
+  /** Clock of publish due times (ms since the epoch). Default Date.now. */
+  now?: () => number;
+  logger: Logger;
+  /** Tuning of the queue (batch size, poll interval, publish concurrency); defaults documented there. */
+  queue?: Pick<SqliteJobQueueOptions, 'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency'>;
+}
+
+export interface SqlitePipeline {
+  queue: JobQueue & SqliteJobQueue;
+  store: StudyStore & SqliteStudyStore;
+  /** Closes the queue (waiting for running handlers), the store and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded pipeline: job queue and study store in one SQLite database,
+ * `<dataDir>/bridge.sqlite`, in WAL mode. The database closes once both the
+ * queue and the store are closed.
+ */
+export function openSqlitePipeline(options: SqlitePipelineOptions): SqlitePipeline {
+  const db = openDatabase(options.dataDir, options.synchronous ?? 'FULL');
+  let users = 2;
+  const release = (): void => {
+    users--;
+    if (users === 0) db.close();
+  };
+  const logger = options.logger;
+  const queue = new SqliteJobQueue({ ...options.queue, db, logger, now: options.now, onClose: release });
+  const store = new SqliteStudyStore({ db, logger, onClose: release });
+  return {
+    queue,
+    store,
+    async close() {
+      await queue.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,326 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
+import { canonicalJson, isLatest } from '../merge.js';
+import type { PublishState, SeriesState, StudyState } from '../study-state.js';
+import type { PublishStatus, StudyStore, StudySummary } from '../study-store.js';
+
+export interface SqliteStudyStoreOptions {
+  db: Database.Database;
+  logger: Logger;
+  /** Called once, when close() has finished with the database. */
+  onClose?: () => void;
+}
+
+interface StudyRow {
+  study_uid: string;
+  specific_character_set: string | null;
+  patient: string;
+  study: string;
+  last_receipt: string;
+  first_received_at: string;
+  last_received_at: string;
+  publish_state: PublishState;
+  attempts: number;
+  last_error: string | null;
+  note: string | null;
+  published_at: string | null;
+  last_resource: string | null;
+  resource_id: string | null;
+}
+
+interface SummaryRow extends StudyRow {
+  number_of_series: number;
+  number_of_instances: number;
+}
+
+interface SeriesRow {
+  attributes: string;
+  last_received_at: string;
+}
+
+interface InstanceRow {
+  study_uid: string;
+  series_uid: string;
+  attributes: string;
+  received_at: string;
+}
+
+/** PublishStatus members and the columns that hold them. */
+const STATUS_COLUMNS = {
+  attempts: 'attempts',
+  lastError: 'last_error',
+  note: 'note',
+  publishedAt: 'published_at',
+  lastResource: 'last_resource',
+  resourceId: 'resource_id',
+} as const satisfies Record<Exclude<keyof PublishStatus, 'state'>, string>;
+
+const SUMMARY_COUNTS = `
+  (SELECT COUNT(DISTINCT i.series_uid) FROM instances i WHERE i.study_uid = s.study_uid) AS number_of_series,
+  (SELECT COUNT(*) FROM instances i WHERE i.study_uid = s.study_uid) AS number_of_instances`;
+
+/**
+ * StudyStore on SQLite: tables studies, series and instances, one row per
+ * distinct UID. Attributes are kept as canonical JSON (sorted keys), so a
+ * merge detects a change by comparing strings and a pure re-send of an
+ * instance reports no change (and so causes no FHIR write).
+ */
+export class SqliteStudyStore implements StudyStore {
+  private readonly db: Database.Database;
+  private readonly logger: Logger;
+  private readonly onClose: (() => void) | undefined;
+  private closed = false;
+  private readonly stmt;
+  private readonly mergeTransaction: (records: InstanceRecord[]) => string[];
+
+  constructor(options: SqliteStudyStoreOptions) {
+    this.db = options.db;
+    this.logger = options.logger;
+    this.onClose = options.onClose;
+    const db = this.db;
+    this.stmt = {
+      selectStudy: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_uid = ?'),
+      selectState: db.prepare<[string], { publish_state: PublishState }>(
+        'SELECT publish_state FROM studies WHERE study_uid = ?',
+      ),
+      insertStudy: db.prepare<[string, string | null, string, string, string, string, string]>(
+        `INSERT INTO studies (study_uid, specific_character_set, patient, study, last_receipt, first_received_at, last_received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateStudyLatest: db.prepare<[string | null, string, string, string, string, string, string]>(
+        `UPDATE studies SET specific_character_set = ?, patient = ?, study = ?, last_receipt = ?, last_received_at = ?,
+           first_received_at = MIN(first_received_at, ?) WHERE study_uid = ?`,
+      ),
+      updateStudyFirst: db.prepare<[string, string]>(
+        'UPDATE studies SET first_received_at = MIN(first_received_at, ?) WHERE study_uid = ?',
+      ),
+      markPending: db.prepare<[string]>(
+        `UPDATE studies SET publish_state = 'pending', attempts = 0, last_error = NULL, note = NULL WHERE study_uid = ?`,
+      ),
+      selectSeries: db.prepare<[string, string], SeriesRow>(
+        'SELECT attributes, last_received_at FROM series WHERE study_uid = ? AND series_uid = ?',
+      ),
+      upsertSeries: db.prepare<[string, string, number | null, string, string]>(
+        `INSERT INTO series (study_uid, series_uid, series_number, attributes, last_received_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (study_uid, series_uid) DO UPDATE SET series_number = excluded.series_number,
+           attributes = excluded.attributes, last_received_at = excluded.last_received_at`,
+      ),
+      deleteSeriesIfEmpty: db.prepare<[string, string, string, string]>(
+        `DELETE FROM series WHERE study_uid = ? AND series_uid = ?
+           AND NOT EXISTS (SELECT 1 FROM instances WHERE study_uid = ? AND series_uid = ?)`,
+      ),
+      selectInstance: db.prepare<[string], InstanceRow>(
+        'SELECT study_uid, series_uid, attributes, received_at FROM instances WHERE sop_uid = ?',
+      ),
+      upsertInstance: db.prepare<[string, string, string, number | null, string, string]>(
+        `INSERT INTO instances (sop_uid, study_uid, series_uid, instance_number, attributes, received_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sop_uid) DO UPDATE SET study_uid = excluded.study_uid, series_uid = excluded.series_uid,
+           instance_number = excluded.instance_number, attributes = excluded.attributes, received_at = excluded.received_at`,
+      ),
+      selectStudySeries: db.prepare<[string], { series_uid: string; attributes: string }>(
+        `SELECT series_uid, attributes FROM series WHERE study_uid = ?
+         ORDER BY series_number IS NULL, series_number, series_uid`,
+      ),
+      selectStudyInstances: db.prepare<[string], { series_uid: string; attributes: string }>(
+        `SELECT series_uid, attributes FROM instances WHERE study_uid = ?
+         ORDER BY instance_number IS NULL, instance_number, sop_uid`,
+      ),
+      selectSummary: db.prepare<[string], SummaryRow>(`SELECT s.*, ${SUMMARY_COUNTS} FROM studies s WHERE s.study_uid = ?`),
+      listSummaries: db.prepare<[number], SummaryRow>(
+        `SELECT s.*, ${SUMMARY_COUNTS} FROM studies s ORDER BY s.last_received_at DESC, s.study_uid LIMIT ?`,
+      ),
+      listSummariesByState: db.prepare<[string, number], SummaryRow>(
+        `SELECT s.*, ${SUMMARY_COUNTS} FROM studies s WHERE s.publish_state = ?
+         ORDER BY s.last_received_at DESC, s.study_uid LIMIT ?`,
+      ),
+      countByState: db.prepare<[], { publish_state: PublishState; n: number }>(
+        'SELECT publish_state, COUNT(*) AS n FROM studies GROUP BY publish_state',
+      ),
+    };
+    this.mergeTransaction = db.transaction((records: InstanceRecord[]) => {
+      const changed = new Set<string>();
+      const touched = new Set<string>();
+      for (const record of records) {
+        this.mergeOne(record, changed);
+        if (record.study?.studyInstanceUid) touched.add(record.study.studyInstanceUid);
+      }
+      for (const uid of changed) this.stmt.markPending.run(uid);
+      // A touched study whose last change is not published yet is returned too: after a crash
+      // between this merge and schedulePublish, the re-merge of the batch schedules it again.
+      for (const uid of touched) {
+        if (!changed.has(uid) && this.stmt.selectState.get(uid)?.publish_state === 'pending') changed.add(uid);
+      }
+      return [...changed];
+    });
+  }
+
+  /**
+   * Returns the studies that changed, plus touched studies still 'pending'
+   * (their latest change is not published yet), so that a batch re-merged
+   * after a crash still gets its publish scheduled. A pure re-send of an
+   * instance of a published or failed study returns nothing.
+   */
+  async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
+    return this.mergeTransaction(records);
+  }
+
+  private mergeOne(record: InstanceRecord, changed: Set<string>): void {
+    const studyUid = record.study?.studyInstanceUid;
+    const seriesUid = record.series?.seriesInstanceUid;
+    const sopUid = record.instance?.sopInstanceUid;
+    if (!studyUid || !seriesUid || !sopUid) {
+      // The SCP rejects such instances (C000H); one slipping through must not block the queue.
+      this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
+      return;
+    }
+    const receivedAt = record.receipt.receivedAt;
+    const charset = record.specificCharacterSet ?? null;
+    const patientJson = canonicalJson(record.patient ?? {});
+    const studyJson = canonicalJson(record.study);
+    const receiptJson = JSON.stringify(record.receipt);
+
+    // Study level: latest received wins. The calling AE selects peer settings of the mapping, so it counts as a change.
+    const study = this.stmt.selectStudy.get(studyUid);
+    if (study === undefined) {
+      this.stmt.insertStudy.run(studyUid, charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt);
+      changed.add(studyUid);
+    } else if (isLatest(receivedAt, study.last_received_at)) {
+      const previousReceipt = JSON.parse(study.last_receipt) as ReceiptData;
+      if (
+        study.patient !== patientJson ||
+        study.study !== studyJson ||
+        study.specific_character_set !== charset ||
+        previousReceipt.callingAeTitle !== record.receipt.callingAeTitle
+      ) {
+        changed.add(studyUid);
+      }
+      this.stmt.updateStudyLatest.run(charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt, studyUid);
+    } else {
+      this.stmt.updateStudyFirst.run(receivedAt, studyUid);
+    }
+
+    // Series level: latest received wins.
+    const seriesJson = canonicalJson(record.series);
+    const series = this.stmt.selectSeries.get(studyUid, seriesUid);
+    if (series === undefined || (isLatest(receivedAt, series.last_received_at) && series.attributes !== seriesJson)) {
+      changed.add(studyUid);
+    }
+    if (series === undefined || isLatest(receivedAt, series.last_received_at)) {
+      this.stmt.upsertSeries.run(studyUid, seriesUid, numberOrNull(record.series.seriesNumber), seriesJson, receivedAt);
+    }
+
+    // Instance level: keyed by SOP Instance UID; a re-send in another series (or study) moves it.
+    const instanceJson = canonicalJson(record.instance);
+    const instance = this.stmt.selectInstance.get(sopUid);
+    if (instance !== undefined && !isLatest(receivedAt, instance.received_at)) return;
+    if (
+      instance === undefined ||
+      instance.attributes !== instanceJson ||
+      instance.study_uid !== studyUid ||
+      instance.series_uid !== seriesUid
+    ) {
+      changed.add(studyUid);
+    }
+    this.stmt.upsertInstance.run(sopUid, studyUid, seriesUid, numberOrNull(record.instance.instanceNumber), instanceJson, receivedAt);
+    if (instance !== undefined && (instance.study_uid !== studyUid || instance.series_uid !== seriesUid)) {
+      changed.add(instance.study_uid);
+      this.stmt.deleteSeriesIfEmpty.run(instance.study_uid, instance.series_uid, instance.study_uid, instance.series_uid);
+    }
+  }
+
+  async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
+    const row = this.stmt.selectStudy.get(studyInstanceUid);
+    if (row === undefined) return undefined;
+    const bySeries = new Map<string, SeriesState>();
+    const series: SeriesState[] = [];
+    for (const s of this.stmt.selectStudySeries.all(studyInstanceUid)) {
+      const state: SeriesState = { attributes: JSON.parse(s.attributes), instances: [] };
+      bySeries.set(s.series_uid, state);
+      series.push(state);
+    }
+    for (const i of this.stmt.selectStudyInstances.all(studyInstanceUid)) {
+      bySeries.get(i.series_uid)?.instances.push(JSON.parse(i.attributes) as InstanceAttributes);
+    }
+    const state: StudyState = {
+      studyInstanceUid,
+      patient: JSON.parse(row.patient),
+      study: JSON.parse(row.study),
+      series: series.filter((s) => s.instances.length > 0),
+      lastReceipt: JSON.parse(row.last_receipt),
+      firstReceivedAt: row.first_received_at,
+      lastReceivedAt: row.last_received_at,
+    };
+    if (row.specific_character_set !== null) state.specificCharacterSet = row.specific_character_set;
+    return state;
+  }
+
+  async getSummary(studyInstanceUid: string): Promise<StudySummary | undefined> {
+    const row = this.stmt.selectSummary.get(studyInstanceUid);
+    return row === undefined ? undefined : toSummary(row, true);
+  }
+
+  /** Newest first (by last received instance). Summaries in a list leave out lastResource. */
+  async listSummaries(filter: { state?: PublishState; limit?: number } = {}): Promise<StudySummary[]> {
+    const limit = filter.limit ?? -1;
+    const rows =
+      filter.state === undefined
+        ? this.stmt.listSummaries.all(limit)
+        : this.stmt.listSummariesByState.all(filter.state, limit);
+    return rows.map((row) => toSummary(row, false));
+  }
+
+  /**
+   * Sets `state` and each member present in `status`; a member present with
+   * the value undefined clears it (e.g. `lastError: undefined`). A study
+   * that is not in the store is left alone.
+   */
+  async setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void> {
+    const sets = ['publish_state = ?'];
+    const values: (string | number | null)[] = [status.state];
+    for (const [member, column] of Object.entries(STATUS_COLUMNS) as [keyof typeof STATUS_COLUMNS, string][]) {
+      if (!Object.prototype.hasOwnProperty.call(status, member)) continue;
+      const value = status[member];
+      sets.push(`${column} = ?`);
+      if (value === undefined || value === null) values.push(null);
+      else if (member === 'lastResource') values.push(JSON.stringify(value));
+      else values.push(value as string | number);
+    }
+    values.push(studyInstanceUid);
+    this.db.prepare(`UPDATE studies SET ${sets.join(', ')} WHERE study_uid = ?`).run(...values);
+  }
+
+  async countByState(): Promise<Record<PublishState, number>> {
+    const counts: Record<PublishState, number> = { pending: 0, published: 0, failed: 0 };
+    for (const row of this.stmt.countByState.all()) counts[row.publish_state] = row.n;
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose?.();
+  }
+}
+
+function numberOrNull(value: number | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function toSummary(row: SummaryRow, withResource: boolean): StudySummary {
+  const publish: PublishStatus = { state: row.publish_state, attempts: row.attempts };
+  if (row.last_error !== null) publish.lastError = row.last_error;
+  if (row.note !== null) publish.note = row.note;
+  if (row.published_at !== null) publish.publishedAt = row.published_at;
+  if (row.resource_id !== null) publish.resourceId = row.resource_id;
+  if (withResource && row.last_resource !== null) publish.lastResource = JSON.parse(row.last_resource);
+  return {
+    studyInstanceUid: row.study_uid,
+    numberOfSeries: row.number_of_series,
+    numberOfInstances: row.number_of_instances,
+    firstReceivedAt: row.first_received_at,
+    lastReceivedAt: row.last_received_at,
+    publish,
+  };
+}
