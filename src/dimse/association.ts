@@ -1,0 +1,385 @@
+/**
+ * One association, acceptor side: the service user above the upper layer.
+ * It answers the A-ASSOCIATE indication (./negotiation.ts), reassembles
+ * DIMSE command sets, streams C-STORE data sets into a DatasetHeaderSink,
+ * and answers C-ECHO and C-STORE (PS3.7 Sections 9.1.1, 9.1.5, 9.3.1, 9.3.5).
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
+import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
+import type { InstanceRecord } from '../dicom/instance-record.js';
+import type { Indication } from './actions.js';
+import { AbortReason, AbortSource } from './bytes.js';
+import { COMMAND_SET_CAP_BYTES } from './constants.js';
+import {
+  CommandField,
+  DimseDecodeError,
+  NO_DATA_SET,
+  REQUESTS_WITH_RESPONSE,
+  Status,
+  decodeCommand,
+  encodeCommand,
+  errorCommentValue,
+  hasDataSet,
+  type DimseCommand,
+} from './dimse-command.js';
+import { buildAcceptance, rejection, rejectionFor, type AcceptedContext, type RejectionReason } from './negotiation.js';
+import type { AAssociateRq } from './pdu.js';
+import type { StoreHandler } from './store-handler.js';
+import { UpperLayer, type EndedBy } from './upper-layer.js';
+
+export interface AssociationOptions {
+  aeTitles: readonly string[];
+  isCallerAllowed?: (callingAeTitle: string, peerAddress: string) => boolean;
+  maxPduLength: number;
+  headerCapBytes: number;
+  artimTimeoutMs: number;
+  idleTimeoutMs: number;
+  transferSyntaxPreference?: readonly string[];
+  onStore: StoreHandler;
+}
+
+export interface AssociationParties {
+  callingAeTitle: string;
+  calledAeTitle: string;
+  peerAddress: string;
+}
+
+export interface AssociationSummary extends AssociationParties {
+  instances: number;
+  bytes: number;
+  durationMs: number;
+  endedBy: EndedBy;
+}
+
+/** What the association reports to the SCP (which turns it into events). */
+export interface AssociationObserver {
+  /** Decide congestion at A-ASSOCIATE time; true when no slot is free. */
+  isCongested(): boolean;
+  accepted(parties: AssociationParties): void;
+  rejected(reason: RejectionReason, parties: AssociationParties): void;
+  cStore(result: { status: number; bytes: number; sopClassUid: string }): void;
+  /** Only for associations that were accepted. */
+  closed(summary: AssociationSummary): void;
+  /** Every connection, accepted or not, at its end. */
+  released(): void;
+}
+
+/** A DIMSE request being received: its command, context and, for C-STORE, the sink. */
+interface Message {
+  command: DimseCommand;
+  context: AcceptedContext;
+  sink?: DatasetHeaderSink;
+  /** A status already decided (e.g. DatasetError from write): the rest of the data set is discarded. */
+  failure?: { status: number; errorComment: string };
+  bytes: number;
+}
+
+type DimseState = 'idle' | 'command' | 'dataset' | 'busy';
+
+export class Association {
+  private readonly ul: UpperLayer;
+  private parties: AssociationParties;
+  private contexts = new Map<number, AcceptedContext>();
+  private wasAccepted = false;
+  private dimse: DimseState = 'idle';
+  private commandParts: Buffer[] = [];
+  private commandBytes = 0;
+  private commandContextId = 0;
+  private message: Message | undefined;
+  private releaseWhenIdle = false;
+  private instances = 0;
+  private bytes = 0;
+  private readonly startedAt = Date.now();
+  private logger: Logger;
+
+  constructor(
+    private readonly transport: Duplex & { remoteAddress?: string; remotePort?: number },
+    private readonly options: AssociationOptions,
+    private readonly observer: AssociationObserver,
+    logger: Logger,
+  ) {
+    const peerAddress = normalizeAddress(transport.remoteAddress);
+    this.parties = { callingAeTitle: '', calledAeTitle: '', peerAddress };
+    this.logger = logger;
+    this.ul = new UpperLayer(
+      transport,
+      { maxPduLength: options.maxPduLength, artimTimeoutMs: options.artimTimeoutMs, idleTimeoutMs: options.idleTimeoutMs, logger },
+      {
+        onIndication: (ind) => this.onIndication(ind),
+        onPdvData: (id, mch, data, complete) => this.onPdvData(id, mch, data, complete),
+        onProviderRejected: (rq) => {
+          this.parties = { ...this.parties, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle };
+          this.logger.info({ reason: 'protocol-version', protocolVersion: rq.protocolVersion }, 'association rejected');
+          this.observer.rejected('protocol-version', this.parties);
+        },
+        onClosed: (endedBy) => this.onClosed(endedBy),
+      },
+    );
+  }
+
+  start(): void {
+    this.ul.start();
+  }
+
+  get accepted(): boolean {
+    return this.wasAccepted;
+  }
+
+  get upperLayerState(): string {
+    return this.ul.state;
+  }
+
+  /** Graceful shutdown: A-RELEASE-RQ now if no message is in progress, else right after its response. */
+  release(): void {
+    if (!this.wasAccepted) {
+      this.ul.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'abort-sent');
+      return;
+    }
+    this.releaseWhenIdle = true;
+    if (this.dimse === 'idle') this.ul.requestRelease();
+  }
+
+  abort(endedBy: EndedBy = 'abort-sent'): void {
+    this.ul.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, endedBy);
+  }
+
+  // ---- ACSE
+
+  private onIndication(ind: Indication): void {
+    switch (ind.kind) {
+      case 'A-ASSOCIATE indication':
+        this.onAssociateRq(ind.rq);
+        return;
+      case 'A-RELEASE indication':
+        // Reading is paused while a message is handled, so a release request is only seen between messages.
+        this.ul.releaseResponse();
+        return;
+      case 'A-RELEASE confirmation':
+        return;
+      case 'A-ABORT indication':
+        this.logger.debug({ source: ind.source, reason: ind.reason }, 'A-ABORT received');
+        return;
+      case 'A-P-ABORT indication':
+        if (ind.detail !== undefined && this.ul.state !== 'Sta1') this.logger.warn({ reason: ind.reason, detail: ind.detail }, 'association aborted: protocol error');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onAssociateRq(rq: AAssociateRq): void {
+    this.parties = { ...this.parties, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle };
+    const reason = rejectionFor(rq, this.parties.peerAddress, {
+      aeTitles: this.options.aeTitles,
+      ...(this.options.isCallerAllowed ? { isCallerAllowed: this.options.isCallerAllowed } : {}),
+      congested: () => this.observer.isCongested(),
+    });
+    if (reason !== undefined) {
+      this.logger.info({ reason, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle }, 'association rejected');
+      this.observer.rejected(reason, this.parties);
+      this.ul.rejectAssociation(rejection(reason));
+      return;
+    }
+    const { ac, accepted } = buildAcceptance(rq, {
+      maxPduLength: this.options.maxPduLength,
+      ...(this.options.transferSyntaxPreference ? { transferSyntaxPreference: this.options.transferSyntaxPreference } : {}),
+    });
+    this.contexts = accepted;
+    this.wasAccepted = true;
+    this.observer.accepted(this.parties);
+    this.logger.debug({ contexts: rq.presentationContexts.length, accepted: accepted.size }, 'association accepted');
+    this.ul.acceptAssociation(ac, rq.userInformation.maximumLength ?? 0);
+  }
+
+  // ---- DIMSE message reception
+
+  private protocolError(detail: string, reason: AbortReason = AbortReason.InvalidPduParameterValue): void {
+    this.logger.warn({ detail }, 'association aborted: protocol error');
+    this.dropMessage();
+    this.ul.abort(AbortSource.ServiceProvider, reason, 'abort-sent');
+  }
+
+  private onPdvData(contextId: number, mch: number, data: Buffer, complete: boolean): void {
+    if (this.ul.state !== 'Sta6') return; // Sta7 (we asked to release): P-DATA is not answered, so not taken.
+    const context = this.contexts.get(contextId);
+    if (context === undefined) return this.protocolError(`PDV for presentation context ${contextId}, which is not accepted`);
+    const isCommand = (mch & 0x01) !== 0;
+    const isLast = complete && (mch & 0x02) !== 0;
+    if (isCommand) {
+      if (this.dimse === 'dataset') return this.protocolError('command fragment while a data set was expected');
+      if (this.dimse === 'idle') {
+        this.dimse = 'command';
+        this.commandContextId = contextId;
+      } else if (contextId !== this.commandContextId) return this.protocolError('command fragments on two presentation contexts');
+      this.commandBytes += data.length;
+      if (this.commandBytes > COMMAND_SET_CAP_BYTES) return this.protocolError(`command set larger than ${COMMAND_SET_CAP_BYTES} bytes`);
+      this.commandParts.push(Buffer.from(data));
+      if (isLast) this.onCommand(context);
+      return;
+    }
+    const msg = this.message;
+    if (this.dimse !== 'dataset' || msg === undefined) return this.protocolError('data fragment without a command expecting one');
+    if (contextId !== msg.context.id) return this.protocolError('data set on another presentation context than its command');
+    msg.bytes += data.length;
+    if (msg.sink !== undefined && msg.failure === undefined && data.length > 0) {
+      try {
+        msg.sink.write(data);
+      } catch (err) {
+        msg.failure = failureOf(err);
+      }
+    }
+    if (isLast) this.onDataSetComplete(msg);
+  }
+
+  private onCommand(context: AcceptedContext): void {
+    const raw = this.commandParts.length === 1 ? this.commandParts[0]! : Buffer.concat(this.commandParts);
+    this.commandParts = [];
+    this.commandBytes = 0;
+    let command: DimseCommand;
+    try {
+      command = decodeCommand(raw);
+    } catch (err) {
+      if (err instanceof DimseDecodeError) return this.protocolError(`bad command set: ${err.message}`, AbortReason.InvalidPduParameterValue);
+      throw err;
+    }
+    const message: Message = { command, context, bytes: 0 };
+    switch (command.commandField) {
+      case CommandField.C_ECHO_RQ:
+        break;
+      case CommandField.C_STORE_RQ:
+        if (context.abstractSyntax === VERIFICATION_SOP_CLASS || command.affectedSopClassUid !== context.abstractSyntax)
+          message.failure = { status: Status.SopClassNotSupported, errorComment: 'SOP Class differs from the presentation context' };
+        else if (hasDataSet(command)) {
+          try {
+            message.sink = new DatasetHeaderSink({ transferSyntaxUid: context.transferSyntax, headerCapBytes: this.options.headerCapBytes });
+          } catch (err) {
+            message.failure = failureOf(err);
+          }
+        } else message.failure = { status: Status.CannotUnderstand, errorComment: 'C-STORE-RQ without a data set' };
+        break;
+      case CommandField.C_CANCEL_RQ:
+        this.logger.debug('C-CANCEL-RQ ignored: nothing to cancel');
+        this.dimse = 'idle';
+        return;
+      default:
+        if (!REQUESTS_WITH_RESPONSE.has(command.commandField)) {
+          this.dimse = 'idle';
+          this.logger.warn({ commandField: command.commandField }, 'association aborted: unrecognized DIMSE command');
+          this.ul.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'abort-sent');
+          return;
+        }
+        message.failure = { status: Status.UnrecognizedOperation, errorComment: 'Operation not supported by this SCP' };
+    }
+    if (hasDataSet(command)) {
+      this.dimse = 'dataset';
+      this.message = message;
+    } else this.answer(message);
+  }
+
+  private onDataSetComplete(msg: Message): void {
+    this.dimse = 'busy';
+    this.message = undefined;
+    this.ul.pauseReading();
+    const receivedAt = new Date().toISOString();
+    void this.completeStore(msg, receivedAt);
+  }
+
+  /** Finish the data set, check it, hand it over, and only then answer. */
+  private async completeStore(msg: Message, receivedAt: string): Promise<void> {
+    let status: number = Status.Success;
+    let errorComment: string | undefined;
+    let record: InstanceRecord | undefined;
+    if (msg.failure !== undefined) ({ status, errorComment } = msg.failure);
+    else if (msg.command.commandField === CommandField.C_STORE_RQ && msg.sink !== undefined) {
+      try {
+        record = await msg.sink.finish({
+          callingAeTitle: this.parties.callingAeTitle,
+          calledAeTitle: this.parties.calledAeTitle,
+          peerAddress: this.parties.peerAddress,
+          ...(this.transport.remotePort !== undefined ? { peerPort: this.transport.remotePort } : {}),
+          receivedAt,
+        });
+      } catch (err) {
+        ({ status, errorComment } = failureOf(err));
+      }
+      if (record !== undefined && record.instance.sopInstanceUid !== msg.command.affectedSopInstanceUid) {
+        status = Status.CannotUnderstand;
+        errorComment = 'SOP Instance UID differs from Affected SOP Instance UID';
+        record = undefined;
+      }
+      if (record !== undefined) {
+        try {
+          const outcome = await this.options.onStore(record);
+          if (outcome) ({ status, errorComment } = outcome);
+        } catch (err) {
+          status = Status.OutOfResources;
+          errorComment = `Not stored: ${(err as Error)?.message ?? String(err)}`;
+        }
+      }
+    }
+    if (msg.command.commandField === CommandField.C_STORE_RQ) {
+      if (isAccepted(status)) this.instances++;
+      this.bytes += msg.bytes;
+      this.observer.cStore({ status, bytes: msg.bytes, sopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax });
+    }
+    if (this.ul.state !== 'Sta6') return; // aborted or closed meanwhile: nothing to answer
+    this.answer(msg, { status, ...(errorComment !== undefined ? { errorComment } : {}) });
+    this.ul.resumeReading();
+  }
+
+  /** Sends the response of a request; for C-ECHO and failures decided before any handler. */
+  private answer(msg: Message, outcome: { status: number; errorComment?: string } = msg.failure ?? { status: Status.Success }): void {
+    const rq = msg.command;
+    const rsp: DimseCommand = {
+      commandField: rq.commandField | 0x8000,
+      messageIdBeingRespondedTo: rq.messageId ?? 0,
+      affectedSopClassUid: rq.affectedSopClassUid ?? msg.context.abstractSyntax,
+      commandDataSetType: NO_DATA_SET,
+      status: outcome.status,
+      ...(outcome.status !== Status.Success && outcome.errorComment ? { errorComment: errorCommentValue(outcome.errorComment) } : {}),
+      ...(rq.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: rq.affectedSopInstanceUid } : {}),
+    };
+    this.ul.sendMessagePart(msg.context.id, true, encodeCommand(rsp));
+    this.dimse = 'idle';
+    if (this.releaseWhenIdle && this.ul.state === 'Sta6') this.ul.requestRelease();
+  }
+
+  private dropMessage(): void {
+    this.message = undefined;
+    this.commandParts = [];
+    this.commandBytes = 0;
+  }
+
+  private onClosed(endedBy: EndedBy): void {
+    this.dropMessage();
+    if (this.wasAccepted) {
+      const summary: AssociationSummary = {
+        ...this.parties,
+        instances: this.instances,
+        bytes: this.bytes,
+        durationMs: Date.now() - this.startedAt,
+        endedBy,
+      };
+      this.logger.info(summary, 'association ended');
+      this.observer.closed(summary);
+    }
+    this.observer.released();
+  }
+}
+
+/** 0000 success and B-range warnings: the instance was taken. */
+function isAccepted(status: number): boolean {
+  return status === Status.Success || (status & 0xf000) === 0xb000;
+}
+
+function failureOf(err: unknown): { status: number; errorComment: string } {
+  if (err instanceof DatasetError) return { status: err.status, errorComment: err.message };
+  return { status: Status.OutOfResources, errorComment: `Not stored: ${(err as Error)?.message ?? String(err)}` };
+}
+
+function normalizeAddress(address: string | undefined): string {
+  if (address === undefined) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

@@ -1,0 +1,304 @@
+/**
+ * The DICOM Upper Layer service provider for one transport connection
+ * (PS3.8 Section 9): it feeds received PDUs into the state machine of
+ * ./state-machine.ts, runs the actions of ./actions.ts, and offers the
+ * service user (./association.ts) the primitives of PS3.8 Section 7 as
+ * methods. Transport is any Duplex (net.Socket now, tls.TLSSocket later).
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { ACTION_FUNCTIONS, type EventData, type Indication, type UpperLayerPort } from './actions.js';
+import { AbortReason, AbortSource, PduDecodeError } from './bytes.js';
+import { MAX_ASSOCIATE_PDU_LENGTH } from './constants.js';
+import { isProtocolVersionSupported, rejection } from './negotiation.js';
+import { PduType, decodePdu, encodePdu, encodePdvHeader, PDU_HEADER_LENGTH, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
+import { PduStreamReader } from './pdu-stream.js';
+import { actionFor, type Event, type State } from './state-machine.js';
+
+export type EndedBy = 'release' | 'abort-received' | 'abort-sent' | 'timeout' | 'socket';
+
+/** What the upper layer tells its service user. */
+export interface UpperLayerUser {
+  onIndication(indication: Indication): void;
+  onPdvData(presentationContextId: number, messageControlHeader: number, data: Buffer, pdvComplete: boolean): void;
+  /** AE-6 rejected the A-ASSOCIATE-RQ itself (protocol version); for events and logs. */
+  onProviderRejected(rq: AAssociateRq): void;
+  /** The transport is closed; the upper layer is back in Sta1. */
+  onClosed(endedBy: EndedBy): void;
+}
+
+export interface UpperLayerOptions {
+  /** Maximum P-DATA-TF PDU length we announce and enforce inbound. */
+  maxPduLength: number;
+  artimTimeoutMs: number;
+  idleTimeoutMs: number;
+  logger: Logger;
+}
+
+const PDU_EVENT: Readonly<Record<number, Event>> = {
+  [PduType.AAssociateRq]: 'Evt6',
+  [PduType.AAssociateAc]: 'Evt3',
+  [PduType.AAssociateRj]: 'Evt4',
+  [PduType.AReleaseRq]: 'Evt12',
+  [PduType.AReleaseRp]: 'Evt13',
+  [PduType.AAbort]: 'Evt16',
+};
+
+export class UpperLayer {
+  private stateValue: State = 'Sta1';
+  private readonly reader: PduStreamReader;
+  private artim: NodeJS.Timeout | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private idleSuspended = false;
+  private deliverPData = false;
+  private pending: Indication[] = [];
+  private endedBy: EndedBy | undefined;
+  private closedNotified = false;
+  /** Largest PDU the peer accepts (its Maximum Length sub-item; 0 = unlimited). */
+  private peerMaxPduLength = 0;
+  private readingPaused = false;
+
+  constructor(
+    private readonly transport: Duplex,
+    private readonly options: UpperLayerOptions,
+    private readonly user: UpperLayerUser,
+  ) {
+    this.reader = new PduStreamReader(
+      { maxPDataLength: options.maxPduLength, maxOtherPduLength: Math.max(MAX_ASSOCIATE_PDU_LENGTH, options.maxPduLength) },
+      {
+        onPdu: (type, body) => this.onPdu(type, body),
+        onPDataStart: () => {
+          this.deliverPData = false;
+          this.dispatch('Evt10');
+          return this.deliverPData;
+        },
+        onPdvData: (id, mch, data, complete) => this.user.onPdvData(id, mch, data, complete),
+        onStreamError: (message, reason) => this.dispatch('Evt19', { abortReason: reason, detail: message }),
+      },
+    );
+  }
+
+  get state(): State {
+    return this.stateValue;
+  }
+
+  /** Evt5: a transport connection was accepted. */
+  start(): void {
+    this.transport.on('data', (chunk: Buffer) => {
+      this.touchIdle();
+      this.reader.push(chunk);
+    });
+    this.transport.on('error', (err: Error) => {
+      this.options.logger.debug({ err: err.message }, 'transport error');
+      this.endedBy ??= 'socket';
+    });
+    this.transport.on('close', () => {
+      this.endedBy ??= 'socket';
+      this.dispatch('Evt17', { detail: 'transport connection closed by peer' });
+      this.finishClose();
+    });
+    this.dispatch('Evt5');
+  }
+
+  // ---- Service primitives offered to the service user (PS3.8 Section 7)
+
+  /** A-ASSOCIATE response (accept), Evt7. */
+  acceptAssociation(ac: AAssociateAc, peerMaxPduLength: number): void {
+    this.peerMaxPduLength = peerMaxPduLength;
+    this.dispatch('Evt7', { pdu: ac });
+    this.touchIdle();
+  }
+
+  /** A-ASSOCIATE response (reject), Evt8. */
+  rejectAssociation(rj: AAssociateRj): void {
+    this.dispatch('Evt8', { pdu: rj });
+  }
+
+  /**
+   * P-DATA request, Evt9: one DIMSE message part (command or data set) as
+   * PDVs fragmented to the peer's maximum PDU length, one PDV per PDU.
+   */
+  sendMessagePart(presentationContextId: number, isCommand: boolean, bytes: Buffer): void {
+    const maxData = this.peerMaxPduLength > 0 ? Math.max(this.peerMaxPduLength - 6, 1) : 1 << 20;
+    let off = 0;
+    do {
+      const n = Math.min(maxData, bytes.length - off);
+      const isLast = off + n >= bytes.length;
+      this.dispatch('Evt9', { pdu: { type: 'P-DATA-TF', pdvs: [{ presentationContextId, isCommand, isLast, data: bytes.subarray(off, off + n) }] } });
+      off += n;
+    } while (off < bytes.length);
+  }
+
+  /** A-RELEASE request, Evt11 (graceful shutdown initiated by us). */
+  requestRelease(): boolean {
+    return this.dispatch('Evt11');
+  }
+
+  /** A-RELEASE response, Evt14. */
+  releaseResponse(): void {
+    this.dispatch('Evt14');
+  }
+
+  /** A-ABORT request, Evt15. Where Table 9-10 has no Evt15 entry (Sta2), the connection is just closed. */
+  abort(source: AbortSource, reason: AbortReason, endedBy: EndedBy): void {
+    this.endedBy ??= endedBy;
+    if (!this.dispatch('Evt15', { abortSource: source, abortReason: reason }) && this.stateValue !== 'Sta1') this.port.closeTransport();
+  }
+
+  /** Stop reading (backpressure while the service user finishes a message). */
+  pauseReading(): void {
+    this.readingPaused = true;
+    this.idleSuspended = true;
+    this.clearIdle();
+    this.reader.pause();
+    this.transport.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.idleSuspended = false;
+    this.touchIdle();
+    this.reader.resume();
+    if (!this.readingPaused) this.transport.resume();
+  }
+
+  // ---- State machine driver
+
+  /** Runs the action Table 9-10 gives for `event` in the current state. False for a blank cell. */
+  private dispatch(event: Event, data: EventData = {}): boolean {
+    const name = actionFor(this.stateValue, event);
+    if (name === undefined) {
+      this.options.logger.trace({ state: this.stateValue, event }, 'no transition');
+      return false;
+    }
+    const from = this.stateValue;
+    this.stateValue = ACTION_FUNCTIONS[name](this.port, data, event);
+    this.options.logger.trace({ from, event, action: name, to: this.stateValue }, 'upper layer transition');
+    const indications = this.pending;
+    this.pending = [];
+    for (const ind of indications) this.user.onIndication(ind);
+    if (this.stateValue === 'Sta1') this.finishClose();
+    return true;
+  }
+
+  private onPdu(type: number, body: Buffer): void {
+    let pdu: Pdu;
+    try {
+      pdu = decodePdu(type, body);
+    } catch (err) {
+      const reason = err instanceof PduDecodeError ? err.reason : AbortReason.InvalidPduParameterValue;
+      this.dispatch('Evt19', { abortReason: reason, detail: (err as Error).message });
+      return;
+    }
+    if (pdu.type === 'A-ABORT') this.endedBy ??= 'abort-received';
+    this.dispatch(PDU_EVENT[type]!, { pdu });
+  }
+
+  private readonly port: UpperLayerPort = {
+    isRequestor: false,
+    connectTransport: () => {
+      throw new Error('AE-1: the requestor role is not implemented yet');
+    },
+    sendPdu: (pdu) => {
+      if (pdu.type === 'A-ABORT') {
+        // After an A-ABORT nothing more is read; we also end our side so the
+        // peer sees the close promptly (ARTIM still bounds the wait).
+        this.endedBy ??= 'abort-sent';
+        this.reader.stop();
+        this.clearIdle();
+        this.write(encodePdu(pdu));
+        this.transport.end();
+        return;
+      }
+      if (pdu.type === 'A-RELEASE-RP') this.endedBy ??= 'release';
+      if (pdu.type === 'P-DATA-TF') {
+        for (const pdv of pdu.pdvs) {
+          const header = Buffer.allocUnsafe(PDU_HEADER_LENGTH);
+          header[0] = PduType.PDataTf;
+          header[1] = 0;
+          header.writeUInt32BE(pdv.data.length + 6, 2);
+          this.write(Buffer.concat([header, encodePdvHeader(pdv, pdv.data.length), pdv.data]));
+        }
+        return;
+      }
+      this.write(encodePdu(pdu));
+    },
+    closeTransport: () => {
+      this.clearIdle();
+      this.reader.stop();
+      this.transport.destroy();
+    },
+    startArtim: () => {
+      this.stopArtimTimer();
+      this.artim = setTimeout(() => {
+        this.artim = undefined;
+        this.endedBy ??= 'timeout';
+        this.options.logger.debug({ state: this.stateValue }, 'ARTIM timer expired');
+        this.dispatch('Evt18');
+      }, this.options.artimTimeoutMs);
+      this.artim.unref();
+    },
+    stopArtim: () => this.stopArtimTimer(),
+    indicate: (indication) => {
+      switch (indication.kind) {
+        case 'P-DATA indication':
+          this.deliverPData = true;
+          return;
+        case 'A-RELEASE confirmation':
+          this.endedBy ??= 'release';
+          break;
+        default:
+          break;
+      }
+      this.pending.push(indication);
+    },
+    providerRejection: (rq: AAssociateRq) => {
+      if (isProtocolVersionSupported(rq)) return undefined;
+      this.user.onProviderRejected(rq);
+      return rejection('protocol-version');
+    },
+  };
+
+  private write(bytes: Buffer): void {
+    if (this.transport.writable && !this.transport.destroyed) this.transport.write(bytes);
+  }
+
+  private stopArtimTimer(): void {
+    if (this.artim) clearTimeout(this.artim);
+    this.artim = undefined;
+  }
+
+  private clearIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+  }
+
+  /** Idle timer: no PDU for idleTimeoutMs in an association → A-ABORT (Evt15). */
+  private touchIdle(): void {
+    if (this.idleSuspended || this.reader.stopped) return;
+    const s = this.stateValue;
+    if (s === 'Sta1' || s === 'Sta2' || s === 'Sta13') return;
+    if (this.idle) {
+      this.idle.refresh();
+      return;
+    }
+    this.idle = setTimeout(() => {
+      this.idle = undefined;
+      this.options.logger.info({ idleTimeoutMs: this.options.idleTimeoutMs }, 'association idle: aborting');
+      this.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'timeout');
+    }, this.options.idleTimeoutMs);
+    this.idle.unref();
+  }
+
+  private finishClose(): void {
+    if (this.closedNotified) return;
+    if (this.stateValue !== 'Sta1') return;
+    this.closedNotified = true;
+    this.stopArtimTimer();
+    this.clearIdle();
+    this.reader.stop();
+    if (!this.transport.destroyed) this.transport.destroy();
+    this.user.onClosed(this.endedBy ?? 'socket');
+  }
+}

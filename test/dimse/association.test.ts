@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeCommand, encodeCommand, type DimseCommand } from '../../src/dimse/dimse-command.js';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../../src/dimse/constants.js';
+import { encodePdu, type AAssociateAc, type PDataTf, type Pdu } from '../../src/dimse/pdu.js';
+import {
+  CT_IMAGE_STORAGE, CT_SMALL, EXPLICIT_LE, IMPLICIT_LE, VERIFICATION,
+  associateRq, rawAssociate, receivePdus, startScp, type TestScp,
+} from './helpers.js';
+
+/** The data set of a Part 10 file: after preamble, "DICM" and the File Meta Information group. */
+function dataSetOf(file: string): Buffer {
+  const bytes = readFileSync(file);
+  const groupLength = bytes.readUInt32LE(132 + 8);
+  return bytes.subarray(132 + 12 + groupLength);
+}
+
+function pData(presentationContextId: number, isCommand: boolean, data: Buffer, fragment = data.length): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < data.length; off += fragment) {
+    const part = data.subarray(off, off + fragment);
+    out.push(encodePdu({ type: 'P-DATA-TF', pdvs: [{ presentationContextId, isCommand, isLast: off + fragment >= data.length, data: part }] }));
+  }
+  return out;
+}
+
+function responseOf(pdus: Pdu[]): DimseCommand {
+  const p = pdus.find((x): x is PDataTf => x.type === 'P-DATA-TF');
+  if (!p) throw new Error(`no P-DATA-TF in ${pdus.map((x) => x.type).join(',')}`);
+  return decodeCommand(Buffer.concat(p.pdvs.map((v) => v.data)));
+}
+
+describe('association negotiation (raw A-ASSOCIATE-RQ)', () => {
+  let t: TestScp;
+  beforeAll(async () => {
+    t = await startScp();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('answers each presentation context and the user information as PS3.7 Annex D allows', async () => {
+    const rq = associateRq({}, [
+      { id: 1, abstractSyntax: VERIFICATION, transferSyntaxes: [IMPLICIT_LE] },
+      { id: 3, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [IMPLICIT_LE, '1.2.840.10008.1.2.4.50', EXPLICIT_LE] },
+      { id: 5, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: ['1.2.840.10008.1.2.4.90', '1.2.840.10008.1.2.4.50'] },
+      { id: 7, abstractSyntax: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxes: [IMPLICIT_LE] },
+      { id: 9, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: ['1.2.3.4.5.6'] },
+    ]);
+    rq.userInformation.asyncOpsWindow = { maxOperationsInvoked: 5, maxOperationsPerformed: 5 };
+    rq.userInformation.roleSelections.push({ sopClassUid: CT_IMAGE_STORAGE, scuRole: 1, scpRole: 1 });
+    rq.userInformation.sopClassExtended.push({ sopClassUid: CT_IMAGE_STORAGE, serviceClassApplicationInformation: Buffer.from([1, 0, 0, 0]) });
+    const { client, answer } = await rawAssociate(t.port, rq);
+    expect(answer.type).toBe('A-ASSOCIATE-AC');
+    const ac = answer as AAssociateAc;
+    expect(ac.calledAeTitle).toBe('BRIDGE');
+    expect(ac.callingAeTitle).toBe('RAW');
+    expect(ac.presentationContexts.map(({ id, result }) => ({ id, result }))).toEqual([
+      { id: 1, result: 0 }, { id: 3, result: 0 }, { id: 5, result: 0 }, { id: 7, result: 3 }, { id: 9, result: 4 },
+    ]);
+    // Preference: explicit VR LE, implicit VR LE, then the requestor's order.
+    expect(ac.presentationContexts[1]!.transferSyntax).toBe(EXPLICIT_LE);
+    expect(ac.presentationContexts[2]!.transferSyntax).toBe('1.2.840.10008.1.2.4.90');
+    expect(ac.userInformation).toMatchObject({
+      maximumLength: 262_144,
+      implementationClassUid: IMPLEMENTATION_CLASS_UID,
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+      asyncOpsWindow: { maxOperationsInvoked: 1, maxOperationsPerformed: 1 },
+      roleSelections: [],
+      sopClassExtended: [],
+    });
+    await client.write(encodePdu({ type: 'A-RELEASE-RQ' }));
+    expect((await receivePdus(client, 2)).map((p) => p.type)).toEqual(['A-ASSOCIATE-AC', 'A-RELEASE-RP']);
+    client.destroy(); // the requestor closes the transport after A-RELEASE-RP (PS3.8 AR-3)
+  });
+
+  it('honours a configured transfer syntax preference', async () => {
+    const pref = await startScp({ transferSyntaxPreference: [IMPLICIT_LE] });
+    try {
+      const { client, answer } = await rawAssociate(pref.port, associateRq({}, [
+        { id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE, IMPLICIT_LE] },
+      ]));
+      expect((answer as AAssociateAc).presentationContexts[0]).toMatchObject({ result: 0, transferSyntax: IMPLICIT_LE });
+      client.destroy();
+    } finally {
+      await pref.stop();
+    }
+  });
+
+  it('answers C-STORE with a C000-range failure when the data set is another instance than the command says', async () => {
+    const { client } = await rawAssociate(t.port, associateRq({}, [
+      { id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE] },
+    ]));
+    const before = t.records.length;
+    const command = encodeCommand({
+      commandField: 0x0001, messageId: 7, priority: 0, commandDataSetType: 0x0000,
+      affectedSopClassUid: CT_IMAGE_STORAGE, affectedSopInstanceUid: '1.2.3.999',
+    });
+    for (const pdu of [...pData(1, true, command, 20), ...pData(1, false, dataSetOf(CT_SMALL), 1000)]) await client.write(pdu);
+    const rsp = responseOf(await receivePdus(client, 2));
+    expect(rsp).toMatchObject({ commandField: 0x8001, messageIdBeingRespondedTo: 7, affectedSopInstanceUid: '1.2.3.999' });
+    expect(rsp.status! & 0xf000).toBe(0xc000);
+    expect(rsp.errorComment).toMatch(/SOP Instance UID/);
+    expect(rsp.errorComment!.length).toBeLessThanOrEqual(64);
+    expect(t.records.length).toBe(before);
+    client.destroy();
+  });
+
+  it('answers an unsupported DIMSE request that has a response form with 0211', async () => {
+    const { client } = await rawAssociate(t.port);
+    const command = encodeCommand({ commandField: 0x0020, messageId: 3, priority: 0, commandDataSetType: 0x0101, affectedSopClassUid: VERIFICATION });
+    for (const pdu of pData(1, true, command)) await client.write(pdu);
+    expect(responseOf(await receivePdus(client, 2))).toMatchObject({ commandField: 0x8020, messageIdBeingRespondedTo: 3, status: 0x0211 });
+    client.destroy();
+  });
+
+  it('aborts on a DIMSE command field it does not know', async () => {
+    const { client } = await rawAssociate(t.port);
+    const command = encodeCommand({ commandField: 0x0777, messageId: 3, commandDataSetType: 0x0101 });
+    for (const pdu of pData(1, true, command)) await client.write(pdu);
+    await client.closed;
+    expect(await receivePdus(client, 2)).toContainEqual({ type: 'A-ABORT', source: 0, reason: 0 });
+  });
+});
+
+describe('release, abort and timers', () => {
+  it('initiates A-RELEASE on graceful close and finishes when the peer answers', async () => {
+    const t = await startScp();
+    const closed: Array<{ endedBy: string }> = [];
+    t.scp.on('associationClosed', (e) => closed.push(e));
+    const { client } = await rawAssociate(t.port);
+    const closing = t.scp.close({ graceMs: 10_000 });
+    const pdus = await receivePdus(client, 2);
+    expect(pdus[1]).toEqual({ type: 'A-RELEASE-RQ' });
+    await client.write(encodePdu({ type: 'A-RELEASE-RP' }));
+    await closing;
+    await client.closed;
+    expect(closed).toEqual([expect.objectContaining({ endedBy: 'release' })]);
+    expect(t.scp.listening).toBe(false);
+  });
+
+  it('aborts associations still running after the grace period', async () => {
+    const t = await startScp();
+    const { client } = await rawAssociate(t.port);
+    await t.scp.close({ graceMs: 50 });
+    await client.closed;
+    const types = (await receivePdus(client, 3)).map((p) => p.type);
+    expect(types).toEqual(['A-ASSOCIATE-AC', 'A-RELEASE-RQ', 'A-ABORT']);
+    expect(t.scp.activeAssociations).toBe(0);
+  });
+
+  it('closes on a received A-ABORT', async () => {
+    const t = await startScp();
+    const closed: Array<{ endedBy: string }> = [];
+    t.scp.on('associationClosed', (e) => closed.push(e));
+    try {
+      const { client } = await rawAssociate(t.port);
+      await client.write(encodePdu({ type: 'A-ABORT', source: 0, reason: 0 }));
+      await client.closed;
+      await expect.poll(() => closed).toEqual([expect.objectContaining({ endedBy: 'abort-received' })]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('aborts an association idle for longer than the idle timeout', async () => {
+    const t = await startScp({ idleTimeoutMs: 200 });
+    const closed: Array<{ endedBy: string }> = [];
+    t.scp.on('associationClosed', (e) => closed.push(e));
+    try {
+      const { client } = await rawAssociate(t.port);
+      await client.closed;
+      expect((await receivePdus(client, 2)).map((p) => p.type)).toEqual(['A-ASSOCIATE-AC', 'A-ABORT']);
+      await expect.poll(() => closed).toEqual([expect.objectContaining({ endedBy: 'timeout' })]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('closes a connection that sends no A-ASSOCIATE-RQ when ARTIM expires', async () => {
+    const t = await startScp({ artimTimeoutMs: 200 });
+    try {
+      const { RawClient } = await import('./helpers.js');
+      const client = await RawClient.open(t.port);
+      await client.closed;
+      expect(client.received.length).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
