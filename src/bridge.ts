@@ -2,89 +2,165 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
 import { StorageScp } from './dimse/scp.js';
 import { FhirClient } from './fhir/client/fhir-client.js';
+import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
+import type { JobQueue } from './pipeline/job-queue.js';
 import { mappingOptionsFor } from './pipeline/mapping-options-for.js';
 import { Publisher } from './pipeline/publisher.js';
+import { openRedisPipeline } from './pipeline/redis/index.js';
 import { openSqlitePipeline } from './pipeline/sqlite/index.js';
+import type { StudyStore } from './pipeline/study-store.js';
+
+/** What a process runs: everything, only the DICOM receiver, or only the aggregator and publisher. */
+export type Role = 'all' | 'scp' | 'worker';
 
 export interface RunningBridge {
-  dicomPort: number;
+  /** Undefined for the worker role. */
+  dicomPort: number | undefined;
   httpPort: number;
-  /** Graceful stop: no new associations, running ones get `graceMs`, queues drained of running work, stores closed. */
+  /** Re-reads peers (AE titles, hosts, defaults) without dropping running associations. */
+  reloadPeers(config: BridgeConfig): void;
+  /** Graceful stop: no new associations, running ones get `graceMs`, queues closed after running work, stores closed. */
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Composition root: wires configuration to the SCP, the pipeline and the HTTP endpoints. */
-export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
+interface Pipeline {
+  queue: JobQueue;
+  store: StudyStore;
+  close(): Promise<void>;
+  isHealthy(): boolean;
+}
+
+async function openPipeline(config: BridgeConfig, logger: Logger): Promise<Pipeline> {
   if (config.redisUrl) {
-    throw new Error('REDIS_URL is set, but the distributed mode is not built yet: unset it to run embedded');
+    return openRedisPipeline({
+      url: config.redisUrl,
+      prefix: config.redis.prefix,
+      logger,
+      queue: { lockDurationMs: config.redis.lockDurationMs },
+    });
   }
-  if (config.dicom.allowedCallers.length === 0) {
-    logger.warn('dicom.allowedCallers (DICOM_ALLOWED_CALLERS) is empty: any calling AE title is accepted');
+  const sqlite = openSqlitePipeline({ dataDir: config.dataDir, logger });
+  let open = true;
+  return {
+    queue: sqlite.queue,
+    store: sqlite.store,
+    isHealthy: () => open,
+    close: async () => {
+      open = false;
+      await sqlite.close();
+    },
+  };
+}
+
+function warnAboutDefaults(config: BridgeConfig, role: Role, peers: PeerTable, logger: Logger): void {
+  if (role !== 'worker' && peers.acceptsAny) {
+    logger.warn('dicom.allowedCallers (DICOM_ALLOWED_CALLERS) and peers are empty: any calling AE title is accepted');
   }
-  if (!config.fhir.baseUrl) {
+  if (role !== 'scp' && !config.fhir.baseUrl) {
     logger.warn(
       'fhir.baseUrl (FHIR_BASE_URL) is unset: ImagingStudy resources are generated and kept in the store, not sent anywhere',
     );
   }
+}
 
-  const pipeline = openSqlitePipeline({ dataDir: config.dataDir, logger });
+/** Composition root: wires configuration to the SCP, the pipeline and the HTTP endpoints. */
+export async function startBridge(config: BridgeConfig, logger: Logger, role: Role = 'all'): Promise<RunningBridge> {
+  if (role !== 'all' && !config.redisUrl) {
+    throw new Error(`--role ${role} needs the distributed mode (REDIS_URL): the embedded store serves one process`);
+  }
+  let peers = new PeerTable(config.peers, config.dicom.allowedCallers);
+  warnAboutDefaults(config, role, peers, logger);
+
+  const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
-  const client = config.fhir.baseUrl
-    ? new FhirClient({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.requestTimeoutMs })
-    : undefined;
+  const metrics = new BridgeMetrics(queue, store);
 
-  new Aggregator({
-    queue,
-    store,
-    schedule: { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs },
-    logger,
-  }).start();
-  new Publisher({ queue, store, client, mappingOptionsFor: mappingOptionsFor(config, logger), logger }).start();
+  if (role !== 'scp') {
+    const client = config.fhir.baseUrl
+      ? new FhirClient({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.requestTimeoutMs })
+      : undefined;
+    new Aggregator({
+      queue,
+      store,
+      schedule: { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs },
+      logger,
+    }).start();
+    new Publisher({
+      queue,
+      store,
+      client,
+      mappingOptionsFor: mappingOptionsFor(config, () => peers, logger),
+      logger,
+      onOutcome: (outcome) => {
+        if (outcome.result === 'published') {
+          metrics.publishLatency.observe(Math.max(0, Date.now() - Date.parse(outcome.lastReceivedAt)) / 1000);
+        } else if (outcome.result === 'retry' || outcome.result === 'failed') {
+          metrics.fhirErrors.inc({ status: outcome.httpStatus === undefined ? 'network' : String(outcome.httpStatus) });
+        }
+      },
+    }).start();
+  }
 
-  const allowed = new Set(config.dicom.allowedCallers);
-  const scp = new StorageScp({
-    host: config.dicom.host,
-    port: config.dicom.port,
-    aeTitles: config.dicom.aeTitles,
-    isCallerAllowed: allowed.size === 0 ? undefined : (callingAeTitle) => allowed.has(callingAeTitle),
-    maxAssociations: config.dicom.maxAssociations,
-    maxPduLength: config.dicom.maxPduLength,
-    headerCapBytes: config.dicom.headerCapBytes,
-    artimTimeoutMs: config.dicom.artimTimeoutMs,
-    idleTimeoutMs: config.dicom.idleTimeoutMs,
-    transferSyntaxPreference:
-      config.dicom.transferSyntaxPreference.length > 0 ? config.dicom.transferSyntaxPreference : undefined,
-    logger,
-    // Success goes out only after the record is committed (the queue resolves after its transaction).
-    onStore: (record) => queue.addInstance(record),
-  });
+  let scp: StorageScp | undefined;
+  if (role !== 'worker') {
+    scp = new StorageScp({
+      host: config.dicom.host,
+      port: config.dicom.port,
+      aeTitles: config.dicom.aeTitles,
+      // Looked up per association, so a SIGHUP reload applies to the next one.
+      isCallerAllowed: (callingAeTitle, peerAddress) => peers.isAllowed(callingAeTitle, peerAddress),
+      maxAssociations: config.dicom.maxAssociations,
+      maxPduLength: config.dicom.maxPduLength,
+      headerCapBytes: config.dicom.headerCapBytes,
+      artimTimeoutMs: config.dicom.artimTimeoutMs,
+      idleTimeoutMs: config.dicom.idleTimeoutMs,
+      transferSyntaxPreference:
+        config.dicom.transferSyntaxPreference.length > 0 ? config.dicom.transferSyntaxPreference : undefined,
+      logger,
+      // Success goes out only after the record is committed (the queue resolves after its transaction
+      // or, distributed, after Redis has the job); a rejection answers A700H.
+      onStore: (record) => queue.addInstance(record),
+    });
+    scp.on('associationAccepted', () => metrics.associationsAccepted.inc());
+    scp.on('associationRejected', (event: { reason: string }) => metrics.associationsRejected.inc({ reason: event.reason }));
+    scp.on('cStore', (event: { status: number; bytes: number }) => {
+      metrics.instancesReceived.inc();
+      metrics.bytesReceived.inc(event.bytes);
+      metrics.cStoreStatus.inc({ status: event.status.toString(16).padStart(4, '0').toUpperCase() });
+    });
+  }
 
-  let storeOpen = true;
+  const receiver = scp;
   const http: Server = createHttpServer({
     store,
-    isReady: () => storeOpen && scp.listening,
+    isReady: () => pipeline.isHealthy() && (receiver === undefined || receiver.listening),
     logger,
     fhirTarget: config.fhir.baseUrl,
+    metrics: metrics.registry,
   });
   http.listen(config.http.port, config.http.host);
   await once(http, 'listening');
   const httpPort = (http.address() as AddressInfo).port;
-  const { port: dicomPort } = await scp.listen();
+  const dicomPort = receiver ? (await receiver.listen()).port : undefined;
   logger.info(
     {
-      dicomHost: config.dicom.host,
+      role,
+      mode: config.redisUrl ? 'distributed' : 'embedded',
+      dicomHost: receiver ? config.dicom.host : undefined,
       dicomPort,
-      aeTitles: config.dicom.aeTitles,
+      aeTitles: receiver ? config.dicom.aeTitles : undefined,
+      peers: peers.size,
       httpHost: config.http.host,
       httpPort,
       fhirVersion: config.fhir.version,
-      fhirBaseUrl: config.fhir.baseUrl ?? null,
-      dataDir: config.dataDir,
+      fhirBaseUrl: role === 'scp' ? undefined : (config.fhir.baseUrl ?? null),
+      dataDir: config.redisUrl ? undefined : config.dataDir,
     },
     'dicom-fhir-bridge started',
   );
@@ -93,11 +169,14 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   return {
     dicomPort,
     httpPort,
+    reloadPeers(next) {
+      peers = new PeerTable(next.peers, next.dicom.allowedCallers);
+      logger.info({ peers: peers.size, acceptsAny: peers.acceptsAny }, 'peers reloaded');
+    },
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
-        await scp.close({ graceMs });
+        await receiver?.close({ graceMs });
         await pipeline.close();
-        storeOpen = false;
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         logger.info('dicom-fhir-bridge stopped');

@@ -1,41 +1,33 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { startBridge } from './bridge.js';
+import { COMMANDS } from './commands/index.js';
+import { EXIT } from './commands/types.js';
 import { ENVIRONMENT_KEYS } from './config/environment.js';
-import { ConfigError, loadConfig } from './config/load.js';
-import { maskSecrets } from './config/mask.js';
-import { createLogger } from './logger.js';
 
-/** Exit codes, as documented in --help. */
-const EXIT = { ok: 0, failure: 1, config: 2, usage: 64 } as const;
-
-const HELP = `dicom-fhir-bridge: receives DICOM instances by C-STORE and keeps one FHIR
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `dicom-fhir-bridge: receives DICOM instances by C-STORE and keeps one FHIR
 ImagingStudy per study up to date on a FHIR server.
 
 Usage:
-  dicom-fhir-bridge start [--config FILE]    run the daemon (SCP, pipeline, HTTP endpoints)
-  dicom-fhir-bridge check-config [--config FILE]
-                                             print the effective configuration (secrets masked)
+  dicom-fhir-bridge COMMAND [options]     (COMMAND defaults to start)
+  dicom-fhir-bridge COMMAND --help        the command's own options
   dicom-fhir-bridge --help | --version
 
-Options:
-  -c, --config FILE   YAML configuration file (default: $BRIDGE_CONFIG, else none)
-  -h, --help          this text
-  -v, --version       the version
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Every configuration key can be set in the environment:
+Configuration: a YAML file (--config FILE or BRIDGE_CONFIG, example in
+config/bridge.example.yaml); every key can be set in the environment:
 ${ENVIRONMENT_KEYS.map((k) => `  ${k.env.padEnd(34)} ${k.path}`).join('\n')}
 
-Signals: SIGTERM or SIGINT stop gracefully (no new associations, running
-ones finish, stores closed), then exit 0.
-
 Exit codes:
-  0   stopped normally / configuration valid
-  1   runtime failure (port in use, store cannot be opened, ...)
+  0   stopped normally / command succeeded
+  1   runtime failure (port in use, store cannot be opened, peer unreachable, ...)
   2   invalid configuration (one line per problem on stderr)
   64  usage error
 `;
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -43,74 +35,35 @@ function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean', short: 'v' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(HELP);
+  const first = argv[0];
+  if (first === '--help' || first === '-h' || first === 'help') {
+    process.stdout.write(help());
     return EXIT.ok;
   }
-  if (values.version) {
+  if (first === '--version' || first === '-v') {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = positionals[0] ?? 'start';
-  if (command !== 'start' && command !== 'check-config') {
-    process.stderr.write(`unknown command: ${command}\n\n${HELP}`);
+  const named = first !== undefined && !first.startsWith('-');
+  const command = COMMANDS.find((c) => c.name === (named ? first : 'start'));
+  if (!command) {
+    process.stderr.write(`unknown command: ${first}\n\n${help()}`);
     return EXIT.usage;
   }
-
-  let config;
+  const args = named ? argv.slice(1) : argv;
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return EXIT.ok;
+  }
   try {
-    config = loadConfig({ file: values.config });
+    return await command.run(args);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.problems.join('\n')}\n`);
-      return EXIT.config;
+    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${err.message}\n\n${command.usage}\n`);
+      return EXIT.usage;
     }
     throw err;
   }
-  if (command === 'check-config') {
-    process.stdout.write(`${JSON.stringify(maskSecrets(config), null, 2)}\n`);
-    return EXIT.ok;
-  }
-
-  const logger = createLogger(config.log.level);
-  let bridge;
-  try {
-    bridge = await startBridge(config, logger);
-  } catch (err) {
-    logger.fatal({ err }, 'cannot start');
-    return EXIT.failure;
-  }
-  const running = bridge;
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'stopping');
-      running.stop().then(
-        () => resolve(EXIT.ok),
-        (err: unknown) => {
-          logger.error({ err }, 'stop failed');
-          resolve(EXIT.failure);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
 }
 
 main(process.argv.slice(2)).then(
@@ -120,6 +73,6 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exitCode = EXIT.failure;
+    process.exit(EXIT.failure);
   },
 );

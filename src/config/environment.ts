@@ -34,6 +34,8 @@ export const ENVIRONMENT_KEYS: readonly EnvironmentKey[] = [
   { env: 'PUBLISH_DEBOUNCE_MS', path: 'pipeline.debounceMs', kind: 'number', default: '2000', description: 'Quiet period after the latest instance of a study before it is published.' },
   { env: 'PUBLISH_MAX_DELAY_MS', path: 'pipeline.maxDelayMs', kind: 'number', default: '30000', description: 'Longest time between publishes while a study keeps arriving.' },
   { env: 'REDIS_URL', path: 'redisUrl', kind: 'string', default: '(unset: embedded SQLite)', description: 'Redis for the distributed mode.' },
+  { env: 'REDIS_PREFIX', path: 'redis.prefix', kind: 'string', default: 'dfb', description: 'Prefix of every Redis key (bridges sharing a Redis use different prefixes).' },
+  { env: 'REDIS_LOCK_DURATION_MS', path: 'redis.lockDurationMs', kind: 'number', default: '30000', description: "Time after which a crashed worker's job is handed out again." },
   { env: 'DATA_DIR', path: 'dataDir', kind: 'string', default: './data', description: 'Directory of the embedded store (SQLite, WAL).' },
   { env: 'HTTP_HOST', path: 'http.host', kind: 'string', default: '127.0.0.1', description: 'Address of the HTTP endpoints (health, readiness, studies).' },
   { env: 'HTTP_PORT', path: 'http.port', kind: 'number', default: '8080', description: 'Port of the HTTP endpoints.' },

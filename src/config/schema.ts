@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAddressSpec } from './peers.js';
 
 /** IANA timezone names that this Node's Intl knows. */
 function isIanaTimezone(name: string): boolean {
@@ -17,6 +18,19 @@ const aeTitle = z
   .max(16, 'an AE title has at most 16 characters')
   .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'an AE title is printable ASCII without backslash');
 const timezone = z.string().refine(isIanaTimezone, { message: 'an IANA timezone name such as Europe/Paris or UTC' });
+const peer = z
+  .object({
+    aeTitle,
+    /** Address or CIDR the peer connects from; absent: any. */
+    host: z.string().refine(isAddressSpec, { message: 'an IP address or CIDR block such as 10.1.2.0/24' }).optional(),
+    /** Issuer of Patient ID assumed when the peer's datasets carry none. */
+    defaultIssuer: z.string().min(1).optional(),
+    /** IANA timezone of the peer's local times. */
+    timezone: timezone.optional(),
+    /** Concurrent associations of this peer. */
+    maxAssociations: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
 const httpUrl = z
   .string()
   .url()
@@ -66,6 +80,8 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Known sending peers: AE title, optional address, defaults for their data. Reloaded on SIGHUP. */
+    peers: z.array(peer).default([]),
     /** Timezone of DICOM local times without (0008,0201), when the peer has none. */
     timezone: timezone.default(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'),
     pipeline: z
@@ -80,6 +96,15 @@ export const configSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
       .optional(),
+    redis: z
+      .object({
+        /** Prefix of every Redis key; several bridges can share one Redis with different prefixes. */
+        prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -').default('dfb'),
+        /** A job held by a worker that stops renewing its lock (crash) is handed out again after this. */
+        lockDurationMs: z.coerce.number().int().min(1000).default(30_000),
+      })
+      .strict()
+      .default({}),
     dataDir: z.string().min(1).default('./data'),
     http: z
       .object({

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { StudyStore } from '../pipeline/study-store.js';
 import type { PublishState } from '../pipeline/study-state.js';
 
@@ -10,9 +11,18 @@ export interface HttpDependencies {
   logger: Logger;
   /** Whether resources are sent to a FHIR server (for /studies answers). */
   fhirTarget: string | undefined;
+  /** Prometheus registry served at /metrics. */
+  metrics?: Registry;
 }
 
-type Handler = (url: URL, deps: HttpDependencies) => Promise<{ status: number; body: unknown }>;
+interface Answer {
+  status: number;
+  body: unknown;
+  /** Plain text (Prometheus exposition) instead of JSON. */
+  contentType?: string;
+}
+
+type Handler = (url: URL, deps: HttpDependencies) => Promise<Answer>;
 
 const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
 
@@ -70,14 +80,23 @@ function route(url: URL): Handler | undefined {
     return async (_u, deps) =>
       deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } };
   }
+  if (url.pathname === '/metrics') {
+    return async (_u, deps) =>
+      deps.metrics
+        ? { status: 200, body: await deps.metrics.metrics(), contentType: deps.metrics.contentType }
+        : { status: 404, body: { error: 'metrics are off' } };
+  }
   if (url.pathname === '/studies') return studies;
   if (url.pathname.startsWith('/studies/') && url.pathname.length > '/studies/'.length) return study;
   return undefined;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+function send(res: ServerResponse, status: number, body: unknown, contentType?: string): void {
+  const text = contentType ? String(body) : JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': contentType ?? 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -92,7 +111,7 @@ export function createHttpServer(deps: HttpDependencies): Server {
       return send(res, 405, { error: 'method not allowed' });
     }
     handler(url, deps).then(
-      ({ status, body }) => send(res, status, body),
+      ({ status, body, contentType }) => send(res, status, body, contentType),
       (err: unknown) => {
         deps.logger.error({ err, path: url.pathname }, 'http handler failed');
         send(res, 500, { error: 'internal error' });

@@ -30,6 +30,17 @@ export interface PublisherOptions {
   retryDelayMs?: (attempt: number) => number;
   logger: Logger;
   now?: () => number;
+  /** Told the outcome of every attempt (metrics). */
+  onOutcome?: (outcome: PublishOutcome) => void;
+}
+
+/** What one publish attempt came to, for metrics. */
+export interface PublishOutcome {
+  result: 'published' | 'stored' | 'retry' | 'failed';
+  /** HTTP status of the FHIR answer, when there was one. */
+  httpStatus?: number;
+  /** ISO time of the study's last received instance. */
+  lastReceivedAt: string;
 }
 
 export const NO_SERVER_NOTE =
@@ -98,6 +109,7 @@ export class Publisher {
     if (client === undefined) {
       await this.recordSuccess(studyInstanceUid, attempts, body, undefined, NO_SERVER_NOTE);
       logger.info(line('stored'), 'study publish');
+      this.tell({ result: 'stored', lastReceivedAt: state.lastReceivedAt });
       return;
     }
 
@@ -107,19 +119,30 @@ export class Publisher {
       const resourceId = response.resource?.id ?? idFromLocation(response.location, 'ImagingStudy');
       await this.recordSuccess(studyInstanceUid, attempts, body, resourceId, undefined);
       logger.info(line('published', { httpStatus: response.status, resourceId }), 'study publish');
+      this.tell({ result: 'published', httpStatus: response.status, lastReceivedAt: state.lastReceivedAt });
     } catch (err) {
       const status = err instanceof FhirHttpError ? err.status : undefined;
       if (err instanceof FhirHttpError && !isRetryable(err)) {
         const lastError = outcomeText(err.outcome) ?? err.message;
         await store.setPublishStatus(studyInstanceUid, { state: 'failed', attempts, lastError, lastResource: body });
         logger.warn(line('failed', { httpStatus: status, error: lastError }), 'study publish');
+        this.tell({ result: 'failed', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
         return;
       }
       // Retryable, or unexpected: nothing is dropped, the queue retries with backoff.
       const lastError = err instanceof Error ? err.message : String(err);
       await store.setPublishStatus(studyInstanceUid, { state: 'pending', attempts, lastError, lastResource: body });
       logger.warn(line('retry', { httpStatus: status, error: lastError }), 'study publish');
+      this.tell({ result: 'retry', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
       throw err;
+    }
+  }
+
+  private tell(outcome: PublishOutcome): void {
+    try {
+      this.options.onOutcome?.(outcome);
+    } catch (err) {
+      this.options.logger.error({ err }, 'publish outcome listener failed');
     }
   }
 

@@ -34,6 +34,8 @@ export interface BridgeProcessOptions {
   dicomPort?: number;
   httpPort?: number;
   readyTimeoutMs?: number;
+  /** Extra arguments after `start`, e.g. ['--role', 'worker']. */
+  args?: string[];
 }
 
 async function waitReady(httpPort: number, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
@@ -57,7 +59,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions = {}): Pr
   const httpPort = options.httpPort ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bridge-data-'));
   const aeTitle = options.env?.DICOM_AET ?? 'FHIRBRIDGE';
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -256,6 +256,8 @@ export class RedisJobQueue implements JobQueue {
       prefix: this.prefix,
       concurrency,
       lockDuration: this.lockDurationMs,
+      // A crashed worker's job is found again within one lock duration.
+      stalledInterval: this.lockDurationMs,
       maxStalledCount: MAX_STALLED_COUNT,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoff(attemptsMade, err) },
     });
