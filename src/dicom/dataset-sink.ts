@@ -141,6 +141,7 @@ export class DatasetHeaderSink {
       receipt: { ...receipt, transferSyntaxUid: this.transferSyntaxUid, bytesReceived: this.received },
     };
     if (attributes.specificCharacterSet !== undefined) record.specificCharacterSet = attributes.specificCharacterSet;
+    if (attributes.keyObject !== undefined) record.keyObject = attributes.keyObject;
     return record;
   }
 

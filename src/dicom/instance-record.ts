@@ -6,6 +6,9 @@
  * Specific Character Set and trimmed of DICOM padding; absent or empty
  * attributes are left out (never empty strings, never 0 for a missing number).
  */
+import type { KeyObjectDocument } from './key-object.js';
+
+export type { KeyObjectDocument, KeyObjectReference, RejectionReason } from './key-object.js';
 
 /** One item of a code sequence (PS3.3 Table 8.8-1). */
 export interface CodedEntry {
@@ -140,4 +143,6 @@ export interface InstanceRecord {
   series: SeriesAttributes;
   instance: InstanceAttributes;
   receipt: ReceiptData;
+  /** Key Object Selection Document content (SOP Class 1.2.840.10008.5.1.4.1.1.88.59), when readable. */
+  keyObject?: KeyObjectDocument;
 }

@@ -8,6 +8,7 @@ import dicomParser from 'dicom-parser';
 import type { ByteArrayParser, DataSet, Element } from 'dicom-parser';
 import type { Logger } from 'pino';
 import { splitPersonName, textDecoderFor, trimBoth, trimTrailing, type TextDecoderForDataset } from './charset.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS, readKeyObject, type KeyObjectDocument } from './key-object.js';
 import type {
   CodedEntry,
   HierarchicDesignator,
@@ -96,6 +97,7 @@ export interface ExtractedAttributes {
   study: StudyAttributes;
   series: SeriesAttributes;
   instance: InstanceAttributes;
+  keyObject?: KeyObjectDocument;
 }
 
 export class MissingAttributeError extends Error {
@@ -185,6 +187,7 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
 
   const attributes: ExtractedAttributes = { patient, study, series, instance };
   if (specificCharacterSet !== undefined) attributes.specificCharacterSet = specificCharacterSet;
+  if (instance.sopClassUid === KEY_OBJECT_SELECTION_SOP_CLASS) assign(attributes, 'keyObject', readKeyObject(dataSet, log, decoder));
   return attributes;
 }
 

@@ -1,8 +1,11 @@
 /**
- * A small FHIR REST client on Node's global fetch. We keep our own rather than
- * fhir-kit-client because the publisher needs the HTTP status, Retry-After and
- * If-Match, and later a custom TLS dispatcher, which that library hides.
+ * A small FHIR REST client on fetch. We keep our own rather than
+ * fhir-kit-client because the publisher needs the HTTP status, Retry-After,
+ * If-Match and a custom TLS dispatcher, which that library hides.
+ * Authorization comes from an AuthProvider (auth/): a 401 drops its cached
+ * token and the request is sent once more with a fresh one.
  */
+import type { AuthProvider } from './auth/auth-provider.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -13,8 +16,10 @@ export interface FhirClientOptions {
   timeoutMs: number;
   /** Extra headers on every request (e.g. Authorization). */
   headers?: Record<string, string>;
-  /** Fetch implementation; default the global fetch. */
+  /** Fetch implementation; default the global fetch (create-fhir-client.ts passes undici's with a TLS dispatcher). */
   fetch?: typeof fetch;
+  /** Authorization header source; absent: none. */
+  auth?: AuthProvider;
 }
 
 /** A successful response. */
@@ -106,12 +111,33 @@ export class FhirClient {
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: typeof fetch;
+  private readonly auth: AuthProvider | undefined;
 
   constructor(options: FhirClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs;
     this.headers = { ...options.headers };
     this.fetchImpl = options.fetch ?? fetch;
+    this.auth = options.auth;
+  }
+
+  /** `PUT [base]/[type]/[id]`: update (or create with a client-assigned id); `ifMatch` e.g. W/"3". */
+  update<T extends FhirResource>(
+    resourceType: string,
+    id: string,
+    resource: T,
+    options: { ifMatch?: string } = {},
+  ): Promise<FhirResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (options.ifMatch !== undefined) headers['If-Match'] = options.ifMatch;
+    return this.request<T>('PUT', `${resourceType}/${encodeURIComponent(id)}`, { ...resource, id }, headers);
+  }
+
+  /** `POST [base]/[type]`, with `If-None-Exist: <query>` a conditional create (FHIR R4 3.1.0.8.1). */
+  create<T extends FhirResource>(resourceType: string, resource: T, options: { ifNoneExist?: string } = {}): Promise<FhirResponse<T>> {
+    const headers: Record<string, string> = {};
+    if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = options.ifNoneExist;
+    return this.request<T>('POST', resourceType, resource, headers);
   }
 
   /** `PUT [base]/[type]?[query]`: update the one match, create when none (FHIR R4 3.1.0.4.3). */
@@ -155,10 +181,28 @@ export class FhirClient {
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<FhirResponse<T>> {
+    try {
+      return await this.send<T>(method, relative, body, extraHeaders);
+    } catch (err) {
+      // A 401 may be an expired or revoked token: drop it and try once more with a fresh one.
+      if (!(err instanceof FhirHttpError) || err.status !== 401 || this.auth === undefined) throw err;
+      this.auth.invalidate();
+      return this.send<T>(method, relative, body, extraHeaders);
+    }
+  }
+
+  private async send<T>(
+    method: string,
+    relative: string,
+    body: unknown,
+    extraHeaders: Record<string, string>,
+  ): Promise<FhirResponse<T>> {
     const url = relative ? `${this.baseUrl}/${relative}` : this.baseUrl;
     const what = `${method} ${relative.split('?')[0] || '/'}`;
     const headers: Record<string, string> = { Accept: FHIR_JSON, ...this.headers, ...extraHeaders };
     if (body !== undefined) headers['Content-Type'] = `${FHIR_JSON}; charset=utf-8`;
+    const authorization = await this.auth?.authorization();
+    if (authorization !== undefined) headers.Authorization = authorization;
     let response: Response;
     let text: string;
     try {
