@@ -5,13 +5,13 @@ import type { Logger } from 'pino';
 import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
 import { StorageScp } from './dimse/scp.js';
-import { FhirClient } from './fhir/client/fhir-client.js';
+import { createFhirClient } from './fhir/client/create-fhir-client.js';
 import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
 import type { JobQueue } from './pipeline/job-queue.js';
 import { mappingOptionsFor } from './pipeline/mapping-options-for.js';
-import { Publisher } from './pipeline/publisher.js';
+import { Publisher, publisherSettings } from './pipeline/publisher.js';
 import { openRedisPipeline } from './pipeline/redis/index.js';
 import { openSqlitePipeline } from './pipeline/sqlite/index.js';
 import type { StudyStore } from './pipeline/study-store.js';
@@ -82,9 +82,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const metrics = new BridgeMetrics(queue, store);
 
   if (role !== 'scp') {
-    const client = config.fhir.baseUrl
-      ? new FhirClient({ baseUrl: config.fhir.baseUrl, timeoutMs: config.fhir.requestTimeoutMs })
-      : undefined;
+    const client = createFhirClient(config.fhir, logger);
     new Aggregator({
       queue,
       store,
@@ -96,6 +94,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       store,
       client,
       mappingOptionsFor: mappingOptionsFor(config, () => peers, logger),
+      ...publisherSettings(config.fhir),
       logger,
       onOutcome: (outcome) => {
         if (outcome.result === 'published') {
@@ -139,6 +138,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const receiver = scp;
   const http: Server = createHttpServer({
     store,
+    queue,
     isReady: () => pipeline.isHealthy() && (receiver === undefined || receiver.listening),
     logger,
     fhirTarget: config.fhir.baseUrl,

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { JobQueue } from '../pipeline/job-queue.js';
 import type { StudyStore } from '../pipeline/study-store.js';
 import type { PublishState } from '../pipeline/study-state.js';
 
 export interface HttpDependencies {
   store: StudyStore;
+  queue: JobQueue;
   /** Ready: the SCP listens and the store is open. */
   isReady: () => boolean;
   logger: Logger;
@@ -74,6 +76,37 @@ async function studies(url: URL, deps: HttpDependencies): Promise<{ status: numb
   };
 }
 
+/** What `dicom-fhir-bridge status` shows: studies by state, queue depth, the oldest pending, recent failures. */
+async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
+  const [studies, queue, [oldest], failures] = await Promise.all([
+    deps.store.countByState(),
+    deps.queue.depth(),
+    deps.store.listSummaries({ state: 'pending', oldestFirst: true, limit: 1 }),
+    deps.store.listSummaries({ state: 'failed', limit: 10 }),
+  ]);
+  return {
+    status: 200,
+    body: {
+      studies,
+      queue,
+      fhirServer: deps.fhirTarget ?? null,
+      oldestPending: oldest
+        ? {
+            studyInstanceUid: oldest.studyInstanceUid,
+            lastReceivedAt: oldest.lastReceivedAt,
+            attempts: oldest.publish.attempts,
+            lastError: oldest.publish.lastError ?? null,
+          }
+        : null,
+      recentFailures: failures.map((f) => ({
+        studyInstanceUid: f.studyInstanceUid,
+        lastReceivedAt: f.lastReceivedAt,
+        lastError: f.publish.lastError ?? null,
+      })),
+    },
+  };
+}
+
 function route(url: URL): Handler | undefined {
   if (url.pathname === '/healthz') return async () => ({ status: 200, body: { status: 'ok' } });
   if (url.pathname === '/readyz') {
@@ -86,6 +119,7 @@ function route(url: URL): Handler | undefined {
         ? { status: 200, body: await deps.metrics.metrics(), contentType: deps.metrics.contentType }
         : { status: 404, body: { error: 'metrics are off' } };
   }
+  if (url.pathname === '/status') return status;
   if (url.pathname === '/studies') return studies;
   if (url.pathname.startsWith('/studies/') && url.pathname.length > '/studies/'.length) return study;
   return undefined;

@@ -26,6 +26,13 @@ export interface StudySummary {
   publish: PublishStatus;
 }
 
+export interface SummaryFilter {
+  state?: PublishState;
+  limit?: number;
+  /** Oldest (least recently received) first; default newest first. */
+  oldestFirst?: boolean;
+}
+
 /**
  * Per-study state. Merges are idempotent: keyed by SOP Instance UID, latest
  * received study and series attributes win. Implementations: SQLite, Redis.
@@ -38,7 +45,8 @@ export interface StudyStore {
   mergeInstances(records: InstanceRecord[]): Promise<string[]>;
   getStudy(studyInstanceUid: string): Promise<StudyState | undefined>;
   getSummary(studyInstanceUid: string): Promise<StudySummary | undefined>;
-  listSummaries(filter?: { state?: PublishState; limit?: number }): Promise<StudySummary[]>;
+  /** Newest first (by last received instance), or oldest first. */
+  listSummaries(filter?: SummaryFilter): Promise<StudySummary[]>;
   /** Record the outcome of a publish attempt. */
   setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void>;
   countByState(): Promise<Record<PublishState, number>>;

@@ -205,6 +205,10 @@ export function describeStudyStoreContract(name: string, factory: () => Promise<
         expect((await store.listSummaries()).map((s) => s.studyInstanceUid)).toEqual(['C', 'B', 'A']);
         expect((await store.listSummaries({ limit: 2 })).map((s) => s.studyInstanceUid)).toEqual(['C', 'B']);
         expect((await store.listSummaries({ state: 'pending', limit: 1 })).map((s) => s.studyInstanceUid)).toEqual(['C']);
+        expect((await store.listSummaries({ oldestFirst: true })).map((s) => s.studyInstanceUid)).toEqual(['A', 'B', 'C']);
+        expect(
+          (await store.listSummaries({ state: 'pending', oldestFirst: true, limit: 1 })).map((s) => s.studyInstanceUid),
+        ).toEqual(['A']);
         const [failed] = await store.listSummaries({ state: 'failed' });
         expect(failed).toMatchObject({
           studyInstanceUid: 'B',

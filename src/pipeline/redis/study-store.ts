@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, SeriesAttributes } from '../../dicom/instance-record.js';
 import { canonicalJson } from '../merge.js';
 import type { PublishState, SeriesState, StudyState } from '../study-state.js';
-import type { PublishStatus, StudyStore, StudySummary } from '../study-store.js';
+import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
 import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys } from './keys.js';
 import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, SET_STATUS_LUA } from './scripts.js';
 
@@ -167,13 +167,15 @@ export class RedisStudyStore implements StudyStore {
    * the class comment) is left out, so a list may come out shorter than
    * `limit` for a moment.
    */
-  async listSummaries(filter: { state?: PublishState; limit?: number } = {}): Promise<StudySummary[]> {
+  async listSummaries(filter: SummaryFilter = {}): Promise<StudySummary[]> {
     const limit = filter.limit !== undefined && filter.limit >= 0 ? filter.limit : undefined;
     if (limit === 0) return [];
     const states = filter.state === undefined ? PUBLISH_STATES : [filter.state];
     const uids = new Set<string>();
     for (const state of states) {
-      for (const uid of await this.newestInIndex(stateIndexKey(this.prefix, state), limit)) uids.add(uid);
+      for (const uid of await this.endOfIndex(stateIndexKey(this.prefix, state), limit, filter.oldestFirst === true)) {
+        uids.add(uid);
+      }
     }
     const summaries = await Promise.all([...uids].map((uid) => this.readSummary(uid, false)));
     const kept = summaries.filter(
@@ -186,7 +188,7 @@ export class RedisStudyStore implements StudyStore {
           : a.studyInstanceUid > b.studyInstanceUid
             ? 1
             : 0
-        : a.lastReceivedAt < b.lastReceivedAt
+        : (a.lastReceivedAt < b.lastReceivedAt) !== (filter.oldestFirst === true)
           ? 1
           : -1,
     );
@@ -265,9 +267,12 @@ export class RedisStudyStore implements StudyStore {
   }
 
   /** UIDs of the `limit` newest of an index set, plus any that tie with the last of them. */
-  private async newestInIndex(key: string, limit: number | undefined): Promise<string[]> {
-    if (limit === undefined) return this.client.zrevrange(key, 0, -1);
-    const withScores = await this.client.zrevrange(key, 0, limit - 1, 'WITHSCORES');
+  /** The newest (or oldest) `limit` members of a state index, with every member tied on the last score. */
+  private async endOfIndex(key: string, limit: number | undefined, oldest: boolean): Promise<string[]> {
+    if (limit === undefined) return oldest ? this.client.zrange(key, '0', '-1') : this.client.zrevrange(key, 0, -1);
+    const withScores = oldest
+      ? await this.client.zrange(key, '0', String(limit - 1), 'WITHSCORES')
+      : await this.client.zrevrange(key, 0, limit - 1, 'WITHSCORES');
     const uids: string[] = [];
     for (let i = 0; i < withScores.length; i += 2) uids.push(withScores[i]!);
     if (uids.length === limit && withScores.length >= 2) {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
 import { canonicalJson, isLatest } from '../merge.js';
 import type { PublishState, SeriesState, StudyState } from '../study-state.js';
-import type { PublishStatus, StudyStore, StudySummary } from '../study-store.js';
+import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
 
 export interface SqliteStudyStoreOptions {
   db: Database.Database;
@@ -134,6 +134,13 @@ export class SqliteStudyStore implements StudyStore {
         `SELECT s.*, ${SUMMARY_COUNTS} FROM studies s WHERE s.publish_state = ?
          ORDER BY s.last_received_at DESC, s.study_uid LIMIT ?`,
       ),
+      listOldestSummaries: db.prepare<[number], SummaryRow>(
+        `SELECT s.*, ${SUMMARY_COUNTS} FROM studies s ORDER BY s.last_received_at, s.study_uid LIMIT ?`,
+      ),
+      listOldestSummariesByState: db.prepare<[string, number], SummaryRow>(
+        `SELECT s.*, ${SUMMARY_COUNTS} FROM studies s WHERE s.publish_state = ?
+         ORDER BY s.last_received_at, s.study_uid LIMIT ?`,
+      ),
       countByState: db.prepare<[], { publish_state: PublishState; n: number }>(
         'SELECT publish_state, COUNT(*) AS n FROM studies GROUP BY publish_state',
       ),
@@ -261,13 +268,14 @@ export class SqliteStudyStore implements StudyStore {
     return row === undefined ? undefined : toSummary(row, true);
   }
 
-  /** Newest first (by last received instance). Summaries in a list leave out lastResource. */
-  async listSummaries(filter: { state?: PublishState; limit?: number } = {}): Promise<StudySummary[]> {
+  /** Newest first (by last received instance) unless oldestFirst. Summaries in a list leave out lastResource. */
+  async listSummaries(filter: SummaryFilter = {}): Promise<StudySummary[]> {
     const limit = filter.limit ?? -1;
+    const { stmt } = this;
     const rows =
       filter.state === undefined
-        ? this.stmt.listSummaries.all(limit)
-        : this.stmt.listSummariesByState.all(filter.state, limit);
+        ? (filter.oldestFirst ? stmt.listOldestSummaries : stmt.listSummaries).all(limit)
+        : (filter.oldestFirst ? stmt.listOldestSummariesByState : stmt.listSummariesByState).all(filter.state, limit);
     return rows.map((row) => toSummary(row, false));
   }
 

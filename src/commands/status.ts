@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import type { BridgeConfig } from '../config/schema.js';
+import { loadConfigOrReport } from './load-config.js';
+import { EXIT, type Command } from './types.js';
+
+/** The running daemon's HTTP address: its configured one, with a wildcard bind reached on loopback. */
+export function daemonUrl(config: BridgeConfig): string {
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
+}
+
+interface StatusBody {
+  studies: Record<string, number>;
+  queue: { instances: number; publishes: number };
+  fhirServer: string | null;
+  oldestPending: { studyInstanceUid: string; lastReceivedAt: string; attempts: number; lastError: string | null } | null;
+  recentFailures: { studyInstanceUid: string; lastReceivedAt: string; lastError: string | null }[];
+}
+
+function render(body: StatusBody): string {
+  const lines = [
+    `studies:   ${body.studies.pending ?? 0} pending, ${body.studies.published ?? 0} published, ${body.studies.failed ?? 0} failed`,
+    `queues:    ${body.queue.instances} instances, ${body.queue.publishes} publishes waiting`,
+    `FHIR:      ${body.fhirServer ?? '(none: resources kept in the store)'}`,
+  ];
+  const oldest = body.oldestPending;
+  lines.push(
+    oldest
+      ? `oldest pending: ${oldest.studyInstanceUid} (last instance ${oldest.lastReceivedAt}, ${oldest.attempts} attempts${oldest.lastError ? `, last error: ${oldest.lastError}` : ''})`
+      : 'oldest pending: none',
+  );
+  if (body.recentFailures.length === 0) lines.push('recent failures: none');
+  else {
+    lines.push('recent failures:');
+    for (const f of body.recentFailures) lines.push(`  ${f.studyInstanceUid}  ${f.lastReceivedAt}  ${f.lastError ?? ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "ask the running daemon for studies by state, the oldest pending, recent failures",
+  usage: `dicom-fhir-bridge status [--config FILE] [--url URL] [--json]
+
+Asks the running daemon's HTTP endpoint (GET /status at HTTP_HOST:HTTP_PORT
+of the configuration, or --url) and prints the count of studies by publish
+state, queue depth, the oldest pending study and the last 10 failures.
+Exit 0 on an answer, 1 when the daemon cannot be reached.`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    let base = values.url;
+    if (!base) {
+      const config = loadConfigOrReport(values.config);
+      if (!config) return EXIT.config;
+      base = daemonUrl(config);
+    }
+    let body: StatusBody;
+    try {
+      const res = await fetch(`${base.replace(/\/+$/, '')}/status`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      body = (await res.json()) as StatusBody;
+    } catch (err) {
+      process.stderr.write(`cannot reach the bridge at ${base}: ${(err as Error).message}\n`);
+      return EXIT.failure;
+    }
+    process.stdout.write(values.json ? `${JSON.stringify(body, null, 2)}\n` : render(body));
+    return EXIT.ok;
+  },
+};
