@@ -2,12 +2,12 @@
  * ResourceIndex on SQLite: `<dataDir>/fhir-index.sqlite` (WAL), or tables in
  * a better-sqlite3 Database passed in.
  *
- * fhir_resource: one row per (type, id) with the resource JSON and the sort
- * key (low end of `started`, epoch ms). fhir_term: one row per index term
+ * fhir_resource: one narrow row per (type, id) with the sort key (low end
+ * of `started`, epoch ms); fhir_resource_json: its JSON. fhir_term: one row per index term
  * (resource row, type, param, system, code, low, high), indexed on
- * (type, param, code, system) and (type, param, low, high). A search is one
- * SELECT with an `rid IN (…)` subquery per AND-ed parameter, answered from
- * those indexes. put() replaces a resource and its terms in one transaction.
+ * (type, param, code, system, rid) and (type, param, low, high, rid) (covering). A search is one
+ * SELECT with an `rid IN (… UNION …)` subquery per AND-ed parameter, answered
+ * from those indexes; the page is sorted on narrow columns, then its JSON loaded. put() replaces a resource and its terms in one transaction.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -28,11 +28,13 @@ CREATE TABLE IF NOT EXISTS fhir_resource (
   rid          INTEGER PRIMARY KEY,
   type         TEXT NOT NULL,
   id           TEXT NOT NULL,
-  json         TEXT NOT NULL,
   sort_started INTEGER,
   UNIQUE (type, id)
 );
-CREATE INDEX IF NOT EXISTS fhir_resource_started ON fhir_resource (type, sort_started);
+CREATE TABLE IF NOT EXISTS fhir_resource_json (
+  rid  INTEGER PRIMARY KEY,
+  json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS fhir_term (
   rid    INTEGER NOT NULL,
   type   TEXT NOT NULL,
@@ -42,8 +44,8 @@ CREATE TABLE IF NOT EXISTS fhir_term (
   low    INTEGER,
   high   INTEGER
 );
-CREATE INDEX IF NOT EXISTS fhir_term_code ON fhir_term (type, param, code, system);
-CREATE INDEX IF NOT EXISTS fhir_term_date ON fhir_term (type, param, low, high);
+CREATE INDEX IF NOT EXISTS fhir_term_code ON fhir_term (type, param, code, system, rid);
+CREATE INDEX IF NOT EXISTS fhir_term_date ON fhir_term (type, param, low, high, rid);
 CREATE INDEX IF NOT EXISTS fhir_term_rid ON fhir_term (rid);
 `;
 
@@ -90,22 +92,24 @@ function dateSql(prefix: string, pl: number, ph: number): Sql {
       return { sql: 'high <= ?', params: [pl] };
     case 'eq':
     default:
-      return { sql: 'low >= ? AND high <= ?', params: [pl, ph] };
+      // `low < ph` follows from high <= ph; it bounds the index range.
+      return { sql: 'low >= ? AND low < ? AND high <= ?', params: [pl, ph, ph] };
   }
 }
 
+/** A subquery of the rids (of `type`) that one match selects. */
 function matchSql(type: string, m: SearchMatch): Sql {
   switch (m.kind) {
     case 'id':
-      return { sql: 'r.id = ?', params: [m.id] };
+      return { sql: 'SELECT rid FROM fhir_resource WHERE type = ? AND id = ?', params: [type, m.id] };
     case 'token': {
       const t = tokenSql(type, m.param, m.system, m.code);
-      return { sql: `r.rid IN (SELECT rid FROM fhir_term WHERE ${t.sql})`, params: t.params };
+      return { sql: `SELECT rid FROM fhir_term WHERE ${t.sql}`, params: t.params };
     }
     case 'date': {
       const d = dateSql(m.prefix, m.low, m.high);
       return {
-        sql: `r.rid IN (SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND low IS NOT NULL AND ${d.sql})`,
+        sql: `SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND low IS NOT NULL AND ${d.sql}`,
         params: [type, m.param, ...d.params],
       };
     }
@@ -113,8 +117,8 @@ function matchSql(type: string, m: SearchMatch): Sql {
       const t = tokenSql(m.target.resourceType, m.target.param, m.target.system, m.target.code);
       return {
         sql:
-          'r.rid IN (SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND code IN ' +
-          `(SELECT ? || t2r.id FROM fhir_term t2 JOIN fhir_resource t2r ON t2r.rid = t2.rid WHERE ${t.sql.replace(/\b(type|param|code|system)\b/g, 't2.$1')}))`,
+          'SELECT rid FROM fhir_term WHERE type = ? AND param = ? AND code IN ' +
+          `(SELECT ? || t2r.id FROM fhir_term t2 JOIN fhir_resource t2r ON t2r.rid = t2.rid WHERE ${t.sql.replace(/\b(type|param|code|system)\b/g, 't2.$1')})`,
         params: [type, m.param, `${m.target.resourceType}/`, ...t.params],
       };
     }
@@ -147,15 +151,20 @@ export class SqliteResourceIndex implements ResourceIndex {
     this.db.exec(SCHEMA);
     this.stmts = {
       upsert: this.db.prepare(
-        `INSERT INTO fhir_resource (type, id, json, sort_started) VALUES (?, ?, ?, ?)
-         ON CONFLICT (type, id) DO UPDATE SET json = excluded.json, sort_started = excluded.sort_started
+        `INSERT INTO fhir_resource (type, id, sort_started) VALUES (?, ?, ?)
+         ON CONFLICT (type, id) DO UPDATE SET sort_started = excluded.sort_started
          RETURNING rid`,
       ),
+      putJson: this.db.prepare('INSERT OR REPLACE INTO fhir_resource_json (rid, json) VALUES (?, ?)'),
+      deleteJson: this.db.prepare('DELETE FROM fhir_resource_json WHERE rid = ?'),
       deleteTerms: this.db.prepare('DELETE FROM fhir_term WHERE rid = ?'),
       insertTerm: this.db.prepare('INSERT INTO fhir_term (rid, type, param, system, code, low, high) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       ridOf: this.db.prepare('SELECT rid FROM fhir_resource WHERE type = ? AND id = ?'),
       deleteResource: this.db.prepare('DELETE FROM fhir_resource WHERE rid = ?'),
-      read: this.db.prepare('SELECT json FROM fhir_resource WHERE type = ? AND id = ?'),
+      read: this.db.prepare(
+        'SELECT j.json FROM fhir_resource r JOIN fhir_resource_json j ON j.rid = r.rid WHERE r.type = ? AND r.id = ?',
+      ),
+      jsonByRid: this.db.prepare('SELECT json FROM fhir_resource_json WHERE rid = ?'),
     };
   }
 
@@ -164,13 +173,11 @@ export class SqliteResourceIndex implements ResourceIndex {
       for (const resource of resources) {
         const id = resource.id ?? deterministicId(resource);
         if (!id) throw new Error(`${resource.resourceType} without id and nothing to derive one from`);
-        const stored = resource.id === id ? resource : { ...resource, id };
-        const { rid } = this.stmts.upsert.get(
-          stored.resourceType,
-          id,
-          JSON.stringify(stored),
-          sortStarted(stored, this.timezone),
-        ) as { rid: number };
+        // id right after resourceType, as the specification orders elements.
+        const { resourceType, id: _given, ...rest } = resource;
+        const stored: FhirResource = { resourceType, id, ...rest };
+        const { rid } = this.stmts.upsert.get(stored.resourceType, id, sortStarted(stored, this.timezone)) as { rid: number };
+        this.stmts.putJson.run(rid, JSON.stringify(stored));
         this.stmts.deleteTerms.run(rid);
         for (const t of indexTerms(stored, this.options.fhirVersion, this.timezone)) {
           this.stmts.insertTerm.run(rid, stored.resourceType, t.param, t.system ?? null, t.code ?? null, t.low ?? null, t.high ?? null);
@@ -190,6 +197,7 @@ export class SqliteResourceIndex implements ResourceIndex {
       const row = this.stmts.ridOf.get(resourceType, id) as { rid: number } | undefined;
       if (!row) return;
       this.stmts.deleteTerms.run(row.rid);
+      this.stmts.deleteJson.run(row.rid);
       this.stmts.deleteResource.run(row.rid);
     })();
   }
@@ -202,25 +210,37 @@ export class SqliteResourceIndex implements ResourceIndex {
 
   async search(resourceType: string, query: ParsedSearch): Promise<SearchResult> {
     this.assertOpen();
-    const where: string[] = ['r.type = ?'];
-    const params: unknown[] = [resourceType];
+    // Each AND-ed parameter is `rid IN (<OR-ed subqueries, UNION>)`, answered from the term indexes.
+    const where: string[] = [];
+    const sets: string[] = [];
+    const params: unknown[] = [];
     for (const any of query.where) {
       if (any.length === 0) continue;
       const parts = any.map((m) => matchSql(resourceType, m));
-      where.push(`(${parts.map((p) => p.sql).join(' OR ')})`);
+      const union = parts.map((p) => p.sql).join(' UNION ');
+      where.push(`r.rid IN (${union})`);
+      sets.push(parts.length > 1 ? `SELECT * FROM (${union})` : union);
       for (const p of parts) params.push(...p.params);
     }
+    if (where.length === 0) {
+      where.push('r.type = ?');
+      sets.push('SELECT rid FROM fhir_resource WHERE type = ?');
+      params.push(resourceType);
+    }
     const whereSql = where.join(' AND ');
-    const { n } = this.prepared(`SELECT count(*) AS n FROM fhir_resource r WHERE ${whereSql}`).get(...params) as { n: number };
+    // The total straight from the term indexes (INTERSECT of the AND-ed rid sets).
+    const { n } = this.prepared(`SELECT count(*) AS n FROM (${sets.join(' INTERSECT ')})`).get(...params) as { n: number };
     if (query.count <= 0 || query.offset >= n) return { total: n, resources: [] };
     const order = query.sort
       .map((s) => (s.param === 'started' ? `r.sort_started IS NULL, r.sort_started${s.descending ? ' DESC' : ''}` : `r.id${s.descending ? ' DESC' : ''}`))
       .concat('r.id')
       .join(', ');
-    const rows = this
-      .prepared(`SELECT r.json FROM fhir_resource r WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...params, query.count, query.offset) as Array<{ json: string }>;
-    return { total: n, resources: rows.map((r) => JSON.parse(r.json) as FhirResource) };
+    // Sort and page on the narrow columns, then load the page's JSON by rid.
+    const rids = this.prepared(`SELECT r.rid FROM fhir_resource r WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+      .pluck()
+      .all(...params, query.count, query.offset) as number[];
+    const resources = rids.map((rid) => JSON.parse((this.stmts.jsonByRid.get(rid) as { json: string }).json) as FhirResource);
+    return { total: n, resources };
   }
 
   private prepared(sql: string): Database.Statement {

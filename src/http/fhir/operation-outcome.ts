@@ -1,0 +1,23 @@
+/** OperationOutcome answers of the built-in FHIR endpoint (same JSON in STU3, R4, R5). */
+export type IssueCode = 'invalid' | 'not-found' | 'not-supported' | 'login' | 'exception' | 'processing';
+
+export interface OperationOutcome {
+  resourceType: 'OperationOutcome';
+  issue: Array<{ severity: 'error' | 'warning' | 'information'; code: IssueCode; diagnostics: string }>;
+}
+
+export function operationOutcome(code: IssueCode, diagnostics: string, severity: 'error' | 'warning' = 'error'): OperationOutcome {
+  return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
+}
+
+/** An HTTP error with its OperationOutcome. */
+export class FhirError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: IssueCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
