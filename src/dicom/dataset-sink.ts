@@ -9,7 +9,7 @@ import { createInflateRaw, type InflateRaw } from 'node:zlib';
 import { pino, type Logger } from 'pino';
 import { DatasetStructureError, DatasetWalker } from './dataset-walker.js';
 import type { InstanceRecord, ReceiptData } from './instance-record.js';
-import { extractAttributes, MissingAttributeError, PARSER_SYNTAX, parseHeader } from './record-extractor.js';
+import { extractAttributes, MissingAttributeError, PARSER_SYNTAX, parseHeader, type ExtractedAttributes } from './record-extractor.js';
 import { TRANSFER_SYNTAXES } from './uids.js';
 
 /** C-STORE statuses this module answers with (PS3.4 Table B.2-1). */
@@ -58,6 +58,13 @@ export class DatasetHeaderSink {
   private failure: DatasetError | undefined;
   private finished = false;
   private capReported = false;
+  /**
+   * The header read as soon as its end (top-level (7FE0,xxxx)) is seen, while
+   * the pixel data still streams in: finish() then has little left to do
+   * before the C-STORE response goes out. Its error, if any, is reported by
+   * finish() after the structure checks, as if read there.
+   */
+  private header: { attributes: ExtractedAttributes } | { error: DatasetError } | undefined;
 
   constructor(options: DatasetSinkOptions) {
     this.cap = options.headerCapBytes;
@@ -124,14 +131,9 @@ export class DatasetHeaderSink {
       throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: truncated at ${this.walker.position}`);
     }
 
-    const header = this.kept.subarray(0, this.keptLength);
-    let attributes;
-    try {
-      attributes = extractAttributes(parseHeader(header, this.parserSyntax), this.log);
-    } catch (error) {
-      if (error instanceof MissingAttributeError) throw new DatasetError(STATUS_CANNOT_UNDERSTAND, error.message);
-      throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${describe(error)}`.slice(0, 64));
-    }
+    const header = this.header ?? this.readHeader();
+    if ('error' in header) throw header.error;
+    const { attributes } = header;
 
     const record: InstanceRecord = {
       patient: attributes.patient,
@@ -161,10 +163,18 @@ export class DatasetHeaderSink {
     if (headerEnd >= 0 && headerEnd <= chunkStart) {
       // The (7FE0,xxxx) tag started in an earlier chunk: drop its first bytes.
       this.keptLength = Math.min(this.keptLength, headerEnd);
-      return;
+    } else this.keep(chunk, headerEnd >= 0 ? headerEnd - chunkStart : chunk.length);
+    if (headerEnd >= 0 && !this.failure) this.header = this.readHeader();
+  }
+
+  /** Reads the kept header bytes into the attributes of the record. */
+  private readHeader(): { attributes: ExtractedAttributes } | { error: DatasetError } {
+    try {
+      return { attributes: extractAttributes(parseHeader(this.kept.subarray(0, this.keptLength), this.parserSyntax), this.log) };
+    } catch (error) {
+      if (error instanceof MissingAttributeError) return { error: new DatasetError(STATUS_CANNOT_UNDERSTAND, error.message) };
+      return { error: new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${describe(error)}`.slice(0, 64)) };
     }
-    const keep = headerEnd >= 0 ? headerEnd - chunkStart : chunk.length;
-    this.keep(chunk, keep);
   }
 
   private keep(chunk: Buffer, length: number): void {

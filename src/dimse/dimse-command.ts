@@ -139,48 +139,64 @@ export function decodeCommand(buf: Buffer): DimseCommand {
   return out as DimseCommand;
 }
 
-function element(tag: number, value: Buffer): Buffer {
-  const h = Buffer.allocUnsafe(8);
-  h.writeUInt16LE(tag >>> 16, 0);
-  h.writeUInt16LE(tag & 0xffff, 2);
-  h.writeUInt32LE(value.length, 4);
-  return Buffer.concat([h, value]);
-}
-
-function us(v: number): Buffer {
-  const b = Buffer.allocUnsafe(2);
-  b.writeUInt16LE(v, 0);
-  return b;
-}
-
-/** UI: padded with NUL to even length; AE/LO: padded with a space. */
-function text(v: string, pad: 0x00 | 0x20): Buffer {
-  const b = Buffer.from(v, 'latin1');
-  return b.length % 2 === 0 ? b : Buffer.concat([b, Buffer.from([pad])]);
-}
-
 /** An Error Comment (0000,0902) value: LO, at most 64 characters, no backslash or control characters. */
 export function errorCommentValue(message: string): string {
   return message.replace(/[\\\x00-\x1f\x7f-\uffff]/g, ' ').slice(0, 64).trim();
 }
 
+/** One element to encode: tag and either a US value or latin1 text with its padding byte. */
+type EncodedElement = readonly [tag: number, us: number | undefined, text: string | undefined, pad: number];
+
+/** Implicit VR LE element header (tag, 32-bit length) at `off`; returns the offset after it. */
+function writeElementHeader(out: Buffer, off: number, tag: number, length: number): number {
+  out.writeUInt16LE(tag >>> 16, off);
+  out.writeUInt16LE(tag & 0xffff, off + 2);
+  out.writeUInt32LE(length, off + 4);
+  return off + 8;
+}
+
+/**
+ * Encodes a command set into one Buffer (one allocation, no per-element
+ * buffers): Command Group Length first, then the elements in ascending tag
+ * order (PS3.5 7.1). UI values are padded with NUL to even length, AE/LO
+ * values with a space.
+ */
 export function encodeCommand(cmd: DimseCommand): Buffer {
-  const parts: Buffer[] = [];
-  // Elements in ascending tag order (PS3.5 7.1).
-  if (cmd.affectedSopClassUid !== undefined) parts.push(element(Tag.AffectedSopClassUid, text(cmd.affectedSopClassUid, 0)));
-  parts.push(element(Tag.CommandField, us(cmd.commandField)));
-  if (cmd.messageId !== undefined) parts.push(element(Tag.MessageId, us(cmd.messageId)));
-  if (cmd.messageIdBeingRespondedTo !== undefined) parts.push(element(Tag.MessageIdBeingRespondedTo, us(cmd.messageIdBeingRespondedTo)));
-  if (cmd.priority !== undefined) parts.push(element(Tag.Priority, us(cmd.priority)));
-  parts.push(element(Tag.CommandDataSetType, us(cmd.commandDataSetType)));
-  if (cmd.status !== undefined) parts.push(element(Tag.Status, us(cmd.status)));
+  const elements: EncodedElement[] = [];
+  if (cmd.affectedSopClassUid !== undefined) elements.push([Tag.AffectedSopClassUid, undefined, cmd.affectedSopClassUid, 0x00]);
+  elements.push([Tag.CommandField, cmd.commandField, undefined, 0]);
+  if (cmd.messageId !== undefined) elements.push([Tag.MessageId, cmd.messageId, undefined, 0]);
+  if (cmd.messageIdBeingRespondedTo !== undefined) elements.push([Tag.MessageIdBeingRespondedTo, cmd.messageIdBeingRespondedTo, undefined, 0]);
+  if (cmd.priority !== undefined) elements.push([Tag.Priority, cmd.priority, undefined, 0]);
+  elements.push([Tag.CommandDataSetType, cmd.commandDataSetType, undefined, 0]);
+  if (cmd.status !== undefined) elements.push([Tag.Status, cmd.status, undefined, 0]);
   if (cmd.errorComment !== undefined && cmd.errorComment !== '')
-    parts.push(element(Tag.ErrorComment, text(errorCommentValue(cmd.errorComment), 0x20)));
-  if (cmd.affectedSopInstanceUid !== undefined) parts.push(element(Tag.AffectedSopInstanceUid, text(cmd.affectedSopInstanceUid, 0)));
-  if (cmd.moveOriginatorAeTitle !== undefined) parts.push(element(Tag.MoveOriginatorAeTitle, text(cmd.moveOriginatorAeTitle, 0x20)));
-  if (cmd.moveOriginatorMessageId !== undefined) parts.push(element(Tag.MoveOriginatorMessageId, us(cmd.moveOriginatorMessageId)));
-  const body = Buffer.concat(parts);
-  const groupLength = Buffer.allocUnsafe(4);
-  groupLength.writeUInt32LE(body.length, 0);
-  return Buffer.concat([element(Tag.CommandGroupLength, groupLength), body]);
+    elements.push([Tag.ErrorComment, undefined, errorCommentValue(cmd.errorComment), 0x20]);
+  if (cmd.affectedSopInstanceUid !== undefined) elements.push([Tag.AffectedSopInstanceUid, undefined, cmd.affectedSopInstanceUid, 0x00]);
+  if (cmd.moveOriginatorAeTitle !== undefined) elements.push([Tag.MoveOriginatorAeTitle, undefined, cmd.moveOriginatorAeTitle, 0x20]);
+  if (cmd.moveOriginatorMessageId !== undefined) elements.push([Tag.MoveOriginatorMessageId, cmd.moveOriginatorMessageId, undefined, 0]);
+
+  let bodyLength = 0;
+  for (const [, , text] of elements) bodyLength += 8 + (text === undefined ? 2 : evenLength(Buffer.byteLength(text, 'latin1')));
+  const out = Buffer.allocUnsafe(12 + bodyLength);
+  let off = writeElementHeader(out, 0, Tag.CommandGroupLength, 4);
+  out.writeUInt32LE(bodyLength, off);
+  off += 4;
+  for (const [tag, us, text, pad] of elements) {
+    if (text === undefined) {
+      off = writeElementHeader(out, off, tag, 2);
+      out.writeUInt16LE(us!, off);
+      off += 2;
+      continue;
+    }
+    const n = Buffer.byteLength(text, 'latin1');
+    off = writeElementHeader(out, off, tag, evenLength(n));
+    off += out.write(text, off, n, 'latin1');
+    if (n % 2 !== 0) out[off++] = pad;
+  }
+  return out;
+}
+
+function evenLength(n: number): number {
+  return n + (n % 2);
 }

@@ -124,10 +124,15 @@ function fourBytes(a: number, b: number, c: number, d: number): Buffer {
 /** Encodes one PDV item (PS3.8 Table 9-23 and Annex E.2 message control header). */
 export function encodePdvHeader(pdv: Omit<Pdv, 'data'>, dataLength: number): Buffer {
   const b = Buffer.allocUnsafe(PDV_HEADER_LENGTH);
-  b.writeUInt32BE(dataLength + 2, 0);
-  b[4] = pdv.presentationContextId;
-  b[5] = (pdv.isCommand ? 0x01 : 0) | (pdv.isLast ? 0x02 : 0);
+  writePdvHeader(b, 0, pdv, dataLength);
   return b;
+}
+
+/** Writes one PDV item header into `out` at `off` (as encodePdvHeader, without allocating). */
+export function writePdvHeader(out: Buffer, off: number, pdv: Omit<Pdv, 'data'>, dataLength: number): void {
+  out.writeUInt32BE(dataLength + 2, off);
+  out[off + 4] = pdv.presentationContextId;
+  out[off + 5] = (pdv.isCommand ? 0x01 : 0) | (pdv.isLast ? 0x02 : 0);
 }
 
 export function encodePdu(pdu: Pdu): Buffer {

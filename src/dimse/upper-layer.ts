@@ -11,7 +11,7 @@ import { ACTION_FUNCTIONS, type EventData, type Indication, type UpperLayerPort 
 import { AbortReason, AbortSource, PduDecodeError } from './bytes.js';
 import { MAX_ASSOCIATE_PDU_LENGTH } from './constants.js';
 import { isProtocolVersionSupported, rejection } from './negotiation.js';
-import { PduType, decodePdu, encodePdu, encodePdvHeader, PDU_HEADER_LENGTH, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
+import { PduType, decodePdu, encodePdu, writePdvHeader, PDU_HEADER_LENGTH, PDV_HEADER_LENGTH, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
 import { PduStreamReader } from './pdu-stream.js';
 import { actionFor, type Event, type State } from './state-machine.js';
 
@@ -57,12 +57,16 @@ export class UpperLayer {
   /** Largest PDU the peer accepts (its Maximum Length sub-item; 0 = unlimited). */
   private peerMaxPduLength = 0;
   private readingPaused = false;
+  private readonly traceEnabled: boolean;
+  /** The transport was paused because data came while reading was paused. */
+  private transportPaused = false;
 
   constructor(
     private readonly transport: Duplex,
     private readonly options: UpperLayerOptions,
     private readonly user: UpperLayerUser,
   ) {
+    this.traceEnabled = options.logger.isLevelEnabled('trace');
     this.reader = new PduStreamReader(
       { maxPDataLength: options.maxPduLength, maxOtherPduLength: Math.max(MAX_ASSOCIATE_PDU_LENGTH, options.maxPduLength) },
       {
@@ -85,6 +89,10 @@ export class UpperLayer {
   /** Evt5: a transport connection was accepted. */
   start(): void {
     this.transport.on('data', (chunk: Buffer) => {
+      if (this.readingPaused && !this.transportPaused) {
+        this.transportPaused = true;
+        this.transport.pause();
+      }
       this.touchIdle();
       this.reader.push(chunk);
     });
@@ -145,13 +153,17 @@ export class UpperLayer {
     if (!this.dispatch('Evt15', { abortSource: source, abortReason: reason }) && this.stateValue !== 'Sta1') this.port.closeTransport();
   }
 
-  /** Stop reading (backpressure while the service user finishes a message). */
+  /**
+   * Stop reading (backpressure while the service user finishes a message).
+   * The transport itself is paused only when data arrives meanwhile: a peer
+   * that waits for the response (the usual case, one operation at a time)
+   * costs no stream pause/resume per message.
+   */
   pauseReading(): void {
     this.readingPaused = true;
     this.idleSuspended = true;
     this.clearIdle();
     this.reader.pause();
-    this.transport.pause();
   }
 
   resumeReading(): void {
@@ -160,7 +172,10 @@ export class UpperLayer {
     this.idleSuspended = false;
     this.touchIdle();
     this.reader.resume();
-    if (!this.readingPaused) this.transport.resume();
+    if (!this.readingPaused && this.transportPaused) {
+      this.transportPaused = false;
+      this.transport.resume();
+    }
   }
 
   // ---- State machine driver
@@ -174,7 +189,8 @@ export class UpperLayer {
     }
     const from = this.stateValue;
     this.stateValue = ACTION_FUNCTIONS[name](this.port, data, event);
-    this.options.logger.trace({ from, event, action: name, to: this.stateValue }, 'upper layer transition');
+    // Several transitions per C-STORE: build the log object only when it is logged.
+    if (this.traceEnabled) this.options.logger.trace({ from, event, action: name, to: this.stateValue }, 'upper layer transition');
     const indications = this.pending;
     this.pending = [];
     for (const ind of indications) this.user.onIndication(ind);
@@ -213,12 +229,15 @@ export class UpperLayer {
       }
       if (pdu.type === 'A-RELEASE-RP') this.endedBy ??= 'release';
       if (pdu.type === 'P-DATA-TF') {
+        // One PDU per PDV, each in a single buffer and a single write: PDU header, PDV header, data.
         for (const pdv of pdu.pdvs) {
-          const header = Buffer.allocUnsafe(PDU_HEADER_LENGTH);
-          header[0] = PduType.PDataTf;
-          header[1] = 0;
-          header.writeUInt32BE(pdv.data.length + 6, 2);
-          this.write(Buffer.concat([header, encodePdvHeader(pdv, pdv.data.length), pdv.data]));
+          const out = Buffer.allocUnsafe(PDU_HEADER_LENGTH + PDV_HEADER_LENGTH + pdv.data.length);
+          out[0] = PduType.PDataTf;
+          out[1] = 0;
+          out.writeUInt32BE(PDV_HEADER_LENGTH + pdv.data.length, 2);
+          writePdvHeader(out, PDU_HEADER_LENGTH, pdv, pdv.data.length);
+          pdv.data.copy(out, PDU_HEADER_LENGTH + PDV_HEADER_LENGTH);
+          this.write(out);
         }
         return;
       }

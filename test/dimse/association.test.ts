@@ -123,6 +123,67 @@ describe('association negotiation (raw A-ASSOCIATE-RQ)', () => {
   });
 });
 
+/** SOP Instance UID (0008,0018) of an Explicit VR Little Endian data set. */
+function sopInstanceUidOf(dataSet: Buffer): string {
+  const at = dataSet.indexOf(Buffer.from([0x08, 0x00, 0x18, 0x00, 0x55, 0x49]));
+  if (at < 0) throw new Error('no (0008,0018)');
+  return dataSet.toString('latin1', at + 8, at + 8 + dataSet.readUInt16LE(at + 6)).replace(/\0+$/, '');
+}
+
+describe('reading held while a C-STORE is handled', () => {
+  it('takes a second C-STORE sent before the first response only after answering the first, in order', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const stored: string[] = [];
+    let firstHandled!: () => void;
+    const handled = new Promise<void>((resolve) => (firstHandled = resolve));
+    const t = await startScp({
+      onStore: async (record) => {
+        stored.push(record.instance.sopInstanceUid);
+        if (stored.length === 1) {
+          firstHandled();
+          await gate;
+        }
+      },
+    });
+    try {
+      const { client } = await rawAssociate(t.port, associateRq({}, [
+        { id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE] },
+      ]));
+      const dataSet = dataSetOf(CT_SMALL);
+      const uid = sopInstanceUidOf(dataSet);
+      const store = (messageId: number): Buffer[] => [
+        ...pData(1, true, encodeCommand({
+          commandField: 0x0001, messageId, priority: 0, commandDataSetType: 0x0000,
+          affectedSopClassUid: CT_IMAGE_STORAGE, affectedSopInstanceUid: uid,
+        })),
+        ...pData(1, false, dataSet, 4096),
+      ];
+      await client.write(Buffer.concat([...store(7), ...store(8)]));
+      await handled;
+      expect(stored).toHaveLength(1);
+      expect(splitResponses(client.received)).toHaveLength(0);
+      open();
+      const pdus = await receivePdus(client, 3);
+      const responses = pdus.slice(1).map((p) => responseOf([p]));
+      expect(responses.map((r) => [r.messageIdBeingRespondedTo, r.status])).toEqual([[7, 0], [8, 0]]);
+      expect(stored).toEqual([uid, uid]);
+      client.destroy();
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+/** The P-DATA-TF PDUs in what the client received after the A-ASSOCIATE-AC. */
+function splitResponses(received: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off + 6 <= received.length; off += 6 + received.readUInt32BE(off + 2)) {
+    if (received[off] === 0x04) out.push(received.subarray(off, off + 6 + received.readUInt32BE(off + 2)));
+  }
+  return out;
+}
+
 describe('release, abort and timers', () => {
   it('initiates A-RELEASE on graceful close and finishes when the peer answers', async () => {
     const t = await startScp();
