@@ -1,4 +1,8 @@
-/** SqliteResourceIndex, index terms, date ranges and deterministic ids. */
+/**
+ * SqliteResourceIndex specifics, index terms, date ranges and deterministic ids.
+ * What every ResourceIndex must do (put/replace/remove, a failing put, search)
+ * is in index-contract.ts, run by index-contract-sqlite.test.ts and redis-index.test.ts.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,9 +10,9 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fhirDateRange } from '../../src/pipeline/index-terms.js';
 import { deterministicId, endpointId, imagingStudyId, patientId } from '../../src/pipeline/resource-ids.js';
-import type { FhirResource, ParsedSearch } from '../../src/pipeline/resource-index.js';
+import type { FhirResource } from '../../src/pipeline/resource-index.js';
 import { SqliteResourceIndex } from '../../src/pipeline/sqlite-index/index.js';
-import { dataSet, TIMEZONE, uid } from './data-set.js';
+import { dataSet, TIMEZONE } from './data-set.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,8 +23,6 @@ function tempDir(): string {
   dirs.push(d);
   return d;
 }
-
-const byModality = (code: string): ParsedSearch => ({ where: [[{ kind: 'token', param: 'modality', code }]], sort: [], count: 50, offset: 0 });
 
 describe('deterministic ids', () => {
   test('ImagingStudy: the Study Instance UID; a non-id UID is hashed; Patient and Endpoint hashed', () => {
@@ -64,31 +66,6 @@ describe('fhirDateRange', () => {
 });
 
 describe('SqliteResourceIndex', () => {
-  test('put replaces a resource and its index rows; remove deletes both; read returns the stored JSON', async () => {
-    const index = new SqliteResourceIndex({ dataDir: tempDir(), fhirVersion: 'R4', timezone: TIMEZONE });
-    const study = dataSet('R4').find((r) => r.id === uid(1))!;
-    await index.put([study]);
-    expect((await index.search('ImagingStudy', byModality('CT'))).total).toBe(1);
-    const changed = { ...study, modality: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'MR' }], series: [] };
-    delete (changed as { id?: string }).id; // derived from the study UID
-    await index.put([changed]);
-    expect((await index.search('ImagingStudy', byModality('CT'))).total).toBe(0);
-    expect((await index.search('ImagingStudy', byModality('MR'))).resources.map((r) => r.id)).toEqual([uid(1)]);
-    expect(Object.keys((await index.read('ImagingStudy', uid(1)))!).slice(0, 2)).toEqual(['resourceType', 'id']);
-    await index.remove('ImagingStudy', uid(1));
-    expect(await index.read('ImagingStudy', uid(1))).toBeUndefined();
-    expect((await index.search('ImagingStudy', byModality('MR'))).total).toBe(0);
-    await index.close();
-  });
-
-  test('a failing put changes nothing (one transaction)', async () => {
-    const index = new SqliteResourceIndex({ dataDir: tempDir(), fhirVersion: 'R4' });
-    const [a, b] = dataSet('R4').filter((r) => r.resourceType === 'ImagingStudy');
-    await expect(index.put([a!, { resourceType: 'ImagingStudy', status: 'available' } as FhirResource, b!])).rejects.toThrow(/without id/);
-    expect(await index.read('ImagingStudy', a!.id!)).toBeUndefined();
-    await index.close();
-  });
-
   test('tables in a database passed in, which close() leaves open; WAL in its own file', async () => {
     const db = new Database(':memory:');
     const index = new SqliteResourceIndex({ db, fhirVersion: 'R4' });

@@ -229,7 +229,9 @@ export class SqliteResourceIndex implements ResourceIndex {
     }
     const whereSql = where.join(' AND ');
     // The total straight from the term indexes (INTERSECT of the AND-ed rid sets).
-    const { n } = this.prepared(`SELECT count(*) AS n FROM (${sets.join(' INTERSECT ')})`).get(...params) as { n: number };
+    // INTERSECT yields distinct rids; a single set may not (a study with CT and PT matches `DCM|` twice).
+    const matches = sets.length === 1 ? `SELECT DISTINCT * FROM (${sets[0]})` : sets.join(' INTERSECT ');
+    const { n } = this.prepared(`SELECT count(*) AS n FROM (${matches})`).get(...params) as { n: number };
     if (query.count <= 0 || query.offset >= n) return { total: n, resources: [] };
     const order = query.sort
       .map((s) => (s.param === 'started' ? `r.sort_started IS NULL, r.sort_started${s.descending ? ' DESC' : ''}` : `r.id${s.descending ? ' DESC' : ''}`))
