@@ -1,6 +1,9 @@
 import { checkConfigCommand } from './check-config.js';
+import { echoCommand } from './echo.js';
+import { republishCommand } from './republish.js';
 import { startCommand } from './start.js';
+import { statusCommand } from './status.js';
 import type { Command } from './types.js';
 
 /** Every subcommand, in the order --help lists them. */
-export const COMMANDS: readonly Command[] = [startCommand, checkConfigCommand];
+export const COMMANDS: readonly Command[] = [startCommand, checkConfigCommand, statusCommand, republishCommand, echoCommand];

@@ -1,3 +1,4 @@
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { z } from 'zod';
 import { isAddressSpec } from './peers.js';
 
@@ -56,8 +57,49 @@ export const configSchema = z
         idleTimeoutMs: positiveInt.default(300_000),
         /** Preferred transfer syntaxes, most preferred first; empty keeps the built-in order. */
         transferSyntaxPreference: z.array(z.string().regex(/^[0-9.]+$/)).default([]),
+        /** Plain TCP listener on dicom.port; false: TLS only (needs dicom.tls.certFile and keyFile). */
+        plain: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(true),
+        /** DICOM TLS listener (PS3.15 BCP 195 profile: TLS 1.2+), on its own port; enabled by certFile + keyFile. */
+        tls: z
+          .object({
+            /** 2762: the registered dicom-tls port; 0 = the OS picks. */
+            port: port.default(2762),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+            /** CA bundle client certificates must chain to (required with requireClientCert). */
+            caFile: z.string().min(1).optional(),
+            /** Ask for a client certificate and refuse the handshake without one the CA signed. */
+            requireClientCert: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
+            minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+          })
+          .strict()
+          .default({})
+          .superRefine((t, ctx) => {
+            const problem = (key: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
+            if (t.keyFile !== undefined && t.certFile === undefined) problem('certFile', 'keyFile is set without certFile');
+            if (t.certFile !== undefined && t.keyFile === undefined) problem('keyFile', 'certFile is set without keyFile');
+            if (t.requireClientCert && t.caFile === undefined) problem('caFile', 'requireClientCert needs caFile (the CA client certificates must chain to)');
+            for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
+              const file = t[key];
+              if (file === undefined) continue;
+              try {
+                if (!statSync(file).isFile()) problem(key, `${file} is not a file`);
+                else accessSync(file, fsConstants.R_OK);
+              } catch (err) {
+                const code = (err as NodeJS.ErrnoException).code;
+                problem(key, code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? 'error'})`);
+              }
+            }
+          }),
       })
       .strict()
+      .superRefine((d, ctx) => {
+        const tlsEnabled = d.tls.certFile !== undefined && d.tls.keyFile !== undefined;
+        if (!d.plain && !tlsEnabled)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plain'], message: 'false needs the TLS listener (dicom.tls.certFile and keyFile): nothing would listen' });
+        if (d.plain && tlsEnabled && d.port !== 0 && d.tls.port === d.port)
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tls', 'port'], message: `must differ from dicom.port (${d.port})` });
+      })
       .default({}),
     fhir: z
       .object({
@@ -71,12 +113,83 @@ export const configSchema = z
             defaultSystem: z.string().url().default('urn:dicom-fhir-bridge:patient-id'),
             /** Issuer of Patient ID (0010,0021) to identifier system URI. */
             issuerSystems: z.record(z.string(), z.string().url()).default({}),
+            /** ImagingStudy.subject: identifier (logical reference), lookup (search Patient), create (transaction). */
+            strategy: z.enum(['identifier', 'lookup', 'create']).default('identifier'),
           })
           .strict()
           .default({}),
         basedOn: z.enum(['off', 'accession']).default('off'),
         /** DICOMweb (WADO-RS) base URL for the Endpoint resource; unset: no endpoint. */
         dicomWebBaseUrl: httpUrl.optional(),
+        /** Backoff of retried publishes (network errors, 408, 429, 5xx): exponential with jitter, capped. */
+        retry: z
+          .object({
+            baseDelayMs: positiveInt.default(1_000),
+            maxDelayMs: positiveInt.default(300_000),
+          })
+          .strict()
+          .default({})
+          .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: 'maxDelayMs must be at least baseDelayMs', path: ['maxDelayMs'] }),
+        /** Authorization of FHIR requests. Secrets: bearerToken, clientSecret (masked by check-config, never logged). */
+        auth: z
+          .object({
+            type: z.enum(['none', 'bearer', 'client-credentials', 'smart-backend']).default('none'),
+            /** bearer: the token (FHIR_BEARER_TOKEN), or tokenFile (re-read when it changes). */
+            bearerToken: z.string().min(1).optional(),
+            tokenFile: z.string().min(1).optional(),
+            /** client-credentials, smart-backend: OAuth 2.0 token endpoint. */
+            tokenUrl: httpUrl.optional(),
+            clientId: z.string().min(1).optional(),
+            /** client-credentials: the secret, or a file holding it. */
+            clientSecret: z.string().min(1).optional(),
+            clientSecretFile: z.string().min(1).optional(),
+            /** client-credentials: HTTP Basic (client_secret_basic) or form fields (client_secret_post). */
+            clientAuthMethod: z.enum(['basic', 'post']).default('basic'),
+            scope: z.string().min(1).optional(),
+            /** smart-backend: private key (PKCS#8 PEM or JWK), its algorithm and key id. */
+            privateKeyFile: z.string().min(1).optional(),
+            alg: z.enum(['RS384', 'ES384']).default('RS384'),
+            kid: z.string().min(1).optional(),
+          })
+          .strict()
+          .default({})
+          .superRefine((auth, ctx) => {
+            const need = (ok: boolean, key: string, message: string) => {
+              if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
+            };
+            if (auth.type === 'bearer') {
+              need(auth.bearerToken !== undefined || auth.tokenFile !== undefined, 'bearerToken', 'bearer needs bearerToken (FHIR_BEARER_TOKEN) or tokenFile');
+            }
+            if (auth.type === 'client-credentials' || auth.type === 'smart-backend') {
+              need(auth.tokenUrl !== undefined, 'tokenUrl', `required for ${auth.type}`);
+              need(auth.clientId !== undefined, 'clientId', `required for ${auth.type}`);
+            }
+            if (auth.type === 'client-credentials') {
+              need(auth.clientSecret !== undefined || auth.clientSecretFile !== undefined, 'clientSecret', 'client-credentials needs clientSecret or clientSecretFile');
+            }
+            if (auth.type === 'smart-backend') {
+              need(auth.privateKeyFile !== undefined, 'privateKeyFile', 'required for smart-backend');
+              need(auth.kid !== undefined, 'kid', 'required for smart-backend');
+            }
+          }),
+        /** Extra headers on every FHIR request (values are not logged). */
+        headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), z.string()).default({}),
+        /** TLS to the FHIR server (and token endpoint): CA bundle, client certificate (mutual TLS). */
+        tls: z
+          .object({
+            caFile: z.string().min(1).optional(),
+            certFile: z.string().min(1).optional(),
+            keyFile: z.string().min(1).optional(),
+            rejectUnauthorized: z
+              .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+              .default(true),
+          })
+          .strict()
+          .default({})
+          .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
+            message: 'certFile and keyFile go together (mutual TLS)',
+            path: ['keyFile'],
+          }),
       })
       .strict()
       .default({}),

@@ -134,3 +134,21 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(null)).toBeUndefined();
   });
 });
+
+describe('FhirClient update and create', () => {
+  it('update PUTs [base]/Type/id with the id in the body and If-Match; create POSTs with If-None-Exist', async () => {
+    answer = (_req, res) => json(res, 200, { resourceType: 'ImagingStudy', id: '1.2.3' }, { etag: 'W/"2"' });
+    const client = new FhirClient({ baseUrl: base, timeoutMs: 5_000 });
+    const updated = await client.update('ImagingStudy', '1.2.3', { resourceType: 'ImagingStudy', status: 'available' }, { ifMatch: 'W/"1"' });
+    expect(updated.etag).toBe('W/"2"');
+    let request = seen.at(-1)!;
+    expect(`${request.method} ${request.url}`).toBe('PUT /fhir/ImagingStudy/1.2.3');
+    expect(request.headers['if-match']).toBe('W/"1"');
+    expect(JSON.parse(request.body)).toEqual({ resourceType: 'ImagingStudy', status: 'available', id: '1.2.3' });
+
+    await client.create('Endpoint', { resourceType: 'Endpoint' }, { ifNoneExist: 'identifier=urn%3Aietf%3Arfc%3A3986%7Chttps%3A%2F%2Fx' });
+    request = seen.at(-1)!;
+    expect(`${request.method} ${request.url}`).toBe('POST /fhir/Endpoint');
+    expect(request.headers['if-none-exist']).toBe('identifier=urn%3Aietf%3Arfc%3A3986%7Chttps%3A%2F%2Fx');
+  });
+});

@@ -47,10 +47,23 @@ export interface RecordedRequest {
 }
 
 export interface FhirFaults {
-  /** The next `count` write requests (PUT/POST/DELETE/PATCH) are answered `status` without touching the store. */
-  failNextWrites?: { count: number; status: number; retryAfterSeconds?: number };
+  /**
+   * The next `count` write requests (PUT/POST/DELETE/PATCH) are answered `status` without touching the store;
+   * Retry-After as seconds (`retryAfterSeconds`) or as given (`retryAfter`, e.g. an HTTP date).
+   */
+  failNextWrites?: { count: number; status: number; retryAfterSeconds?: number; retryAfter?: string };
   /** Every request is answered after this delay. */
   delayMs?: number;
+  /** A write whose body mentions one of these Study Instance UIDs is answered 400 (OperationOutcome). */
+  rejectStudyUids?: string[];
+  /** Every request without `Authorization: Bearer <requireBearer>` is answered 401. */
+  requireBearer?: string;
+  /** /metadata says ImagingStudy has no conditional update, and `PUT ImagingStudy?…` is answered 405. */
+  noConditionalUpdate?: boolean;
+  /** CapabilityStatement.fhirVersion (default 4.0.1). */
+  metadataFhirVersion?: string;
+  /** /metadata is answered with this status (e.g. 503) instead of the CapabilityStatement. */
+  metadataStatus?: number;
 }
 
 export interface TestFhirServer {
@@ -69,8 +82,14 @@ export interface TestFhirServer {
   search(query: string): Promise<any>;
   /** Fault switches honoured by the wrapper; assign at any time. */
   faults: FhirFaults;
+  /** A request as another client would make it (not recorded, no faults); parsed JSON answer, status and ETag. */
+  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; etag?: string }>;
   /** Forget all resources and recorded requests, clear faults. */
   reset(): void;
+  /** Stop listening (connections closed); resources and recorded requests are kept. */
+  stop(): Promise<void>;
+  /** Listen again on the same port, with the same resources. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,7 +227,7 @@ function validateWrite(engine: Engine, method: string, path: string, body: unkno
 // ---------------------------------------------------------------------------
 // HTTP wrapper.
 
-function capabilityStatement(): CapabilityStatement {
+function capabilityStatement(faults: FhirFaults): CapabilityStatement {
   const codes = ['read', 'vread', 'update', 'create', 'delete', 'search-type', 'history-instance'] as const;
   const resource = (type: CapabilityStatementRestResource['type']): CapabilityStatementRestResource => ({
     type,
@@ -217,7 +236,7 @@ function capabilityStatement(): CapabilityStatement {
     readHistory: true,
     updateCreate: true,
     conditionalCreate: true,
-    conditionalUpdate: true,
+    conditionalUpdate: !(faults.noConditionalUpdate && type === 'ImagingStudy'),
     conditionalDelete: 'single',
     searchParam: [{ name: 'identifier', type: 'token' }],
   });
@@ -228,7 +247,7 @@ function capabilityStatement(): CapabilityStatement {
     kind: 'instance',
     software: { name: 'dicom-fhir-bridge test server (Medplum fhir-router 4.5.2)' },
     implementation: { description: 'In-memory FHIR R4 server for tests' },
-    fhirVersion: '4.0.1',
+    fhirVersion: (faults.metadataFhirVersion ?? '4.0.1') as CapabilityStatement['fhirVersion'],
     format: ['json', 'application/fhir+json'],
     rest: [
       {
@@ -305,17 +324,40 @@ export async function startFhirServer(options: { port?: number } = {}): Promise<
     const url = rawUrl.slice(BASE_PATH.length).replace(/^\/+/, ''); // e.g. "ImagingStudy?identifier=x"
     const path = url.split('?')[0] ?? '';
 
-    const fail = state.faults.failNextWrites;
+    const faults = helper ? {} : state.faults;
+    if (faults.requireBearer !== undefined && req.headers.authorization !== `Bearer ${faults.requireBearer}`) {
+      send(401, outcome(401, [{ severity: 'error', code: 'login', diagnostics: 'bearer token missing or not accepted' }]), {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
+      return;
+    }
+
+    const fail = faults.failNextWrites;
     if (WRITE_METHODS.has(method) && fail && fail.count > 0) {
       fail.count -= 1;
       const headers: Record<string, string> = {};
       if (fail.retryAfterSeconds !== undefined) headers['retry-after'] = String(fail.retryAfterSeconds);
+      if (fail.retryAfter !== undefined) headers['retry-after'] = fail.retryAfter;
       send(fail.status, outcome(fail.status, [{ severity: 'error', code: 'transient', diagnostics: 'injected fault' }]), headers);
       return;
     }
 
+    if (WRITE_METHODS.has(method) && faults.rejectStudyUids?.some((uid) => raw.toString('utf8').includes(uid))) {
+      send(400, outcome(400, [{ severity: 'error', code: 'business-rule', diagnostics: 'injected rejection: this study is refused' }]));
+      return;
+    }
+
+    if (method === 'PUT' && faults.noConditionalUpdate && /^ImagingStudy\?/.test(url)) {
+      send(405, outcome(405, [{ severity: 'error', code: 'not-supported', diagnostics: 'conditional update is not supported' }]));
+      return;
+    }
+
     if (method === 'GET' && path === 'metadata') {
-      send(200, capabilityStatement());
+      if (faults.metadataStatus !== undefined) {
+        send(faults.metadataStatus, outcome(faults.metadataStatus, [{ severity: 'error', code: 'transient', diagnostics: 'injected fault' }]));
+        return;
+      }
+      send(200, capabilityStatement(faults));
       return;
     }
     if (badJson) {
@@ -367,10 +409,21 @@ export async function startFhirServer(options: { port?: number } = {}): Promise<
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stop = () =>
+    new Promise<void>((resolve, reject) => {
+      if (!server.listening) return resolve();
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeAllConnections();
+    });
+  await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}${BASE_PATH}`;
 
@@ -397,17 +450,28 @@ export async function startFhirServer(options: { port?: number } = {}): Promise<
       if (!res.ok) throw new Error(`search ${query}: HTTP ${res.status} ${JSON.stringify(json)}`);
       return json;
     },
+    async request(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${baseUrl}/${path.replace(/^\/+/, '')}`, {
+        method,
+        headers: {
+          accept: 'application/fhir+json',
+          [HELPER_HEADER]: '1',
+          ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      const etag = res.headers.get('etag') ?? undefined;
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, ...(etag ? { etag } : {}) };
+    },
     reset(): void {
       repo = new MemoryRepository();
       requests.length = 0;
       state.faults = {};
     },
-    close(): Promise<void> {
-      return new Promise((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    stop,
+    restart: () => listen(port),
+    close: stop,
   };
 }
 

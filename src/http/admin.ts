@@ -1,0 +1,93 @@
+/**
+ * Admin endpoints of the bridge's HTTP server (loopback by default), used by
+ * `dicom-fhir-bridge republish`:
+ *   POST /studies/{uid}/republish          → 202, the study is pending and its publish scheduled (404 unknown)
+ *   POST /studies/republish?state=failed   → 202, every failed study likewise; body lists them
+ * A republished study starts over (attempts 0, last error cleared); its
+ * publish follows the pipeline's debounce.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
+import type { StudyStore } from '../pipeline/study-store.js';
+
+export interface AdminDependencies {
+  store: StudyStore;
+  queue: Pick<JobQueue, 'schedulePublish'>;
+  schedule: PublishSchedule;
+  logger: Logger;
+}
+
+const BATCH = 1000;
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Marks the study pending and schedules its publish; false when the study is unknown. */
+export async function republishStudy(uid: string, deps: AdminDependencies): Promise<{ previousState: string } | undefined> {
+  const summary = await deps.store.getSummary(uid);
+  if (summary === undefined) return undefined;
+  await deps.store.setPublishStatus(uid, { state: 'pending', attempts: 0, lastError: undefined });
+  await deps.queue.schedulePublish(uid, deps.schedule);
+  return { previousState: summary.publish.state };
+}
+
+/** Republishes every failed study; returns their UIDs. */
+export async function republishFailed(deps: AdminDependencies): Promise<string[]> {
+  const done: string[] = [];
+  const seen = new Set<string>();
+  for (;;) {
+    // Each republished study leaves the failed state, so the next page is the rest.
+    const page = (await deps.store.listSummaries({ state: 'failed', limit: BATCH })).filter((s) => !seen.has(s.studyInstanceUid));
+    if (page.length === 0) return done;
+    for (const s of page) {
+      seen.add(s.studyInstanceUid);
+      if (await republishStudy(s.studyInstanceUid, deps)) done.push(s.studyInstanceUid);
+    }
+  }
+}
+
+/**
+ * Handles the admin routes; resolves true when it answered the request, false
+ * when the path is not an admin route (the caller goes on routing).
+ */
+export async function handleAdminRequest(req: IncomingMessage, res: ServerResponse, deps: AdminDependencies): Promise<boolean> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const bulk = path === '/studies/republish';
+  const single = /^\/studies\/([^/]+)\/republish$/.exec(path);
+  if (!bulk && !single) return false;
+  req.resume(); // no body expected
+  if (req.method !== 'POST') {
+    send(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
+    return true;
+  }
+  try {
+    if (bulk) {
+      const state = url.searchParams.get('state');
+      if (state !== 'failed') {
+        send(res, 400, { error: 'state=failed is required (only failed studies are republished in bulk)' });
+        return true;
+      }
+      const uids = await republishFailed(deps);
+      deps.logger.info({ count: uids.length }, 'failed studies republished');
+      send(res, 202, { count: uids.length, studyInstanceUids: uids });
+      return true;
+    }
+    const uid = decodeURIComponent(single![1]!);
+    const result = await republishStudy(uid, deps);
+    if (!result) {
+      send(res, 404, { error: `no study ${uid}` });
+      return true;
+    }
+    deps.logger.info({ studyInstanceUid: uid, previousState: result.previousState }, 'study republished');
+    send(res, 202, { studyInstanceUid: uid, previousState: result.previousState, publishState: 'pending' });
+  } catch (err) {
+    deps.logger.error({ err, path }, 'admin request failed');
+    if (!res.headersSent) send(res, 500, { error: 'internal error' });
+  }
+  return true;
+}
