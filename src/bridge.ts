@@ -13,6 +13,10 @@ import type { JobQueue } from './pipeline/job-queue.js';
 import { mappingOptionsFor } from './pipeline/mapping-options-for.js';
 import { Publisher, publisherSettings } from './pipeline/publisher.js';
 import { openRedisPipeline } from './pipeline/redis/index.js';
+import { RedisResourceIndex } from './pipeline/redis-index/index.js';
+import type { ResourceIndex } from './pipeline/resource-index.js';
+import { SqliteResourceIndex } from './pipeline/sqlite-index/index.js';
+import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
 import { openSqlitePipeline } from './pipeline/sqlite/index.js';
 import type { StudyStore } from './pipeline/study-store.js';
 
@@ -69,6 +73,16 @@ function warnAboutDefaults(config: BridgeConfig, role: Role, peers: PeerTable, l
   }
 }
 
+/** The built-in FHIR endpoint's index, when the endpoint is on (auto: when no external FHIR server is set). */
+function openLocalIndex(config: BridgeConfig): ResourceIndex | undefined {
+  const { enabled } = config.fhirEndpoint;
+  if (enabled === 'off' || (enabled === 'auto' && config.fhir.baseUrl)) return undefined;
+  const settings = { fhirVersion: config.fhir.version, timezone: config.timezone };
+  return config.redisUrl
+    ? new RedisResourceIndex({ client: config.redisUrl, prefix: config.redis.prefix, ...settings })
+    : new SqliteResourceIndex({ dataDir: config.dataDir, ...settings });
+}
+
 /** Composition root: wires configuration to the SCP, the pipeline and the HTTP endpoints. */
 export async function startBridge(config: BridgeConfig, logger: Logger, role: Role = 'all'): Promise<RunningBridge> {
   if (role !== 'all' && !config.redisUrl) {
@@ -80,19 +94,17 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
   const metrics = new BridgeMetrics(queue, store);
+  const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
+  const localIndex = openLocalIndex(config);
 
   if (role !== 'scp') {
     const client = createFhirClient(config.fhir, logger);
-    new Aggregator({
-      queue,
-      store,
-      schedule: { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs },
-      logger,
-    }).start();
+    new Aggregator({ queue, store, schedule, logger }).start();
     new Publisher({
       queue,
       store,
       client,
+      localIndex,
       mappingOptionsFor: mappingOptionsFor(config, () => peers, logger),
       ...publisherSettings(config.fhir),
       logger,
@@ -108,9 +120,23 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
 
   let scp: StorageScp | undefined;
   if (role !== 'worker') {
+    const dicomTls = config.dicom.tls;
     scp = new StorageScp({
       host: config.dicom.host,
       port: config.dicom.port,
+      plain: config.dicom.plain,
+      // The TLS listener (PS3.15 BCP 195) when a certificate and key are configured.
+      tls:
+        dicomTls.certFile !== undefined && dicomTls.keyFile !== undefined
+          ? {
+              port: dicomTls.port,
+              certFile: dicomTls.certFile,
+              keyFile: dicomTls.keyFile,
+              ...(dicomTls.caFile !== undefined ? { caFile: dicomTls.caFile } : {}),
+              requireClientCert: dicomTls.requireClientCert,
+              minVersion: dicomTls.minVersion,
+            }
+          : undefined,
       aeTitles: config.dicom.aeTitles,
       // Looked up per association, so a SIGHUP reload applies to the next one.
       isCallerAllowed: (callingAeTitle, peerAddress) => peers.isAllowed(callingAeTitle, peerAddress),
@@ -124,7 +150,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       logger,
       // Success goes out only after the record is committed (the queue resolves after its transaction
       // or, distributed, after Redis has the job); a rejection answers A700H.
-      onStore: (record) => queue.addInstance(record),
+      onStore: rejectionCheckingStoreHandler({ store, queue, logger }),
     });
     scp.on('associationAccepted', () => metrics.associationsAccepted.inc());
     scp.on('associationRejected', (event: { reason: string }) => metrics.associationsRejected.inc({ reason: event.reason }));
@@ -143,6 +169,15 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     logger,
     fhirTarget: config.fhir.baseUrl,
     metrics: metrics.registry,
+    schedule,
+    fhirEndpoint: localIndex && {
+      index: localIndex,
+      fhirVersion: config.fhir.version,
+      timezone: config.timezone,
+      bearerToken: config.fhirEndpoint.bearerToken,
+      baseUrl: config.fhirEndpoint.publicBaseUrl,
+      logger,
+    },
   });
   http.listen(config.http.port, config.http.host);
   await once(http, 'listening');
@@ -160,6 +195,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       httpPort,
       fhirVersion: config.fhir.version,
       fhirBaseUrl: role === 'scp' ? undefined : (config.fhir.baseUrl ?? null),
+      fhirEndpoint: localIndex ? `http://${config.http.host}:${httpPort}/fhir` : 'off',
       dataDir: config.redisUrl ? undefined : config.dataDir,
     },
     'dicom-fhir-bridge started',
@@ -177,6 +213,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       stopping ??= (async () => {
         await receiver?.close({ graceMs });
         await pipeline.close();
+        await localIndex?.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         logger.info('dicom-fhir-bridge stopped');

@@ -66,5 +66,8 @@ export const ENVIRONMENT_KEYS: readonly EnvironmentKey[] = [
   { env: 'DATA_DIR', path: 'dataDir', kind: 'string', default: './data', description: 'Directory of the embedded store (SQLite, WAL).' },
   { env: 'HTTP_HOST', path: 'http.host', kind: 'string', default: '127.0.0.1', description: 'Address of the HTTP endpoints (health, readiness, studies).' },
   { env: 'HTTP_PORT', path: 'http.port', kind: 'number', default: '8080', description: 'Port of the HTTP endpoints.' },
+  { env: 'FHIR_ENDPOINT', path: 'fhirEndpoint.enabled', kind: 'string', default: 'auto', description: 'Built-in read-only FHIR endpoint at /fhir: auto (on when FHIR_BASE_URL is unset), on, off.' },
+  { env: 'FHIR_ENDPOINT_BEARER_TOKEN', path: 'fhirEndpoint.bearerToken', kind: 'string', default: '(unset: no token needed)', description: 'Bearer token the built-in FHIR endpoint requires.' },
+  { env: 'FHIR_ENDPOINT_PUBLIC_URL', path: 'fhirEndpoint.publicBaseUrl', kind: 'string', default: '(from the Host header)', description: 'Public base URL of the built-in FHIR endpoint, for Bundle links.' },
   { env: 'LOG_LEVEL', path: 'log.level', kind: 'string', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
 ];

@@ -226,6 +226,18 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** The built-in read-only FHIR endpoint at /fhir on the HTTP port. */
+    fhirEndpoint: z
+      .object({
+        /** auto: on when fhir.baseUrl is unset; on: also beside an external FHIR server; off. */
+        enabled: z.enum(['auto', 'on', 'off']).default('auto'),
+        /** When set, /fhir requests need `Authorization: Bearer <token>`. */
+        bearerToken: z.string().min(16, 'at least 16 characters').optional(),
+        /** Public base URL used in Bundle links (e.g. https://bridge.example.org/fhir); default from the Host header. */
+        publicBaseUrl: httpUrl.optional(),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { JobQueue } from '../pipeline/job-queue.js';
+import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
+import { handleAdminRequest } from './admin.js';
+import { handleFhirRequest, type FhirEndpointDependencies } from './fhir/index.js';
 import type { StudyStore } from '../pipeline/study-store.js';
 import type { PublishState } from '../pipeline/study-state.js';
 
@@ -15,6 +17,10 @@ export interface HttpDependencies {
   fhirTarget: string | undefined;
   /** Prometheus registry served at /metrics. */
   metrics?: Registry;
+  /** Debounce of the publishes that POST /studies/{uid}/republish asks for. */
+  schedule: PublishSchedule;
+  /** The built-in FHIR endpoint at /fhir; absent when off. */
+  fhirEndpoint?: FhirEndpointDependencies;
 }
 
 interface Answer {
@@ -134,22 +140,43 @@ function send(res: ServerResponse, status: number, body: unknown, contentType?: 
   res.end(text);
 }
 
-/** Health, readiness and study status endpoints (read-only). */
+async function admin(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<boolean> {
+  if (req.method !== 'POST') return false;
+  return handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger });
+}
+
+/**
+ * Health, readiness, metrics, study status, admin (republish) and the
+ * built-in FHIR endpoint. Binds where HTTP_HOST says (loopback by default).
+ */
 export function createHttpServer(deps: HttpDependencies): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const handler = route(url);
-    if (!handler) return send(res, 404, { error: 'not found' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      return send(res, 405, { error: 'method not allowed' });
-    }
-    handler(url, deps).then(
-      ({ status, body, contentType }) => send(res, status, body, contentType),
+    if (deps.fhirEndpoint && handleFhirRequest(req, res, deps.fhirEndpoint)) return;
+    admin(req, res, deps).then(
+      (handled) => {
+        if (!handled) serveStatus(req, res, deps);
+      },
       (err: unknown) => {
-        deps.logger.error({ err, path: url.pathname }, 'http handler failed');
-        send(res, 500, { error: 'internal error' });
+        deps.logger.error({ err, path: req.url }, 'admin request failed');
+        if (!res.headersSent) send(res, 500, { error: 'internal error' });
       },
     );
   });
+}
+
+function serveStatus(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): void {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const handler = route(url);
+  if (!handler) return send(res, 404, { error: 'not found' });
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return send(res, 405, { error: 'method not allowed' });
+  }
+  handler(url, deps).then(
+    ({ status, body, contentType }) => send(res, status, body, contentType),
+    (err: unknown) => {
+      deps.logger.error({ err, path: url.pathname }, 'http handler failed');
+      send(res, 500, { error: 'internal error' });
+    },
+  );
 }

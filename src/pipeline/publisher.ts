@@ -18,6 +18,8 @@ import { mapPatient } from '../fhir/map-patient.js';
 import type { FhirVersion, MappingOptions } from '../fhir/mapping-options.js';
 import { mergeImagingStudy, sameContent } from '../fhir/owned-elements.js';
 import type { JobQueue } from './job-queue.js';
+import { localResources } from './local-resources.js';
+import type { ResourceIndex } from './resource-index.js';
 import { endpointId, imagingStudyId } from './resource-ids.js';
 import type { StudyState } from './study-state.js';
 import type { StudyStore } from './study-store.js';
@@ -53,6 +55,8 @@ export interface PublisherOptions {
   patientStrategy?: PatientStrategy;
   /** DICOMweb base URL: an Endpoint is created once and referenced from ImagingStudy.endpoint. */
   dicomWebBaseUrl?: string;
+  /** The built-in FHIR endpoint's index: fed with every study's resources before any external write. */
+  localIndex?: Pick<ResourceIndex, 'put'>;
   /** FHIR version written (FHIR_VERSION), compared with the server's at start; default R4. */
   fhirVersion?: FhirVersion;
   /**
@@ -199,6 +203,25 @@ export class Publisher {
     } catch (err) {
       await this.mappingFailed(studyInstanceUid, attempts, err, line);
       return;
+    }
+
+    if (this.options.localIndex) {
+      let resources: ReturnType<typeof localResources>;
+      try {
+        resources = localResources(state, options, this.map, this.options.dicomWebBaseUrl);
+      } catch (err) {
+        await this.mappingFailed(studyInstanceUid, attempts, err, line);
+        return;
+      }
+      try {
+        await this.options.localIndex.put(resources);
+      } catch (err) {
+        // The index is local storage: a failure is retried like a FHIR outage, never dropped.
+        const lastError = `local FHIR index: ${err instanceof Error ? err.message : String(err)}`;
+        await store.setPublishStatus(studyInstanceUid, { state: 'pending', attempts, lastError });
+        logger.warn(line('retry', { error: lastError }), 'study publish');
+        throw err;
+      }
     }
 
     if (client === undefined) {

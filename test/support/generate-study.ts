@@ -28,6 +28,10 @@ export interface GenerateStudyOptions {
   seed?: number;
   studyDescription?: string;
   bodyPart?: string;
+  /** Study Date, DA (default 20240301). */
+  studyDate?: string;
+  /** (0008,1032) Procedure Code Sequence item: code, scheme, meaning. */
+  procedureCode?: { code: string; scheme: string; meaning: string };
   /** Parent of the temp directory (default os.tmpdir()). */
   parentDir?: string;
 }
@@ -66,6 +70,11 @@ export async function generateStudy(options: GenerateStudyOptions = {}): Promise
   add('--seed', options.seed);
   add('--study-description', options.studyDescription);
   add('--body-part', options.bodyPart);
+  add('--study-date', options.studyDate);
+  add(
+    '--procedure-code',
+    options.procedureCode && `${options.procedureCode.code}^${options.procedureCode.scheme}^${options.procedureCode.meaning}`,
+  );
   const result = await run(PYTHON, args, { timeoutMs: 300_000 });
   if (result.code !== 0) {
     await removeStudy(dir);
