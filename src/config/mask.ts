@@ -8,6 +8,10 @@ function maskUrlCredentials(value: string): string {
 /** A copy of the configuration with secrets replaced by "***". */
 export function maskSecrets(value: unknown, key = ''): unknown {
   if (SECRET_KEY.test(key) && value !== undefined && value !== null) return '***';
+  // Extra HTTP headers often carry credentials (Authorization, API keys): show names only.
+  if (key === 'headers' && value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).map((name) => [name, '***']));
+  }
   if (typeof value === 'string') return maskUrlCredentials(value);
   if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
   if (value !== null && typeof value === 'object') {

@@ -120,5 +120,8 @@ describe('maskSecrets', () => {
     expect(
       maskSecrets({ fhir: { clientSecret: 's3cret', baseUrl: 'https://user:pw@fhir.example.org/r4' }, redisUrl: 'redis://:pw@h:6379' }),
     ).toEqual({ fhir: { clientSecret: '***', baseUrl: 'https://***@fhir.example.org/r4' }, redisUrl: 'redis://***@h:6379' });
+    expect(maskSecrets({ fhir: { headers: { Authorization: 'Basic dXNlcjpwdw==', 'X-Site': 'A' } } })).toEqual({
+      fhir: { headers: { Authorization: '***', 'X-Site': '***' } },
+    });
   });
 });
