@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { maskSecrets } from './config/mask.js';
 import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
 import { StorageScp } from './dimse/scp.js';
@@ -167,7 +168,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     queue,
     isReady: () => pipeline.isHealthy() && (receiver === undefined || receiver.listening),
     logger,
-    fhirTarget: config.fhir.baseUrl,
+    fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
     metrics: metrics.registry,
     schedule,
     fhirEndpoint: localIndex && {
@@ -194,7 +195,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       httpHost: config.http.host,
       httpPort,
       fhirVersion: config.fhir.version,
-      fhirBaseUrl: role === 'scp' ? undefined : (config.fhir.baseUrl ?? null),
+      fhirBaseUrl: role === 'scp' ? undefined : ((maskSecrets(config.fhir.baseUrl) as string | undefined) ?? null),
       fhirEndpoint: localIndex ? `http://${config.http.host}:${httpPort}/fhir` : 'off',
       dataDir: config.redisUrl ? undefined : config.dataDir,
     },
