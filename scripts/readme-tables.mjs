@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ENVIRONMENT_KEYS } from '../dist/config/environment.js';
 import { renderConformanceMarkdown } from '../dist/fhir/conformance.js';
+import { renderOwnedElementsMarkdown } from '../dist/fhir/owned-elements.js';
 
 export function configTable() {
   const rows = ENVIRONMENT_KEYS.map(
@@ -13,7 +14,11 @@ export function configTable() {
   return ['| Environment | YAML key | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-export const TABLES = { config: configTable, conformance: () => renderConformanceMarkdown().trim() };
+export const TABLES = {
+  config: configTable,
+  conformance: () => renderConformanceMarkdown().trim(),
+  owned: () => renderOwnedElementsMarkdown().trim(),
+};
 
 export function render(readme) {
   let out = readme;
