@@ -1,8 +1,10 @@
 /**
  * StorageScp: the bridge's C-STORE SCP (Verification and every Storage SOP
- * Class). A TCP server whose connections each run one Association
- * (./association.ts). Socket handling stays on Duplex streams so a tls.Server
- * can be slotted in later.
+ * Class). A TCP server, and optionally a TLS server on its own port (PS3.15
+ * BCP 195 profile, ./tls.ts), whose connections each run one Association
+ * (./association.ts). Both listeners share the limits, the handler and the
+ * association count. A TLS handshake failure is logged (warn) and closes
+ * that connection only.
  *
  * Events:
  *  - 'associationAccepted' ({callingAeTitle, calledAeTitle, peerAddress})
@@ -12,15 +14,23 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Association } from './association.js';
 import { MIN_MAX_PDU_LENGTH } from './constants.js';
 import type { StoreHandler } from './store-handler.js';
+import { peerCertificateSummary, serverTlsOptions, type ScpTlsOptions } from './tls.js';
+
+export type { ScpTlsOptions } from './tls.js';
 
 export interface ScpOptions {
   host: string;
   /** 0 = the OS picks. */
   port: number;
+  /** false: no plain TCP listener (TLS only). Default true. */
+  plain?: boolean;
+  /** The TLS listener (same host); undefined: none. */
+  tls?: ScpTlsOptions;
   /** Called AE titles we answer to (exact match after trimming spaces). */
   aeTitles: readonly string[];
   /** undefined = any calling AE title from anywhere. */
@@ -41,8 +51,16 @@ export interface ScpOptions {
 /** Connections not yet associated, beyond the association limit, that we still read (to answer RJ). */
 const EXTRA_PENDING_CONNECTIONS = 16;
 
+export interface ListeningPorts {
+  /** The plain TCP port; undefined when plain is false. */
+  port: number | undefined;
+  /** The TLS port; undefined without TLS. */
+  tlsPort: number | undefined;
+}
+
 export class StorageScp extends EventEmitter {
   private server: Server | undefined;
+  private tlsServer: Server | undefined;
   private readonly associations = new Set<Association>();
   private acceptedCount = 0;
   private nextId = 1;
@@ -55,11 +73,15 @@ export class StorageScp extends EventEmitter {
     if (!(options.maxPduLength >= MIN_MAX_PDU_LENGTH && options.maxPduLength <= 0xffffffff))
       throw new RangeError(`maxPduLength must be at least ${MIN_MAX_PDU_LENGTH}`);
     if (options.maxAssociations < 1) throw new RangeError('maxAssociations must be at least 1');
+    if (options.plain === false && options.tls === undefined) throw new RangeError('no listener: plain is false and no tls');
     this.options = options;
   }
 
+  /** Every configured listener is listening. */
   get listening(): boolean {
-    return this.server?.listening ?? false;
+    const plainOk = this.options.plain === false || (this.server?.listening ?? false);
+    const tlsOk = this.options.tls === undefined || (this.tlsServer?.listening ?? false);
+    return plainOk && tlsOk;
   }
 
   /** Associations accepted and not yet ended. */
@@ -67,35 +89,69 @@ export class StorageScp extends EventEmitter {
     return this.acceptedCount;
   }
 
-  listen(): Promise<{ port: number }> {
-    if (this.server) return Promise.reject(new Error('already listening'));
-    const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
-    this.server = server;
+  /** Opens the plain listener and the TLS one (as configured); rejects when a port is taken or a TLS file is bad. */
+  async listen(): Promise<ListeningPorts> {
+    if (this.server || this.tlsServer) throw new Error('already listening');
+    let port: number | undefined;
+    let tlsPort: number | undefined;
+    try {
+      if (this.options.plain !== false) {
+        const server = createServer({ noDelay: true }, (socket) => this.onConnection(socket, false));
+        this.server = server;
+        port = await this.open(server, this.options.port, 'DICOM SCP listening');
+      }
+      if (this.options.tls) {
+        const tls = this.options.tls;
+        const server = createTlsServer(serverTlsOptions(tls, this.options.artimTimeoutMs), (socket) => this.onConnection(socket, true));
+        // The peer address is taken when the TCP connection arrives: a failed TLS socket may have lost it.
+        const peers = new WeakMap<object, string>();
+        server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress ?? ''}:${raw.remotePort ?? ''}`));
+        server.on('tlsClientError', (err: Error & { code?: string; reason?: string }, socket: TLSSocket) => {
+          const parent = (socket as TLSSocket & { _parent?: object | null })._parent;
+          const peer = (parent ? peers.get(parent) : undefined) ?? `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+          // OpenSSL's reason ("wrong version number", "peer did not return a certificate") without its source position.
+          this.options.logger.warn({ peer, reason: err.reason ?? err.message.split('\n')[0], code: err.code }, 'DICOM TLS handshake failed');
+        });
+        this.tlsServer = server;
+        tlsPort = await this.open(server, tls.port, 'DICOM TLS SCP listening', {
+          requireClientCert: tls.requireClientCert,
+          minVersion: tls.minVersion ?? 'TLSv1.2',
+        });
+      }
+    } catch (err) {
+      await this.closeServers();
+      throw err;
+    }
+    return { port, tlsPort };
+  }
+
+  private open(server: Server, port: number, message: string, extra: Record<string, unknown> = {}): Promise<number> {
     server.on('error', (err) => this.options.logger.error({ err: err.message }, 'SCP server error'));
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.server = undefined;
-        reject(err);
-      };
+      const onError = (err: Error): void => reject(err);
       server.once('error', onError);
-      server.listen(this.options.port, this.options.host, () => {
+      server.listen(port, this.options.host, () => {
         server.off('error', onError);
         const address = server.address();
-        const port = typeof address === 'object' && address !== null ? address.port : this.options.port;
-        this.options.logger.info({ host: this.options.host, port, aeTitles: this.options.aeTitles }, 'DICOM SCP listening');
-        resolve({ port });
+        const bound = typeof address === 'object' && address !== null ? address.port : port;
+        this.options.logger.info({ host: this.options.host, port: bound, aeTitles: this.options.aeTitles, ...extra }, message);
+        resolve(bound);
       });
     });
+  }
+
+  private async closeServers(): Promise<void> {
+    const servers = [this.server, this.tlsServer].filter((s): s is Server => s !== undefined);
+    this.server = undefined;
+    this.tlsServer = undefined;
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }
 
   /** Stop accepting; running associations get graceMs to finish, then are aborted. */
   async close(options: { graceMs?: number } = {}): Promise<void> {
     const graceMs = options.graceMs ?? 10_000;
     this.closing = true;
-    const server = this.server;
-    const serverClosed = server
-      ? new Promise<void>((resolve) => server.close(() => resolve()))
-      : Promise.resolve();
+    const serverClosed = this.closeServers();
     for (const a of this.associations) a.release();
     if (this.associations.size > 0) {
       await new Promise<void>((resolve) => {
@@ -112,10 +168,9 @@ export class StorageScp extends EventEmitter {
     // Aborted connections close once the A-ABORT is flushed (or ARTIM expires); wait for that.
     if (this.associations.size > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
     await serverClosed;
-    this.server = undefined;
   }
 
-  private onConnection(socket: Socket): void {
+  private onConnection(socket: Socket | TLSSocket, tls: boolean): void {
     socket.on('error', () => undefined); // reported by the association's upper layer; never crash
     if (this.closing || this.associations.size >= this.options.maxAssociations + EXTRA_PENDING_CONNECTIONS) {
       socket.destroy();
@@ -123,7 +178,16 @@ export class StorageScp extends EventEmitter {
     }
     socket.setNoDelay(true);
     const id = this.nextId++;
-    const logger = this.options.logger.child({ assoc: id, peer: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}` });
+    const bindings: Record<string, unknown> = { assoc: id, peer: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}` };
+    if (tls) {
+      bindings.tls = true;
+      // Only a verified client certificate is named (requireClientCert); an unverified CN proves nothing.
+      if ((socket as TLSSocket).authorized) {
+        const cert = peerCertificateSummary(socket as TLSSocket);
+        if (cert?.subject !== undefined) bindings.peerCert = cert.subject;
+      }
+    }
+    const logger = this.options.logger.child(bindings);
     let counted = false;
     const association: Association = new Association(
       socket,

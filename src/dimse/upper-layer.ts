@@ -2,8 +2,9 @@
  * The DICOM Upper Layer service provider for one transport connection
  * (PS3.8 Section 9): it feeds received PDUs into the state machine of
  * ./state-machine.ts, runs the actions of ./actions.ts, and offers the
- * service user (./association.ts) the primitives of PS3.8 Section 7 as
- * methods. Transport is any Duplex (net.Socket now, tls.TLSSocket later).
+ * service user (./association.ts acceptor side, ./scu-association.ts
+ * requestor side) the primitives of PS3.8 Section 7 as methods. Transport
+ * is any Duplex (net.Socket or tls.TLSSocket).
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -33,6 +34,12 @@ export interface UpperLayerOptions {
   artimTimeoutMs: number;
   idleTimeoutMs: number;
   logger: Logger;
+  /**
+   * Requestor role: AE-1 (TRANSPORT CONNECT) calls this; it opens the
+   * transport and calls `onConnected` once it is usable (after the TLS
+   * handshake for TLS), which is Evt2.
+   */
+  connect?: (onConnected: () => void) => Duplex;
 }
 
 const PDU_EVENT: Readonly<Record<number, Event>> = {
@@ -60,12 +67,20 @@ export class UpperLayer {
   private readonly traceEnabled: boolean;
   /** The transport was paused because data came while reading was paused. */
   private transportPaused = false;
+  /** The transport's last error (e.g. ECONNREFUSED, TLS handshake), for the A-P-ABORT indication. */
+  private transportError: string | undefined;
+  /** Requestor: the A-ASSOCIATE-RQ to send once the transport is connected (AE-2). */
+  private pendingRq: AAssociateRq | undefined;
+  private transport: Duplex | undefined;
 
   constructor(
-    private readonly transport: Duplex,
+    transport: Duplex | undefined,
     private readonly options: UpperLayerOptions,
     private readonly user: UpperLayerUser,
   ) {
+    this.transport = transport;
+    // AR-8 (release collision) goes to Sta9 for the requestor, Sta10 for the acceptor.
+    (this.port as { isRequestor: boolean }).isRequestor = options.connect !== undefined;
     this.traceEnabled = options.logger.isLevelEnabled('trace');
     this.reader = new PduStreamReader(
       { maxPDataLength: options.maxPduLength, maxOtherPduLength: Math.max(MAX_ASSOCIATE_PDU_LENGTH, options.maxPduLength) },
@@ -86,26 +101,47 @@ export class UpperLayer {
     return this.stateValue;
   }
 
-  /** Evt5: a transport connection was accepted. */
+  /** Evt5: a transport connection was accepted (acceptor role). */
   start(): void {
-    this.transport.on('data', (chunk: Buffer) => {
+    if (!this.transport) throw new Error('start() needs the accepted transport');
+    this.attach(this.transport);
+    this.dispatch('Evt5');
+  }
+
+  /**
+   * A-ASSOCIATE request, Evt1 (requestor role): AE-1 opens the transport
+   * through options.connect; once connected (Evt2), AE-2 sends `rq`.
+   */
+  requestAssociation(rq: AAssociateRq): void {
+    if (!this.options.connect) throw new Error('requestAssociation needs options.connect (requestor role)');
+    this.pendingRq = rq;
+    if (!this.dispatch('Evt1')) throw new Error(`A-ASSOCIATE request in ${this.stateValue}`);
+  }
+
+  /** The transport's last error message, if any. */
+  get lastTransportError(): string | undefined {
+    return this.transportError;
+  }
+
+  private attach(transport: Duplex): void {
+    transport.on('data', (chunk: Buffer) => {
       if (this.readingPaused && !this.transportPaused) {
         this.transportPaused = true;
-        this.transport.pause();
+        transport.pause();
       }
       this.touchIdle();
       this.reader.push(chunk);
     });
-    this.transport.on('error', (err: Error) => {
+    transport.on('error', (err: Error) => {
       this.options.logger.debug({ err: err.message }, 'transport error');
+      this.transportError ??= err.message;
       this.endedBy ??= 'socket';
     });
-    this.transport.on('close', () => {
+    transport.on('close', () => {
       this.endedBy ??= 'socket';
-      this.dispatch('Evt17', { detail: 'transport connection closed by peer' });
+      this.dispatch('Evt17', { detail: this.transportError ?? 'transport connection closed by peer' });
       this.finishClose();
     });
-    this.dispatch('Evt5');
   }
 
   // ---- Service primitives offered to the service user (PS3.8 Section 7)
@@ -174,7 +210,7 @@ export class UpperLayer {
     this.reader.resume();
     if (!this.readingPaused && this.transportPaused) {
       this.transportPaused = false;
-      this.transport.resume();
+      this.transport?.resume();
     }
   }
 
@@ -214,7 +250,16 @@ export class UpperLayer {
   private readonly port: UpperLayerPort = {
     isRequestor: false,
     connectTransport: () => {
-      throw new Error('AE-1: the requestor role is not implemented yet');
+      const connect = this.options.connect;
+      if (!connect) throw new Error('AE-1: no transport connector (acceptor role)');
+      const transport = connect(() => {
+        // Evt2: transport connect confirmation; AE-2 sends the A-ASSOCIATE-RQ.
+        const rq = this.pendingRq;
+        this.pendingRq = undefined;
+        if (rq) this.dispatch('Evt2', { pdu: rq });
+      });
+      this.transport = transport;
+      this.attach(transport);
     },
     sendPdu: (pdu) => {
       if (pdu.type === 'A-ABORT') {
@@ -224,7 +269,7 @@ export class UpperLayer {
         this.reader.stop();
         this.clearIdle();
         this.write(encodePdu(pdu));
-        this.transport.end();
+        this.transport?.end();
         return;
       }
       if (pdu.type === 'A-RELEASE-RP') this.endedBy ??= 'release';
@@ -246,7 +291,7 @@ export class UpperLayer {
     closeTransport: () => {
       this.clearIdle();
       this.reader.stop();
-      this.transport.destroy();
+      this.transport?.destroy();
     },
     startArtim: () => {
       this.stopArtimTimer();
@@ -264,6 +309,9 @@ export class UpperLayer {
         case 'P-DATA indication':
           this.deliverPData = true;
           return;
+        case 'A-ASSOCIATE confirmation accept':
+          this.peerMaxPduLength = indication.ac.userInformation.maximumLength ?? 0;
+          break;
         case 'A-RELEASE confirmation':
           this.endedBy ??= 'release';
           break;
@@ -280,7 +328,8 @@ export class UpperLayer {
   };
 
   private write(bytes: Buffer): void {
-    if (this.transport.writable && !this.transport.destroyed) this.transport.write(bytes);
+    const t = this.transport;
+    if (t && t.writable && !t.destroyed) t.write(bytes);
   }
 
   private stopArtimTimer(): void {
@@ -317,7 +366,7 @@ export class UpperLayer {
     this.stopArtimTimer();
     this.clearIdle();
     this.reader.stop();
-    if (!this.transport.destroyed) this.transport.destroy();
+    if (this.transport && !this.transport.destroyed) this.transport.destroy();
     this.user.onClosed(this.endedBy ?? 'socket');
   }
 }

@@ -11,7 +11,10 @@ export const silentLogger = pino({ level: 'silent' });
 
 export interface TestScp {
   scp: StorageScp;
+  /** The plain TCP port (NaN when plain is false). */
   port: number;
+  /** The TLS port when `tls` is given. */
+  tlsPort: number | undefined;
   records: InstanceRecord[];
   stop(): Promise<void>;
 }
@@ -34,8 +37,8 @@ export async function startScp(overrides: Partial<ScpOptions> = {}): Promise<Tes
     },
     ...overrides,
   });
-  const { port } = await scp.listen();
-  return { scp, port, records, stop: () => scp.close({ graceMs: 1_000 }) };
+  const { port, tlsPort } = await scp.listen();
+  return { scp, port: port ?? Number.NaN, tlsPort, records, stop: () => scp.close({ graceMs: 1_000 }) };
 }
 
 /** A raw TCP client collecting everything it receives until the server closes. */
