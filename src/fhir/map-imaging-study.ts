@@ -29,6 +29,7 @@ import type {
 } from '@medplum/fhirtypes';
 import type { StudyState } from '../pipeline/study-state.js';
 import { absentCoding, DATA_ABSENT_REASON_URL, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './coding.js';
+import { emptyStudyStatus } from './map-key-images.js';
 import type { FhirVersion, MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
@@ -307,13 +308,25 @@ export function mapImagingStudy(state: StudyState, options: MappingOptions & { f
 export function mapImagingStudy(state: StudyState, options: MappingOptions): ImagingStudyResource;
 export function mapImagingStudy(state: StudyState, options: MappingOptions): ImagingStudyResource {
   const model = buildStudyModel(state, options);
+  // A study left without instances by IHE IOCM rejection notes: R4/R5 status by the reason of the
+  // latest note (emptyStudyStatus); STU3 has no status: availability UNAVAILABLE.
+  const rejected = state.rejection && model.numberOfInstances === 0 ? state.rejection.reason : undefined;
   switch (options.fhirVersion) {
-    case 'R5':
-      return toR5(model, options);
-    case 'STU3':
-      return toStu3(model, options);
+    case 'R5': {
+      const resource = toR5(model, options);
+      if (rejected) resource.status = emptyStudyStatus(rejected);
+      return resource;
+    }
+    case 'STU3': {
+      const resource = toStu3(model, options);
+      if (rejected) resource.availability = 'UNAVAILABLE';
+      return resource;
+    }
     case 'R4':
-    default:
-      return toR4(model, options);
+    default: {
+      const resource = toR4(model, options);
+      if (rejected) resource.status = emptyStudyStatus(rejected);
+      return resource;
+    }
   }
 }

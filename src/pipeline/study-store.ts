@@ -1,5 +1,5 @@
 import type { InstanceRecord } from '../dicom/instance-record.js';
-import type { PublishState, StudyState } from './study-state.js';
+import type { PublishState, Rejection, StudyState } from './study-state.js';
 
 /** Where a study stands with the FHIR server. */
 export interface PublishStatus {
@@ -36,13 +36,26 @@ export interface SummaryFilter {
 /**
  * Per-study state. Merges are idempotent: keyed by SOP Instance UID, latest
  * received study and series attributes win. Implementations: SQLite, Redis.
+ *
+ * IHE IOCM rejection notes (a record whose `keyObject.isRejection`): the
+ * note is kept on its own (auditable), not as an instance; each referenced
+ * instance is remembered as rejected per (Study, SOP Instance UID) with the
+ * reason and the note's UID, and leaves its study (an emptied series goes
+ * too). A rejected instance merged later, before or after the note, is
+ * skipped: the order of arrival does not matter. A study that had nothing
+ * but rejected instances is not created. When two notes reject the same
+ * instance the latest received is remembered.
  */
 export interface StudyStore {
   /**
    * Merge records into their studies; marks each touched study pending.
-   * Returns the Study Instance UIDs that changed.
+   * Returns the Study Instance UIDs that changed, including those changed by
+   * a rejection note (instances removed, or a new latest rejection), plus
+   * touched studies still pending.
    */
   mergeInstances(records: InstanceRecord[]): Promise<string[]>;
+  /** The rejection of one instance of a study, if a rejection note rejected it. */
+  rejectionOf(studyInstanceUid: string, sopInstanceUid: string): Promise<Rejection | undefined>;
   getStudy(studyInstanceUid: string): Promise<StudyState | undefined>;
   getSummary(studyInstanceUid: string): Promise<StudySummary | undefined>;
   /** Newest first (by last received instance), or oldest first. */

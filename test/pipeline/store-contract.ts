@@ -5,8 +5,10 @@
  * another Study Instance UID (SQLite moves it; Redis keeps one copy per study).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InstanceRecord, KeyObjectDocument, RejectionReason } from '../../src/dicom/instance-record.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../src/dicom/key-object.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
-import { makeRecord } from './helpers.js';
+import { makeRecord, type RecordSpec } from './helpers.js';
 
 export interface StoreUnderTest {
   store: StudyStore;
@@ -15,6 +17,49 @@ export interface StoreUnderTest {
 }
 
 const t = (second: number): string => `2024-01-15T10:20:${String(second).padStart(2, '0')}.000Z`;
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+
+/** A KOS record (its own series `KO`) referencing instances; a rejection note when the title is one of the IOCM codes. */
+function kosRecord(spec: {
+  sop: string;
+  study?: string;
+  series?: string;
+  title: string;
+  refs: Array<{ study?: string; series?: string; sop: string }>;
+  receivedAt?: string;
+}): InstanceRecord {
+  const base: RecordSpec = { sop: spec.sop, series: spec.series ?? 'KO', modality: 'KO', instanceNumber: 1, seriesNumber: 99 };
+  if (spec.study !== undefined) base.study = spec.study;
+  if (spec.receivedAt !== undefined) base.receivedAt = spec.receivedAt;
+  const record = makeRecord(base);
+  const rejection = (['113001', '113037', '113038', '113039'] as const).find((c) => c === spec.title);
+  record.instance.sopClassUid = KEY_OBJECT_SELECTION_SOP_CLASS;
+  record.instance.conceptNameCode = { codeValue: spec.title, codingSchemeDesignator: 'DCM', codeMeaning: `title ${spec.title}` };
+  const document: KeyObjectDocument = {
+    title: record.instance.conceptNameCode,
+    isRejection: rejection !== undefined,
+    references: spec.refs.map((r) => ({
+      studyInstanceUid: r.study ?? '1.2.3',
+      seriesInstanceUid: r.series ?? '1.2.3.1',
+      sopClassUid: CT,
+      sopInstanceUid: r.sop,
+    })),
+  };
+  if (rejection) document.rejectionReason = rejection as RejectionReason;
+  record.keyObject = document;
+  return record;
+}
+
+/** 20 instances: series S1 with <prefix>I1…I12, series S2 with <prefix>I13…I20. */
+function twentyInstances(study = '1.2.3', prefix = ''): InstanceRecord[] {
+  return Array.from({ length: 20 }, (_, i) =>
+    makeRecord({ study, series: i < 12 ? 'S1' : 'S2', seriesNumber: i < 12 ? 1 : 2, sop: `${prefix}I${i + 1}`, instanceNumber: i + 1, receivedAt: t(0) }),
+  );
+}
+
+const seriesShape = (state: Awaited<ReturnType<StudyStore['getStudy']>>) =>
+  state?.series.map((s) => [s.attributes.seriesInstanceUid, s.instances.map((i) => i.sopInstanceUid)]);
 
 export function describeStudyStoreContract(name: string, factory: () => Promise<StoreUnderTest>): void {
   describe(`StudyStore contract: ${name}`, () => {
@@ -132,6 +177,159 @@ export function describeStudyStoreContract(name: string, factory: () => Promise<
 
       it('an empty batch reports nothing', async () => {
         expect(await store.mergeInstances([])).toEqual([]);
+      });
+    });
+
+    describe('rejection notes (IHE IOCM) and key objects', () => {
+      it('a quality rejection of 3 of 20 instances leaves 17 with correct series counts; the note is no instance', async () => {
+        await store.mergeInstances(twentyInstances());
+        await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+        const note = kosRecord({
+          sop: 'K1',
+          title: '113001',
+          refs: [{ series: 'S1', sop: 'I2' }, { series: 'S1', sop: 'I5' }, { series: 'S2', sop: 'I20' }],
+          receivedAt: t(30),
+        });
+        expect(await store.mergeInstances([note])).toEqual(['1.2.3']);
+        expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 2, numberOfInstances: 17, publish: { state: 'pending', attempts: 0 } });
+        const state = await store.getStudy('1.2.3');
+        expect(state?.series.map((s) => [s.attributes.seriesInstanceUid, s.instances.length])).toEqual([
+          ['S1', 10],
+          ['S2', 7],
+        ]);
+        const uids = state?.series.flatMap((s) => s.instances.map((i) => i.sopInstanceUid));
+        expect(uids).not.toContain('I2');
+        expect(uids).not.toContain('I5');
+        expect(uids).not.toContain('I20');
+        expect(uids).not.toContain('K1');
+        expect(state?.rejection).toEqual({ reason: '113001', kosSopInstanceUid: 'K1' });
+        expect(state?.keyObjects).toBeUndefined();
+        // A study with instances left keeps the rejection only as information: the same note again changes nothing.
+        await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+        expect(await store.mergeInstances([note])).toEqual([]);
+        expect((await store.getSummary('1.2.3'))?.numberOfInstances).toBe(17);
+      });
+
+      it('a series left empty by a rejection leaves the study', async () => {
+        await store.mergeInstances([
+          makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1' }),
+          makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I2' }),
+          makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I3' }),
+        ]);
+        await store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ series: 'S2', sop: 'I2' }, { series: 'S2', sop: 'I3' }] })]);
+        expect(seriesShape(await store.getStudy('1.2.3'))).toEqual([['S1', ['I1']]]);
+        expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 1, numberOfInstances: 1 });
+      });
+
+      it('all instances rejected: the study stays, empty, with the reason of the rejection', async () => {
+        await store.mergeInstances([makeRecord({ series: 'S1', sop: 'I1' }), makeRecord({ series: 'S2', sop: 'I2' })]);
+        const changed = await store.mergeInstances([
+          kosRecord({ sop: 'K9', title: '113038', refs: [{ series: 'S1', sop: 'I1' }, { series: 'S2', sop: 'I2' }] }),
+        ]);
+        expect(changed).toEqual(['1.2.3']);
+        const state = await store.getStudy('1.2.3');
+        expect(state?.series).toEqual([]);
+        expect(state?.rejection).toEqual({ reason: '113038', kosSopInstanceUid: 'K9' });
+        expect(state?.patient.patientId).toBe('P1');
+        expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 0, numberOfInstances: 0 });
+      });
+
+      it('a rejection merged before its instances still applies: they never appear', async () => {
+        const note = kosRecord({ sop: 'K1', title: '113001', refs: [{ series: 'S1', sop: 'I2' }, { series: 'S2', sop: 'I20' }] });
+        // The study is not in the store yet: nothing to publish, and it is not created by the note.
+        expect(await store.mergeInstances([note])).toEqual([]);
+        expect(await store.getStudy('1.2.3')).toBeUndefined();
+        expect(await store.mergeInstances(twentyInstances())).toEqual(['1.2.3']);
+        const state = await store.getStudy('1.2.3');
+        expect(state?.series.map((s) => s.instances.length)).toEqual([11, 7]);
+        const uids = state?.series.flatMap((s) => s.instances.map((i) => i.sopInstanceUid));
+        expect(uids).not.toContain('I2');
+        expect(uids).not.toContain('I20');
+        expect(state?.rejection).toEqual({ reason: '113001', kosSopInstanceUid: 'K1' });
+        expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 2, numberOfInstances: 18 });
+      });
+
+      it('the order of arrival does not matter: note first or instances first give the same study', async () => {
+        // SOP Instance UIDs are unique across studies: A.I1… and B.I1….
+        const refs = (study: string) => [{ study, series: 'S1', sop: `${study}.I3` }, { study, series: 'S2', sop: `${study}.I13` }];
+        await store.mergeInstances(twentyInstances('A', 'A.'));
+        await store.mergeInstances([kosRecord({ sop: 'KA', study: 'A', title: '113037', refs: refs('A') })]);
+        await store.mergeInstances([kosRecord({ sop: 'KB', study: 'B', title: '113037', refs: refs('B') })]);
+        await store.mergeInstances(twentyInstances('B', 'B.'));
+        const a = await store.getStudy('A');
+        const b = await store.getStudy('B');
+        const shape = (state: typeof a, prefix: string) =>
+          state?.series.map((s) => [s.attributes.seriesInstanceUid, s.instances.map((i) => i.sopInstanceUid.slice(prefix.length))]);
+        expect(shape(b, 'B.')).toEqual(shape(a, 'A.'));
+        expect(a?.series.map((s) => s.instances.length)).toEqual([11, 7]);
+        expect(shape(a, 'A.')?.[0]?.[1]).not.toContain('I3');
+        expect(b?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'KB' });
+        expect(a?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'KA' });
+      });
+
+      it('a re-sent rejected instance changes nothing', async () => {
+        await store.mergeInstances(twentyInstances());
+        await store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ series: 'S1', sop: 'I1' }], receivedAt: t(10) })]);
+        await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+        const before = await store.getStudy('1.2.3');
+        const again = makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1', instanceNumber: 1, studyDescription: 'changed', receivedAt: t(50) });
+        expect(await store.mergeInstances([again])).toEqual([]);
+        expect(await store.getStudy('1.2.3')).toEqual(before);
+        expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfInstances: 19, lastReceivedAt: t(0), publish: { state: 'published' } });
+      });
+
+      it('rejectionOf tells the reason and the rejecting note, per study', async () => {
+        await store.mergeInstances([makeRecord({ sop: 'I1' }), makeRecord({ sop: 'I2' })]);
+        await store.mergeInstances([kosRecord({ sop: 'K1', title: '113039', refs: [{ sop: 'I1' }, { sop: 'I7' }] })]);
+        expect(await store.rejectionOf('1.2.3', 'I1')).toEqual({ reason: '113039', kosSopInstanceUid: 'K1' });
+        // Rejected before it arrived.
+        expect(await store.rejectionOf('1.2.3', 'I7')).toEqual({ reason: '113039', kosSopInstanceUid: 'K1' });
+        expect(await store.rejectionOf('1.2.3', 'I2')).toBeUndefined();
+        expect(await store.rejectionOf('9.9', 'I1')).toBeUndefined();
+        // The latest received note wins.
+        await store.mergeInstances([kosRecord({ sop: 'K2', title: '113037', refs: [{ sop: 'I1' }], receivedAt: t(40) })]);
+        expect(await store.rejectionOf('1.2.3', 'I1')).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+        expect((await store.getStudy('1.2.3'))?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+        await store.mergeInstances([kosRecord({ sop: 'K0', title: '113001', refs: [{ sop: 'I1' }], receivedAt: t(5) })]);
+        expect(await store.rejectionOf('1.2.3', 'I1')).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+        expect((await store.getStudy('1.2.3'))?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+      });
+
+      it('a note referencing two studies applies to each and reports both', async () => {
+        await store.mergeInstances([makeRecord({ study: 'A', sop: 'a1' }), makeRecord({ study: 'A', sop: 'a2' }), makeRecord({ study: 'B', sop: 'b1' })]);
+        await store.setPublishStatus('A', { state: 'published', attempts: 1 });
+        await store.setPublishStatus('B', { state: 'published', attempts: 1 });
+        const changed = await store.mergeInstances([
+          kosRecord({ sop: 'K1', study: 'A', title: '113001', refs: [{ study: 'A', sop: 'a1' }, { study: 'B', sop: 'b1' }] }),
+        ]);
+        expect([...changed].sort()).toEqual(['A', 'B']);
+        expect((await store.getSummary('A'))?.numberOfInstances).toBe(1);
+        expect((await store.getSummary('B'))?.numberOfInstances).toBe(0);
+        expect(await store.rejectionOf('B', 'b1')).toEqual({ reason: '113001', kosSopInstanceUid: 'K1' });
+        expect(await store.rejectionOf('A', 'b1')).toBeUndefined();
+      });
+
+      it('a non-rejection KOS is a KO instance and its document is kept in keyObjects; rejecting it removes both', async () => {
+        await store.mergeInstances([makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1' }), makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I2' })]);
+        const kos = kosRecord({ sop: 'K20', title: '113020', refs: [{ series: 'S1', sop: 'I2' }] });
+        expect(await store.mergeInstances([kos])).toEqual(['1.2.3']);
+        const state = await store.getStudy('1.2.3');
+        expect(seriesShape(state)).toEqual([
+          ['S1', ['I1', 'I2']],
+          ['KO', ['K20']],
+        ]);
+        expect(state?.series[1]?.instances[0]?.conceptNameCode).toEqual({ codeValue: '113020', codingSchemeDesignator: 'DCM', codeMeaning: 'title 113020' });
+        expect(state?.keyObjects).toEqual([
+          { sopInstanceUid: 'K20', seriesInstanceUid: 'KO', sopClassUid: KEY_OBJECT_SELECTION_SOP_CLASS, document: kos.keyObject },
+        ]);
+        expect(state?.rejection).toBeUndefined();
+        await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+        expect(await store.mergeInstances([kos])).toEqual([]);
+
+        await store.mergeInstances([kosRecord({ sop: 'K1', series: 'KO2', title: '113001', refs: [{ series: 'KO', sop: 'K20' }] })]);
+        const after = await store.getStudy('1.2.3');
+        expect(seriesShape(after)).toEqual([['S1', ['I1', 'I2']]]);
+        expect(after?.keyObjects).toBeUndefined();
       });
     });
 

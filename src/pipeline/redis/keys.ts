@@ -31,6 +31,32 @@ export function studyKeys(prefix: string, studyInstanceUid: string): StudyKeys {
   };
 }
 
+/**
+ * Keys of a study's Key Object Selection Documents and IHE IOCM rejections,
+ * in the study's slot (same hash tag as studyKeys). Created only when a KOS
+ * or a rejection note concerns the study.
+ */
+export interface StudyNoteKeys {
+  /** Hash: rejected SOP Instance UID → `receivedAt \t reason \t kosSopInstanceUid` (IHE IOCM; kept even before the instance arrives). */
+  rejections: string;
+  /** String: the latest rejection note that touched the study, `receivedAt \t reason \t kosSopInstanceUid`. */
+  studyRejection: string;
+  /** Hash: rejection note SOP Instance UID → `receivedAt \t recordJson` (the notes that reference this study; auditable). */
+  rejectionNotes: string;
+  /** Hash: SOP Instance UID of a non-rejection KOS instance → KeyObjectDocument (canonical JSON). */
+  keyObjects: string;
+}
+
+export function studyNoteKeys(prefix: string, studyInstanceUid: string): StudyNoteKeys {
+  const base = `${prefix}:{${studyInstanceUid}}`;
+  return {
+    rejections: `${base}:rejections`,
+    studyRejection: `${base}:study-rejection`,
+    rejectionNotes: `${base}:rejection-notes`,
+    keyObjects: `${base}:key-objects`,
+  };
+}
+
 /** Sorted set per publish state, member Study Instance UID, score lastReceivedAt (epoch ms). */
 export function stateIndexKey(prefix: string, state: string): string {
   return `${prefix}:{index}:state:${state}`;

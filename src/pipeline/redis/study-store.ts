@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { InstanceAttributes, InstanceRecord, SeriesAttributes } from '../../dicom/instance-record.js';
-import { canonicalJson } from '../merge.js';
-import type { PublishState, SeriesState, StudyState } from '../study-state.js';
+import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, SeriesAttributes } from '../../dicom/instance-record.js';
+import { canonicalJson, decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js';
+import type { PublishState, Rejection, SeriesState, StudyState } from '../study-state.js';
 import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
-import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys } from './keys.js';
-import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, SET_STATUS_LUA } from './scripts.js';
+import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKeys } from './keys.js';
+import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, REJECT_LUA, SET_STATUS_LUA } from './scripts.js';
 
 export const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
 
@@ -21,6 +21,7 @@ export interface RedisStudyStoreOptions {
 /** The Lua commands this store defines on its client. */
 interface StoreCommands {
   dfbStudyMerge(...args: (string | number)[]): Promise<[number, string | null, string | null]>;
+  dfbStudyReject(...args: (string | number)[]): Promise<[number, string | null, string | null]>;
   dfbStudySetStatus(...args: (string | number)[]): Promise<[string | null, string | null] | null>;
   dfbStateIndex(...args: (string | number)[]): Promise<number>;
 }
@@ -35,7 +36,11 @@ const SUMMARY_FIELDS = ['firstReceivedAt', 'lastReceivedAt', 'state', ...STATUS_
  * StudyStore on Redis. Per study (all keys hash-tagged by its UID): a study
  * hash (attributes as canonical JSON, receipt, times, publish status), a
  * series hash, an instances hash and a series-size hash. A merge of the
- * records of one study is one Lua script (atomic). Summaries by state come
+ * records of one study is one Lua script (atomic). Rejection notes (see
+ * StudyStore): per referenced study, one script that remembers the rejected
+ * SOP Instance UIDs (rejections hash), removes them and keeps the note and
+ * the study's latest rejection, atomically; merges skip rejected instances.
+ * A non-rejection KOS keeps its document in the study's key-objects hash. Summaries by state come
  * from one sorted set per publish state (score: lastReceivedAt).
  *
  * Trade-off (Redis Cluster): a script cannot touch keys of two slots, so the
@@ -66,6 +71,56 @@ export class RedisStudyStore implements StudyStore {
   }
 
   async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
+    const changed = new Set<string>();
+    // Runs of plain records merge per study in parallel; a rejection note is applied in its place in the batch.
+    let run: InstanceRecord[] = [];
+    for (const record of records) {
+      const note = rejectionNoteOf(record);
+      if (note === undefined) {
+        run.push(record);
+        continue;
+      }
+      for (const uid of await this.mergeRun(run)) changed.add(uid);
+      run = [];
+      const json = JSON.stringify(record);
+      for (const [studyUid, sopUids] of note.byStudy) {
+        const k = { ...studyKeys(this.prefix, studyUid), ...studyNoteKeys(this.prefix, studyUid) };
+        const [report, state, lastReceivedAt] = await this.commands.dfbStudyReject(
+          k.study,
+          k.series,
+          k.instances,
+          k.seriesSizes,
+          k.rejections,
+          k.studyRejection,
+          k.rejectionNotes,
+          k.keyObjects,
+          note.kosSopInstanceUid,
+          note.reason,
+          note.receivedAt,
+          json,
+          ...sopUids,
+        );
+        if (state !== null) await this.syncIndex(studyUid, state, lastReceivedAt);
+        if (report === 1) changed.add(studyUid);
+      }
+      this.logger.info(
+        { kosSopInstanceUid: note.kosSopInstanceUid, reason: note.reason, studies: [...note.byStudy.keys()] },
+        'rejection note merged',
+      );
+    }
+    for (const uid of await this.mergeRun(run)) changed.add(uid);
+    return [...changed];
+  }
+
+  async rejectionOf(studyInstanceUid: string, sopInstanceUid: string): Promise<Rejection | undefined> {
+    const value = await this.client.hget(studyNoteKeys(this.prefix, studyInstanceUid).rejections, sopInstanceUid);
+    const decoded = decodeRejection(value);
+    return decoded === undefined ? undefined : { reason: decoded.reason, kosSopInstanceUid: decoded.kosSopInstanceUid };
+  }
+
+  /** Merges records that are not rejection notes: one script per study. */
+  private async mergeRun(records: InstanceRecord[]): Promise<string[]> {
+    if (records.length === 0) return [];
     const byStudy = new Map<string, (string | number)[]>();
     for (const record of records) {
       const studyUid = record.study?.studyInstanceUid;
@@ -92,16 +147,19 @@ export class RedisStudyStore implements StudyStore {
         record.receipt.callingAeTitle ?? '',
         canonicalJson(record.series),
         canonicalJson(record.instance),
+        record.keyObject ? canonicalJson(record.keyObject) : '',
       );
     }
     const results = await Promise.all(
       [...byStudy].map(async ([studyUid, args]) => {
-        const k = studyKeys(this.prefix, studyUid);
+        const k = { ...studyKeys(this.prefix, studyUid), ...studyNoteKeys(this.prefix, studyUid) };
         const [changed, state, lastReceivedAt] = await this.commands.dfbStudyMerge(
           k.study,
           k.series,
           k.instances,
           k.seriesSizes,
+          k.rejections,
+          k.keyObjects,
           args.length / MERGE_ARGS_PER_RECORD,
           ...args,
         );
@@ -113,14 +171,22 @@ export class RedisStudyStore implements StudyStore {
   }
 
   async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
-    const k = studyKeys(this.prefix, studyInstanceUid);
+    const k = { ...studyKeys(this.prefix, studyInstanceUid), ...studyNoteKeys(this.prefix, studyInstanceUid) };
     const replies = await this.client
       .pipeline()
       .hgetall(k.study)
       .hgetall(k.series)
       .hgetall(k.instances)
+      .hgetall(k.keyObjects)
+      .get(k.studyRejection)
       .exec();
-    const [study, seriesHash, instancesHash] = pipelineValues<Record<string, string>>(replies);
+    const [study, seriesHash, instancesHash, keyObjectsHash, studyRejection] = pipelineValues<unknown>(replies) as [
+      Record<string, string> | undefined,
+      Record<string, string> | undefined,
+      Record<string, string> | undefined,
+      Record<string, string> | undefined,
+      string | null | undefined,
+    ];
     if (study === undefined || study.lastReceivedAt === undefined) return undefined;
 
     const bySeries = new Map<string, SeriesState>();
@@ -154,6 +220,12 @@ export class RedisStudyStore implements StudyStore {
       lastReceivedAt: study.lastReceivedAt,
     };
     if (study.charset) state.specificCharacterSet = study.charset;
+    const rejection = decodeRejection(studyRejection);
+    if (rejection) state.rejection = { reason: rejection.reason, kosSopInstanceUid: rejection.kosSopInstanceUid };
+    const documents = new Map<string, KeyObjectDocument>();
+    for (const [sop, json] of Object.entries(keyObjectsHash ?? {})) documents.set(sop, JSON.parse(json) as KeyObjectDocument);
+    const keyObjects = keyObjectEntries(series, documents);
+    if (keyObjects.length > 0) state.keyObjects = keyObjects;
     return state;
   }
 
@@ -323,7 +395,8 @@ export class RedisStudyStore implements StudyStore {
 /** Defines the store's Lua commands on a client (once; EVALSHA with EVAL fallback, as ioredis does). */
 export function defineStoreCommands(client: Redis): void {
   const c = client as unknown as Partial<StoreCommands>;
-  if (typeof c.dfbStudyMerge !== 'function') client.defineCommand('dfbStudyMerge', { numberOfKeys: 4, lua: MERGE_LUA });
+  if (typeof c.dfbStudyMerge !== 'function') client.defineCommand('dfbStudyMerge', { numberOfKeys: 6, lua: MERGE_LUA });
+  if (typeof c.dfbStudyReject !== 'function') client.defineCommand('dfbStudyReject', { numberOfKeys: 8, lua: REJECT_LUA });
   if (typeof c.dfbStudySetStatus !== 'function') {
     client.defineCommand('dfbStudySetStatus', { numberOfKeys: 1, lua: SET_STATUS_LUA });
   }

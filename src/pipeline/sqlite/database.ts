@@ -61,6 +61,36 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX instances_study ON instances (study_uid, series_uid, instance_number, sop_uid);
   `,
+  // 2: IHE IOCM rejection notes and kept Key Object Selection Documents.
+  `
+  -- Each rejection note received (auditable), whole record as JSON; never an instance.
+  CREATE TABLE rejection_notes (
+    kos_sop_uid TEXT PRIMARY KEY,
+    study_uid   TEXT NOT NULL,
+    series_uid  TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    record      TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- Rejected instances per study (latest received note wins), whether or not they have arrived.
+  CREATE TABLE rejections (
+    study_uid   TEXT NOT NULL,
+    sop_uid     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    kos_sop_uid TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (study_uid, sop_uid)
+  ) WITHOUT ROWID;
+  -- The latest received rejection note per study (the status of a study left empty).
+  CREATE TABLE study_rejections (
+    study_uid   TEXT PRIMARY KEY,
+    reason      TEXT NOT NULL,
+    kos_sop_uid TEXT NOT NULL,
+    received_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  -- KeyObjectDocument (canonical JSON) of a non-rejection KOS instance.
+  ALTER TABLE instances ADD COLUMN key_object TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
-import { canonicalJson, isLatest } from '../merge.js';
-import type { PublishState, SeriesState, StudyState } from '../study-state.js';
+import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, ReceiptData, RejectionReason } from '../../dicom/instance-record.js';
+import { canonicalJson, isLatest, keyObjectEntries, rejectionNoteOf, type RejectionNote } from '../merge.js';
+import type { PublishState, Rejection, SeriesState, StudyState } from '../study-state.js';
 import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
 
 export interface SqliteStudyStoreOptions {
@@ -44,6 +44,13 @@ interface InstanceRow {
   series_uid: string;
   attributes: string;
   received_at: string;
+  key_object: string | null;
+}
+
+interface RejectionRow {
+  reason: RejectionReason;
+  kos_sop_uid: string;
+  received_at: string;
 }
 
 /** PublishStatus members and the columns that hold them. */
@@ -65,6 +72,11 @@ const SUMMARY_COUNTS = `
  * distinct UID. Attributes are kept as canonical JSON (sorted keys), so a
  * merge detects a change by comparing strings and a pure re-send of an
  * instance reports no change (and so causes no FHIR write).
+ *
+ * Rejection notes (see StudyStore): the note in rejection_notes, each
+ * rejected (study, SOP) in rejections, the latest note per study in
+ * study_rejections; all in the merge transaction. A non-rejection KOS keeps
+ * its KeyObjectDocument in instances.key_object.
  */
 export class SqliteStudyStore implements StudyStore {
   private readonly db: Database.Database;
@@ -111,19 +123,44 @@ export class SqliteStudyStore implements StudyStore {
            AND NOT EXISTS (SELECT 1 FROM instances WHERE study_uid = ? AND series_uid = ?)`,
       ),
       selectInstance: db.prepare<[string], InstanceRow>(
-        'SELECT study_uid, series_uid, attributes, received_at FROM instances WHERE sop_uid = ?',
+        'SELECT study_uid, series_uid, attributes, received_at, key_object FROM instances WHERE sop_uid = ?',
       ),
-      upsertInstance: db.prepare<[string, string, string, number | null, string, string]>(
-        `INSERT INTO instances (sop_uid, study_uid, series_uid, instance_number, attributes, received_at) VALUES (?, ?, ?, ?, ?, ?)
+      upsertInstance: db.prepare<[string, string, string, number | null, string, string, string | null]>(
+        `INSERT INTO instances (sop_uid, study_uid, series_uid, instance_number, attributes, received_at, key_object)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sop_uid) DO UPDATE SET study_uid = excluded.study_uid, series_uid = excluded.series_uid,
-           instance_number = excluded.instance_number, attributes = excluded.attributes, received_at = excluded.received_at`,
+           instance_number = excluded.instance_number, attributes = excluded.attributes, received_at = excluded.received_at,
+           key_object = excluded.key_object`,
+      ),
+      deleteInstance: db.prepare<[string, string]>('DELETE FROM instances WHERE sop_uid = ? AND study_uid = ?'),
+      selectRejection: db.prepare<[string, string], RejectionRow>(
+        'SELECT reason, kos_sop_uid, received_at FROM rejections WHERE study_uid = ? AND sop_uid = ?',
+      ),
+      upsertRejection: db.prepare<[string, string, string, string, string]>(
+        `INSERT INTO rejections (study_uid, sop_uid, reason, kos_sop_uid, received_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (study_uid, sop_uid) DO UPDATE SET reason = excluded.reason, kos_sop_uid = excluded.kos_sop_uid,
+           received_at = excluded.received_at WHERE excluded.received_at >= rejections.received_at`,
+      ),
+      selectStudyRejection: db.prepare<[string], RejectionRow>(
+        'SELECT reason, kos_sop_uid, received_at FROM study_rejections WHERE study_uid = ?',
+      ),
+      upsertStudyRejection: db.prepare<[string, string, string, string]>(
+        `INSERT INTO study_rejections (study_uid, reason, kos_sop_uid, received_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (study_uid) DO UPDATE SET reason = excluded.reason, kos_sop_uid = excluded.kos_sop_uid,
+           received_at = excluded.received_at`,
+      ),
+      upsertRejectionNote: db.prepare<[string, string, string, string, string, string]>(
+        `INSERT INTO rejection_notes (kos_sop_uid, study_uid, series_uid, reason, received_at, record) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (kos_sop_uid) DO UPDATE SET study_uid = excluded.study_uid, series_uid = excluded.series_uid,
+           reason = excluded.reason, received_at = excluded.received_at, record = excluded.record
+           WHERE excluded.received_at >= rejection_notes.received_at`,
       ),
       selectStudySeries: db.prepare<[string], { series_uid: string; attributes: string }>(
         `SELECT series_uid, attributes FROM series WHERE study_uid = ?
          ORDER BY series_number IS NULL, series_number, series_uid`,
       ),
-      selectStudyInstances: db.prepare<[string], { series_uid: string; attributes: string }>(
-        `SELECT series_uid, attributes FROM instances WHERE study_uid = ?
+      selectStudyInstances: db.prepare<[string], { series_uid: string; attributes: string; key_object: string | null }>(
+        `SELECT series_uid, attributes, key_object FROM instances WHERE study_uid = ?
          ORDER BY instance_number IS NULL, instance_number, sop_uid`,
       ),
       selectSummary: db.prepare<[string], SummaryRow>(`SELECT s.*, ${SUMMARY_COUNTS} FROM studies s WHERE s.study_uid = ?`),
@@ -149,6 +186,12 @@ export class SqliteStudyStore implements StudyStore {
       const changed = new Set<string>();
       const touched = new Set<string>();
       for (const record of records) {
+        const note = rejectionNoteOf(record);
+        if (note) {
+          this.applyRejectionNote(record, note, changed);
+          for (const uid of note.byStudy.keys()) touched.add(uid);
+          continue;
+        }
         this.mergeOne(record, changed);
         if (record.study?.studyInstanceUid) touched.add(record.study.studyInstanceUid);
       }
@@ -180,6 +223,12 @@ export class SqliteStudyStore implements StudyStore {
     if (!studyUid || !seriesUid || !sopUid) {
       // The SCP rejects such instances (C000H); one slipping through must not block the queue.
       this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
+      return;
+    }
+    const rejection = this.stmt.selectRejection.get(studyUid, sopUid);
+    if (rejection !== undefined) {
+      // Rejected by a note merged earlier: the instance stays out (its study attributes too).
+      this.logger.debug({ studyUid, sopUid, kosSopInstanceUid: rejection.kos_sop_uid }, 'rejected instance skipped');
       return;
     }
     const receivedAt = record.receipt.receivedAt;
@@ -220,21 +269,75 @@ export class SqliteStudyStore implements StudyStore {
 
     // Instance level: keyed by SOP Instance UID; a re-send in another series (or study) moves it.
     const instanceJson = canonicalJson(record.instance);
+    const keyObjectJson = record.keyObject ? canonicalJson(record.keyObject) : null;
     const instance = this.stmt.selectInstance.get(sopUid);
     if (instance !== undefined && !isLatest(receivedAt, instance.received_at)) return;
     if (
       instance === undefined ||
       instance.attributes !== instanceJson ||
+      instance.key_object !== keyObjectJson ||
       instance.study_uid !== studyUid ||
       instance.series_uid !== seriesUid
     ) {
       changed.add(studyUid);
     }
-    this.stmt.upsertInstance.run(sopUid, studyUid, seriesUid, numberOrNull(record.instance.instanceNumber), instanceJson, receivedAt);
+    this.stmt.upsertInstance.run(
+      sopUid,
+      studyUid,
+      seriesUid,
+      numberOrNull(record.instance.instanceNumber),
+      instanceJson,
+      receivedAt,
+      keyObjectJson,
+    );
     if (instance !== undefined && (instance.study_uid !== studyUid || instance.series_uid !== seriesUid)) {
       changed.add(instance.study_uid);
       this.stmt.deleteSeriesIfEmpty.run(instance.study_uid, instance.series_uid, instance.study_uid, instance.series_uid);
     }
+  }
+
+  /**
+   * A rejection note: kept in rejection_notes; per referenced study, each
+   * instance remembered as rejected and removed (an emptied series goes),
+   * and the study's latest rejection updated. A study not in the store is
+   * not created (its instances are skipped when they come).
+   */
+  private applyRejectionNote(record: InstanceRecord, note: RejectionNote, changed: Set<string>): void {
+    const { reason, kosSopInstanceUid, receivedAt } = note;
+    this.stmt.upsertRejectionNote.run(
+      kosSopInstanceUid,
+      record.study?.studyInstanceUid ?? '',
+      record.series?.seriesInstanceUid ?? '',
+      reason,
+      receivedAt,
+      JSON.stringify(record),
+    );
+    for (const [studyUid, sopUids] of note.byStudy) {
+      let studyChanged = false;
+      for (const sopUid of sopUids) {
+        this.stmt.upsertRejection.run(studyUid, sopUid, reason, kosSopInstanceUid, receivedAt);
+        const instance = this.stmt.selectInstance.get(sopUid);
+        if (instance === undefined || instance.study_uid !== studyUid) continue;
+        this.stmt.deleteInstance.run(sopUid, studyUid);
+        this.stmt.deleteSeriesIfEmpty.run(studyUid, instance.series_uid, studyUid, instance.series_uid);
+        studyChanged = true;
+      }
+      const latest = this.stmt.selectStudyRejection.get(studyUid);
+      if (latest === undefined || isLatest(receivedAt, latest.received_at)) {
+        if (latest?.reason !== reason || latest.kos_sop_uid !== kosSopInstanceUid) studyChanged = true;
+        this.stmt.upsertStudyRejection.run(studyUid, reason, kosSopInstanceUid, receivedAt);
+      }
+      if (studyChanged && this.stmt.selectState.get(studyUid) !== undefined) changed.add(studyUid);
+    }
+    this.logger.info(
+      { kosSopInstanceUid, reason, studies: [...note.byStudy.keys()], instances: [...note.byStudy.values()].reduce((n, l) => n + l.length, 0) },
+      'rejection note merged',
+    );
+  }
+
+  async rejectionOf(studyInstanceUid: string, sopInstanceUid: string): Promise<Rejection | undefined> {
+    const row = this.stmt.selectRejection.get(studyInstanceUid, sopInstanceUid);
+    return row === undefined ? undefined : { reason: row.reason, kosSopInstanceUid: row.kos_sop_uid };
   }
 
   async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
@@ -247,8 +350,11 @@ export class SqliteStudyStore implements StudyStore {
       bySeries.set(s.series_uid, state);
       series.push(state);
     }
+    const documents = new Map<string, KeyObjectDocument>();
     for (const i of this.stmt.selectStudyInstances.all(studyInstanceUid)) {
-      bySeries.get(i.series_uid)?.instances.push(JSON.parse(i.attributes) as InstanceAttributes);
+      const attributes = JSON.parse(i.attributes) as InstanceAttributes;
+      bySeries.get(i.series_uid)?.instances.push(attributes);
+      if (i.key_object !== null) documents.set(attributes.sopInstanceUid, JSON.parse(i.key_object) as KeyObjectDocument);
     }
     const state: StudyState = {
       studyInstanceUid,
@@ -260,6 +366,10 @@ export class SqliteStudyStore implements StudyStore {
       lastReceivedAt: row.last_received_at,
     };
     if (row.specific_character_set !== null) state.specificCharacterSet = row.specific_character_set;
+    const rejection = this.stmt.selectStudyRejection.get(studyInstanceUid);
+    if (rejection !== undefined) state.rejection = { reason: rejection.reason, kosSopInstanceUid: rejection.kos_sop_uid };
+    const keyObjects = keyObjectEntries(state.series, documents);
+    if (keyObjects.length > 0) state.keyObjects = keyObjects;
     return state;
   }
 

@@ -1,0 +1,95 @@
+/**
+ * Redis specifics of rejection notes: every new per-study key lives in the
+ * study's hash slot, the note is kept (auditable) under each study it
+ * references, and a note referencing two studies is applied to each.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InstanceRecord } from '../../src/dicom/instance-record.js';
+import { RedisStudyStore, studyKeys } from '../../src/pipeline/redis/index.js';
+import { studyNoteKeys } from '../../src/pipeline/redis/keys.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { makeRecord, silentLogger } from './helpers.js';
+
+let server: TestRedis;
+let client: Redis;
+
+beforeAll(async () => {
+  server = await startRedis({ appendfsync: 'no' });
+  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+});
+
+afterEach(async () => {
+  await client.flushdb();
+});
+
+afterAll(async () => {
+  await client?.quit();
+  await server?.stop();
+});
+
+function note(sop: string, refs: Array<[study: string, sop: string]>): InstanceRecord {
+  const record = makeRecord({ study: '1.2.840.1', series: 'KO', sop, modality: 'KO' });
+  record.keyObject = {
+    title: { codeValue: '113037', codingSchemeDesignator: 'DCM' },
+    isRejection: true,
+    rejectionReason: '113037',
+    references: refs.map(([study, uid]) => ({
+      studyInstanceUid: study,
+      seriesInstanceUid: `${study}.1`,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
+      sopInstanceUid: uid,
+    })),
+  };
+  return record;
+}
+
+describe('RedisStudyStore rejection notes', () => {
+  it('keeps rejections, the latest rejection, the notes and key objects in the study slot', async () => {
+    const store = new RedisStudyStore({ client, logger: silentLogger });
+    const kos = makeRecord({ study: '1.2.840.1', series: 'KO', sop: 'K20', modality: 'KO' });
+    kos.keyObject = {
+      title: { codeValue: '113020', codingSchemeDesignator: 'DCM' },
+      isRejection: false,
+      references: [{ studyInstanceUid: '1.2.840.1', seriesInstanceUid: 'S1', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: 'a1' }],
+    };
+    await store.mergeInstances([
+      makeRecord({ study: '1.2.840.1', series: 'S1', sop: 'a1' }),
+      makeRecord({ study: '1.2.840.1', series: 'S1', sop: 'a2' }),
+      makeRecord({ study: '1.2.840.2', series: 'S1', sop: 'b1' }),
+      kos,
+    ]);
+    const changed = await store.mergeInstances([note('K1', [['1.2.840.1', 'a2'], ['1.2.840.2', 'b1']])]);
+    expect([...changed].sort()).toEqual(['1.2.840.1', '1.2.840.2']);
+
+    for (const study of ['1.2.840.1', '1.2.840.2']) {
+      const k = { ...studyKeys('dfb', study), ...studyNoteKeys('dfb', study) };
+      // Same hash tag as the study hash, so the same Cluster slot (the test server is no cluster).
+      for (const key of [k.rejections, k.studyRejection, k.rejectionNotes]) {
+        expect(key.startsWith(`dfb:{${study}}:`)).toBe(true);
+        expect(await client.exists(key)).toBe(1);
+      }
+      // The note, whole, under each study it references.
+      const [receivedAt, json] = (await client.hget(k.rejectionNotes, 'K1'))!.split('\t');
+      expect(receivedAt).toBe('2024-01-15T10:20:00.000Z');
+      expect(JSON.parse(json!).keyObject.rejectionReason).toBe('113037');
+    }
+    const keys = (await client.keys('dfb:{*')).filter((k) => !k.startsWith('dfb:{index}:'));
+    const k1 = { ...studyKeys('dfb', '1.2.840.1'), ...studyNoteKeys('dfb', '1.2.840.1') };
+    const k2 = { ...studyKeys('dfb', '1.2.840.2'), ...studyNoteKeys('dfb', '1.2.840.2') };
+    // Study 2's series, instances and series-size hashes went with its last instance.
+    expect(keys.sort()).toEqual(
+      [
+        k1.study, k1.series, k1.instances, k1.seriesSizes, k1.keyObjects, k1.rejections, k1.studyRejection, k1.rejectionNotes,
+        k2.study, k2.rejections, k2.studyRejection, k2.rejectionNotes,
+      ].sort(),
+    );
+    for (const key of keys) expect(key).toMatch(/^dfb:\{1\.2\.840\.[12]\}:/);
+    expect(await client.hkeys(studyNoteKeys('dfb', '1.2.840.1').keyObjects)).toEqual(['K20']);
+    expect(await client.hkeys(studyKeys('dfb', '1.2.840.1').instances)).toEqual(expect.arrayContaining(['a1', 'K20']));
+    expect(await client.hlen(studyKeys('dfb', '1.2.840.1').instances)).toBe(2);
+    // Study 2 is left empty: no series, the reason kept.
+    expect(await client.hlen(studyKeys('dfb', '1.2.840.2').seriesSizes)).toBe(0);
+    expect((await store.getStudy('1.2.840.2'))?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'K1' });
+  });
+});
