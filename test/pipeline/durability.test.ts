@@ -1,39 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../support/run.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const writer = fileURLToPath(new URL('./fixtures/ack-writer.mjs', import.meta.url));
-let buildDir: string;
 
-// The child runs plain node: compile the SQLite pipeline alone (others' files may not build yet),
-// with node_modules linked beside it so that better-sqlite3 resolves.
-beforeAll(async () => {
-  buildDir = await mkdtemp(path.join(tmpdir(), 'pipeline-build-'));
-  await symlink(path.join(repo, 'node_modules'), path.join(buildDir, 'node_modules'), 'dir');
-  const result = await run(
-    process.execPath,
-    [
-      path.join(repo, 'node_modules/typescript/bin/tsc'),
-      '--outDir', path.join(buildDir, 'out'),
-      '--rootDir', path.join(repo, 'src'),
-      '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
-      '--strict', '--esModuleInterop', '--skipLibCheck', '--types', 'node',
-      path.join(repo, 'src/pipeline/sqlite/index.ts'),
-    ],
-    { cwd: repo },
-  );
-  expect(result.stdout + result.stderr).toBe('');
-});
+// The child runs plain node on the compiled pipeline (npm test builds dist/ first).
+const compiled = path.join(repo, 'dist/pipeline/sqlite/index.js');
 
-afterAll(async () => {
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+beforeAll(() => {
+  expect(existsSync(compiled), 'dist/ is missing: run npm run build (npm test does)').toBe(true);
 });
 
 /** Runs the writer until it has acknowledged `acks` records, then kills it with SIGKILL. */
@@ -41,7 +21,7 @@ function runAndKill(dataDir: string, synchronous: string, acks: number): Promise
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [writer, path.join(buildDir, 'out/pipeline/sqlite/index.js'), dataDir, synchronous],
+      [writer, compiled, dataDir, synchronous],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const acked: number[] = [];

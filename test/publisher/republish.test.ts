@@ -1,15 +1,14 @@
 /**
- * Republishing failed studies: the admin endpoints (src/http/admin.ts) mounted
- * on an HTTP server in this process over a real SQLite pipeline and publisher,
+ * Republishing failed studies: the admin endpoints (src/http/admin.ts) on the bridge's
+ * HTTP server in this process over a real SQLite pipeline and publisher,
  * driven by the real CLI process (`dicom-fhir-bridge republish`).
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { progressBar, daemonUrl } from '../../src/commands/republish.js';
 import { FhirClient } from '../../src/fhir/client/fhir-client.js';
-import { handleAdminRequest } from '../../src/http/admin.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { Publisher } from '../../src/pipeline/publisher.js';
 import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
@@ -49,13 +48,9 @@ beforeAll(async () => {
     logger: silentLogger,
     retry: { baseDelayMs: 10, maxDelayMs: 50 },
   }).start();
-  const status = createHttpServer({ store, queue, isReady: () => true, logger: silentLogger, fhirTarget: fhir.baseUrl });
   const schedule = { debounceMs: 50, maxDelayMs: 500 };
-  http = createServer((req, res) => {
-    void handleAdminRequest(req, res, { store, queue, schedule, logger: silentLogger }).then((handled) => {
-      if (!handled) status.emit('request', req, res);
-    });
-  });
+  // The bridge's own HTTP server, which mounts the admin endpoints.
+  http = createHttpServer({ store, queue, schedule, isReady: () => true, logger: silentLogger, fhirTarget: fhir.baseUrl });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
