@@ -180,6 +180,10 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       logger,
     },
   });
+  // Longer than the clients' idle keep-alive (undici: the server's hint minus 1 s), so the client
+  // closes an idle connection first and never sends on one the server is closing.
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   http.listen(config.http.port, config.http.host);
   await once(http, 'listening');
   const httpPort = (http.address() as AddressInfo).port;
