@@ -50,7 +50,11 @@ async function openPipeline(config: BridgeConfig, logger: Logger): Promise<Pipel
       queue: { lockDurationMs: config.redis.lockDurationMs },
     });
   }
-  const sqlite = openSqlitePipeline({ dataDir: config.dataDir, logger });
+  const sqlite = openSqlitePipeline({
+    dataDir: config.dataDir,
+    logger,
+    synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
+  });
   let open = true;
   return {
     queue: sqlite.queue,

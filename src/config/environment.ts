@@ -60,6 +60,7 @@ export const ENVIRONMENT_KEYS: readonly EnvironmentKey[] = [
   { env: 'TIMEZONE', path: 'timezone', kind: 'string', default: "(the machine's zone)", description: 'IANA timezone of DICOM local times without Timezone Offset From UTC.' },
   { env: 'PUBLISH_DEBOUNCE_MS', path: 'pipeline.debounceMs', kind: 'number', default: '2000', description: 'Quiet period after the latest instance of a study before it is published.' },
   { env: 'PUBLISH_MAX_DELAY_MS', path: 'pipeline.maxDelayMs', kind: 'number', default: '30000', description: 'Longest time between publishes while a study keeps arriving.' },
+  { env: 'DATA_SYNC', path: 'pipeline.dataSync', kind: 'string', default: 'full', description: 'Embedded mode: full fsyncs each commit that acknowledges C-STOREs (survives power loss); normal survives kill -9 only, faster.' },
   { env: 'REDIS_URL', path: 'redisUrl', kind: 'string', default: '(unset: embedded SQLite)', description: 'Redis for the distributed mode.' },
   { env: 'REDIS_PREFIX', path: 'redis.prefix', kind: 'string', default: 'dfb', description: 'Prefix of every Redis key (bridges sharing a Redis use different prefixes).' },
   { env: 'REDIS_LOCK_DURATION_MS', path: 'redis.lockDurationMs', kind: 'number', default: '30000', description: "Time after which a crashed worker's job is handed out again." },

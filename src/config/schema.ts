@@ -201,6 +201,11 @@ export const configSchema = z
       .object({
         debounceMs: z.coerce.number().int().min(0).default(2_000),
         maxDelayMs: z.coerce.number().int().min(0).default(30_000),
+        /**
+         * Embedded mode: full fsyncs each commit that acknowledges C-STOREs (survives power
+         * loss); normal survives a process crash (kill -9) but not power loss, and ingests faster.
+         */
+        dataSync: z.enum(['full', 'normal']).default('full'),
       })
       .strict()
       .default({}),

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.dataDir).toBe('./data');
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(config.pipeline).toEqual({ debounceMs: 2000, maxDelayMs: 30000 });
+    expect(config.pipeline).toEqual({ debounceMs: 2000, maxDelayMs: 30000, dataSync: 'full' });
     expect(config.log.level).toBe('info');
   });
 
@@ -56,7 +56,7 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.dataDir).toBe('/var/lib/bridge');
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8081 });
-    expect(config.pipeline).toEqual({ debounceMs: 500, maxDelayMs: 5000 });
+    expect(config.pipeline).toEqual({ debounceMs: 500, maxDelayMs: 5000, dataSync: 'full' });
     expect(config.log.level).toBe('debug');
     expect(config.fhir.patient.issuerSystems).toEqual({ HOSP: 'urn:oid:1.2.3' });
   });

@@ -12,13 +12,17 @@ export { SqliteStudyStore } from './study-store.js';
 export interface SqlitePipelineOptions {
   /** Directory of `bridge.sqlite` (created if missing). */
   dataDir: string;
-  /** SQLite `synchronous` in WAL mode: FULL (default) survives power loss, NORMAL only process crashes. */
+  /**
+   * Durability of an acknowledged C-STORE: FULL (default) fsyncs the commits
+   * that acknowledge instances, so they survive power loss; NORMAL survives
+   * a process crash (kill -9) but not power loss. Other commits run NORMAL.
+   */
   synchronous?: SqliteSynchronous;
   /** Clock of publish due times (ms since the epoch). Default Date.now. */
   now?: () => number;
   logger: Logger;
   /** Tuning of the queue (batch size, poll interval, publish concurrency); defaults documented there. */
-  queue?: Pick<SqliteJobQueueOptions, 'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency'>;
+  queue?: Pick<SqliteJobQueueOptions, 'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency' | 'gatherMs'>;
 }
 
 export interface SqlitePipeline {
@@ -34,14 +38,21 @@ export interface SqlitePipeline {
  * queue and the store are closed.
  */
 export function openSqlitePipeline(options: SqlitePipelineOptions): SqlitePipeline {
-  const db = openDatabase(options.dataDir, options.synchronous ?? 'FULL');
+  const db = openDatabase(options.dataDir, 'NORMAL');
   let users = 2;
   const release = (): void => {
     users--;
     if (users === 0) db.close();
   };
   const logger = options.logger;
-  const queue = new SqliteJobQueue({ ...options.queue, db, logger, now: options.now, onClose: release });
+  const queue = new SqliteJobQueue({
+    ...options.queue,
+    db,
+    logger,
+    now: options.now,
+    onClose: release,
+    durableIntake: (options.synchronous ?? 'FULL') === 'FULL',
+  });
   const store = new SqliteStudyStore({ db, logger, onClose: release });
   return {
     queue,

@@ -19,6 +19,21 @@ export interface SqliteJobQueueOptions {
   instanceRetryDelayMs?: number;
   /** Publishes of different studies that may run at once. Default 4. */
   publishConcurrency?: number;
+  /**
+   * fsync the commits that acknowledge C-STOREs (SQLite synchronous FULL for
+   * those transactions only), so an acknowledged record survives power loss.
+   * The other commits (merges, deletions, publish rows) run NORMAL: they are
+   * re-derived from the queued records after a crash, and WAL recovery keeps
+   * a prefix, so a later fsync makes them durable too. Default true.
+   */
+  durableIntake?: boolean;
+  /**
+   * After new records wake the aggregator, wait this long before taking a
+   * batch, so a study arriving instance by instance is merged in batches
+   * rather than one commit per instance. Default 100 ms (far below the
+   * publish debounce).
+   */
+  gatherMs?: number;
 }
 
 /** Group-commit figures of addInstance since the queue was opened. */
@@ -78,6 +93,8 @@ export class SqliteJobQueue implements JobQueue {
   private readonly pollIntervalMs: number;
   private readonly instanceRetryDelayMs: number;
   private readonly publishConcurrency: number;
+  private readonly durableIntake: boolean;
+  private readonly gatherMs: number;
 
   private readonly stmt: {
     insertInstance: Database.Statement<[string]>;
@@ -119,6 +136,8 @@ export class SqliteJobQueue implements JobQueue {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.instanceRetryDelayMs = options.instanceRetryDelayMs ?? 1_000;
     this.publishConcurrency = options.publishConcurrency ?? 4;
+    this.durableIntake = options.durableIntake ?? true;
+    this.gatherMs = options.gatherMs ?? 100;
     const db = this.db;
     this.stmt = {
       insertInstance: db.prepare('INSERT INTO instance_jobs (record) VALUES (?)'),
@@ -168,7 +187,12 @@ export class SqliteJobQueue implements JobQueue {
     if (batch.length === 0) return;
     this.pendingAdds = [];
     try {
-      this.insertInstances(batch.map((add) => add.json));
+      if (this.durableIntake) this.db.pragma('synchronous = FULL');
+      try {
+        this.insertInstances(batch.map((add) => add.json));
+      } finally {
+        if (this.durableIntake) this.db.pragma('synchronous = NORMAL');
+      }
     } catch (err) {
       this.logger.error({ err, records: batch.length }, 'could not commit instance records');
       for (const add of batch) add.reject(err);
@@ -205,6 +229,7 @@ export class SqliteJobQueue implements JobQueue {
       }
       if (rows.length === 0) {
         await this.waitForInstances();
+        if (this.gatherMs > 0) await this.sleep(this.gatherMs);
         continue;
       }
       try {
