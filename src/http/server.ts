@@ -141,7 +141,6 @@ function send(res: ServerResponse, status: number, body: unknown, contentType?: 
 }
 
 async function admin(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<boolean> {
-  if (req.method !== 'POST') return false;
   return handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger });
 }
 
