@@ -35,7 +35,6 @@ import {
   totalBytes,
   type Receiver,
   type ReceiverKind,
-  type ReceiverOptions,
 } from './support.js';
 
 const env = process.env;

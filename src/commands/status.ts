@@ -1,13 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { BridgeConfig } from '../config/schema.js';
 import { loadConfigOrReport } from './load-config.js';
+import { daemonUrl } from './republish.js';
 import { EXIT, type Command } from './types.js';
 
-/** The running daemon's HTTP address: its configured one, with a wildcard bind reached on loopback. */
-export function daemonUrl(config: BridgeConfig): string {
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`;
-}
 
 interface StatusBody {
   studies: Record<string, number>;
@@ -55,7 +50,7 @@ Exit 0 on an answer, 1 when the daemon cannot be reached.`,
     if (!base) {
       const config = loadConfigOrReport(values.config);
       if (!config) return EXIT.config;
-      base = daemonUrl(config);
+      base = daemonUrl(config.http);
     }
     let body: StatusBody;
     try {

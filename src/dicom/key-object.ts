@@ -31,6 +31,7 @@
  * nothing here throws.
  */
 import type { DataSet } from 'dicom-parser';
+import { rawString, valueBytes } from './element-bytes.js';
 import type { Logger } from 'pino';
 import { splitPersonName, textDecoderFor, trimBoth, trimTrailing, type TextDecoderForDataset } from './charset.js';
 import type { CodedEntry, PersonName } from './instance-record.js';
@@ -275,19 +276,6 @@ function codedEntry(r: ItemReader): CodedEntry | undefined {
   const meaning = r.text(TAG.CodeMeaning, 'LO');
   if (meaning !== undefined) entry.codeMeaning = meaning;
   return Object.keys(entry).length > 0 ? entry : undefined;
-}
-
-function valueBytes(dataSet: DataSet, tag: string): Uint8Array | undefined {
-  const element = dataSet.elements[tag];
-  if (!element || element.length <= 0 || element.items) return undefined;
-  const end = element.dataOffset + element.length;
-  if (end > dataSet.byteArray.length) return undefined;
-  return dataSet.byteArray.subarray(element.dataOffset, end);
-}
-
-function rawString(dataSet: DataSet, tag: string): string | undefined {
-  const bytes = valueBytes(dataSet, tag);
-  return bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /** Typed reads from one dataset or sequence item (items may declare their own character set). */

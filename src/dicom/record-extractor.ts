@@ -8,6 +8,7 @@ import dicomParser from 'dicom-parser';
 import type { ByteArrayParser, DataSet, Element } from 'dicom-parser';
 import type { Logger } from 'pino';
 import { splitPersonName, textDecoderFor, trimBoth, trimTrailing, type TextDecoderForDataset } from './charset.js';
+import { rawString, valueBytes } from './element-bytes.js';
 import { KEY_OBJECT_SELECTION_SOP_CLASS, readKeyObject, type KeyObjectDocument } from './key-object.js';
 import type {
   CodedEntry,
@@ -210,20 +211,6 @@ function hierarchicDesignator(r: Reader): HierarchicDesignator | undefined {
   assign(designator, 'universalEntityId', r.text(TAG.UniversalEntityID, 'UT'));
   assign(designator, 'universalEntityIdType', r.text(TAG.UniversalEntityIDType, 'CS'));
   return Object.keys(designator).length > 0 ? designator : undefined;
-}
-
-/** Raw bytes of an element's value, or undefined when absent or empty. */
-function valueBytes(dataSet: DataSet, tag: string): Uint8Array | undefined {
-  const element = dataSet.elements[tag];
-  if (!element || element.length <= 0 || element.items) return undefined;
-  const end = element.dataOffset + element.length;
-  if (end > dataSet.byteArray.length) return undefined;
-  return dataSet.byteArray.subarray(element.dataOffset, end);
-}
-
-function rawString(dataSet: DataSet, tag: string): string | undefined {
-  const bytes = valueBytes(dataSet, tag);
-  return bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
 /** Typed reads from one dataset (the top level or a sequence item). */

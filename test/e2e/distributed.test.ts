@@ -5,22 +5,7 @@ import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js'
 import { generateStudy, removeStudy } from '../support/generate-study.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { run } from '../support/run.js';
-
-async function imagingStudies(fhir: TestFhirServer, studyUid: string): Promise<any[]> {
-  const bundle = await fhir.search(`ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${studyUid}`)}`);
-  return (bundle.entry ?? []).map((e: any) => e.resource);
-}
-
-async function publishedOnServer(fhir: TestFhirServer, studyUid: string, instances: number, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const found = await imagingStudies(fhir, studyUid);
-      return found.length === 1 && found[0].numberOfInstances === instances ? found[0] : undefined;
-    },
-    timeoutMs,
-    `ImagingStudy ${studyUid} with ${instances} instances on the FHIR server`,
-  );
-}
+import { publishedOnServer } from './helpers.js';
 
 function storescu(port: number, files: string[]) {
   return run('storescu', ['-aet', 'MODALITY', '-aec', 'FHIRBRIDGE', '127.0.0.1', String(port), ...files], { timeoutMs: 180_000 });

@@ -1,35 +1,13 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
+import { imagingStudies, published, storescu } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
-
-function storescu(bridge: BridgeProcess, paths: string[], extra: string[] = []) {
-  return run('storescu', ['-aet', 'MODALITY', '-aec', bridge.aeTitle, ...extra, '127.0.0.1', String(bridge.dicomPort), ...paths], {
-    timeoutMs: 180_000,
-  });
-}
-
-async function imagingStudies(fhir: TestFhirServer, studyUid: string): Promise<any[]> {
-  const bundle = await fhir.search(`ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${studyUid}`)}`);
-  return (bundle.entry ?? []).map((e: any) => e.resource);
-}
-
-/** Waits until the bridge reports the study published with `instances` instances. */
-async function published(bridge: BridgeProcess, studyUid: string, instances: number, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const { status, body } = await bridge.get(`/studies/${studyUid}`);
-      return status === 200 && body.publishState === 'published' && body.numberOfInstances === instances ? body : undefined;
-    },
-    timeoutMs,
-    `study ${studyUid} published with ${instances} instances`,
-  );
-}
 
 describe.each(MODES)('%s mode', (mode) => {
   const modes = new ModeEnvironment(mode);

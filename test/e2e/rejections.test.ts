@@ -10,20 +10,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
+import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, PYTHON, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
+import { imagingStudies, published, publishedOnServer, storescu } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const MAKE_KOS = fileURLToPath(new URL('../../fixtures/make-kos.py', import.meta.url));
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
-
-function storescu(bridge: BridgeProcess, paths: string[], extra: string[] = []) {
-  return run('storescu', ['-aet', 'MODALITY', '-aec', bridge.aeTitle, ...extra, '127.0.0.1', String(bridge.dicomPort), ...paths], {
-    timeoutMs: 180_000,
-  });
-}
 
 /** Writes a KOS (title `title`) referencing `refs` of a generated CT study; returns its path and SOP Instance UID. */
 async function makeKos(
@@ -42,35 +37,6 @@ async function makeKos(
   expect(result.code, result.stderr).toBe(0);
   const summary = JSON.parse(result.stdout) as { path: string; sopInstanceUid: string };
   return { path: summary.path, sopInstanceUid: summary.sopInstanceUid };
-}
-
-async function imagingStudies(fhir: TestFhirServer, studyUid: string): Promise<any[]> {
-  const bundle = await fhir.search(`ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${studyUid}`)}`);
-  return (bundle.entry ?? []).map((e: any) => e.resource);
-}
-
-/** Waits until the bridge reports the study published with `instances` instances. */
-async function published(bridge: BridgeProcess, studyUid: string, instances: number, timeoutMs = 60_000) {
-  return eventually(
-    async () => {
-      const { status, body } = await bridge.get(`/studies/${studyUid}`);
-      return status === 200 && body.publishState === 'published' && body.numberOfInstances === instances ? body : undefined;
-    },
-    timeoutMs,
-    `study ${studyUid} published with ${instances} instances`,
-  );
-}
-
-/** Waits until the ImagingStudy on the FHIR server has `instances` instances. */
-async function onServer(fhir: TestFhirServer, studyUid: string, instances: number): Promise<any> {
-  return eventually(
-    async () => {
-      const found = await imagingStudies(fhir, studyUid);
-      return found.length === 1 && found[0].numberOfInstances === instances ? found[0] : undefined;
-    },
-    60_000,
-    `ImagingStudy ${studyUid} with ${instances} instances on the FHIR server`,
-  );
 }
 
 const instanceUids = (resource: any): string[] =>
@@ -106,7 +72,7 @@ describe.each(MODES)('%s mode', (mode) => {
         const sent = await storescu(bridge, [study.dir], ['+sd', '+r']);
         expect(sent.code, sent.stderr).toBe(0);
         await published(bridge, study.studyInstanceUid, 20);
-        await onServer(fhir, study.studyInstanceUid, 20);
+        await publishedOnServer(fhir, study.studyInstanceUid, 20);
 
         const kos = await makeKos(kosDir, study, '113001', [
           { series: 0, index: 1 },
@@ -118,7 +84,7 @@ describe.each(MODES)('%s mode', (mode) => {
         expect(kosSent.code, kosSent.stderr).toBe(0);
         await published(bridge, study.studyInstanceUid, 17);
 
-        const resource = await onServer(fhir, study.studyInstanceUid, 17);
+        const resource = await publishedOnServer(fhir, study.studyInstanceUid, 17);
         expect(resource.status).toBe('available');
         expect(resource.numberOfSeries).toBe(2);
         const counts = Object.fromEntries(resource.series.map((s: any) => [s.uid, [s.numberOfInstances, s.instance.length]]));
@@ -163,7 +129,7 @@ describe.each(MODES)('%s mode', (mode) => {
         const sent = await storescu(bridge, [study.dir], ['+sd', '+r']);
         expect(sent.code, sent.stderr).toBe(0);
         await published(bridge, study.studyInstanceUid, 4);
-        const resource = await onServer(fhir, study.studyInstanceUid, 4);
+        const resource = await publishedOnServer(fhir, study.studyInstanceUid, 4);
         const uids = study.series[0]!.sopInstanceUids;
         expect(instanceUids(resource)).toEqual([uids[1], uids[2], uids[4], uids[5]].sort());
         expect(resource.status).toBe('available');
@@ -179,7 +145,7 @@ describe.each(MODES)('%s mode', (mode) => {
         const sent = await storescu(bridge, [study.dir], ['+sd', '+r']);
         expect(sent.code, sent.stderr).toBe(0);
         await published(bridge, study.studyInstanceUid, 4);
-        await onServer(fhir, study.studyInstanceUid, 4);
+        await publishedOnServer(fhir, study.studyInstanceUid, 4);
 
         const kos = await makeKos(kosDir, study, '113038', [
           { series: 0, index: 0 },
@@ -193,7 +159,7 @@ describe.each(MODES)('%s mode', (mode) => {
         expect(summary.numberOfSeries).toBe(0);
 
         // Accepted by the server's R4 validation (JSON schema + Medplum) and stored as such.
-        const resource = await onServer(fhir, study.studyInstanceUid, 0);
+        const resource = await publishedOnServer(fhir, study.studyInstanceUid, 0);
         expect(resource.status).toBe('entered-in-error');
         expect(resource.numberOfSeries).toBe(0);
         expect(resource.series).toBeUndefined();

@@ -1,0 +1,40 @@
+import { eventually, type BridgeProcess } from '../support/bridge-process.js';
+import type { TestFhirServer } from '../support/fhir-server.js';
+import { run } from '../support/run.js';
+
+/** storescu from AE MODALITY to the bridge, with extra options before the address. */
+export function storescu(bridge: BridgeProcess, paths: string[], extra: string[] = []) {
+  return run('storescu', ['-aet', 'MODALITY', '-aec', bridge.aeTitle, ...extra, '127.0.0.1', String(bridge.dicomPort), ...paths], {
+    timeoutMs: 180_000,
+  });
+}
+
+/** Every ImagingStudy of the Study Instance UID on the test FHIR server. */
+export async function imagingStudies(fhir: TestFhirServer, studyUid: string): Promise<any[]> {
+  const bundle = await fhir.search(`ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${studyUid}`)}`);
+  return (bundle.entry ?? []).map((e: any) => e.resource);
+}
+
+/** Waits until the bridge reports the study published with `instances` instances. */
+export async function published(bridge: BridgeProcess, studyUid: string, instances: number, timeoutMs = 60_000) {
+  return eventually(
+    async () => {
+      const { status, body } = await bridge.get(`/studies/${studyUid}`);
+      return status === 200 && body.publishState === 'published' && body.numberOfInstances === instances ? body : undefined;
+    },
+    timeoutMs,
+    `study ${studyUid} published with ${instances} instances`,
+  );
+}
+
+/** Waits until the FHIR server holds exactly one ImagingStudy of the study, with `instances` instances. */
+export async function publishedOnServer(fhir: TestFhirServer, studyUid: string, instances: number, timeoutMs = 60_000) {
+  return eventually(
+    async () => {
+      const found = await imagingStudies(fhir, studyUid);
+      return found.length === 1 && found[0].numberOfInstances === instances ? found[0] : undefined;
+    },
+    timeoutMs,
+    `ImagingStudy ${studyUid} with ${instances} instances on the FHIR server`,
+  );
+}
