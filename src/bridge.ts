@@ -146,6 +146,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       // Looked up per association, so a SIGHUP reload applies to the next one.
       isCallerAllowed: (callingAeTitle, peerAddress) => peers.isAllowed(callingAeTitle, peerAddress),
       maxAssociations: config.dicom.maxAssociations,
+      maxAssociationsOf: (callingAeTitle) => peers.peer(callingAeTitle)?.maxAssociations,
       maxPduLength: config.dicom.maxPduLength,
       headerCapBytes: config.dicom.headerCapBytes,
       artimTimeoutMs: config.dicom.artimTimeoutMs,

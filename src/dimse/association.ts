@@ -55,8 +55,8 @@ export interface AssociationSummary extends AssociationParties {
 
 /** What the association reports to the SCP (which turns it into events). */
 export interface AssociationObserver {
-  /** Decide congestion at A-ASSOCIATE time; true when no slot is free. */
-  isCongested(): boolean;
+  /** Decide congestion at A-ASSOCIATE time; true when no slot is free (overall, or for this calling AE). */
+  isCongested(callingAeTitle: string): boolean;
   accepted(parties: AssociationParties): void;
   rejected(reason: RejectionReason, parties: AssociationParties): void;
   cStore(result: { status: number; bytes: number; sopClassUid: string }): void;
@@ -174,7 +174,7 @@ export class Association {
     const reason = rejectionFor(rq, this.parties.peerAddress, {
       aeTitles: this.options.aeTitles,
       ...(this.options.isCallerAllowed ? { isCallerAllowed: this.options.isCallerAllowed } : {}),
-      congested: () => this.observer.isCongested(),
+      congested: (callingAeTitle) => this.observer.isCongested(callingAeTitle),
     });
     if (reason !== undefined) {
       this.logger.info({ reason, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle }, 'association rejected');

@@ -44,8 +44,8 @@ export function isProtocolVersionSupported(rq: AAssociateRq): boolean {
 export interface AcceptancePolicy {
   aeTitles: readonly string[];
   isCallerAllowed?: (callingAeTitle: string, peerAddress: string) => boolean;
-  /** True when one more association would exceed the configured maximum. */
-  congested: () => boolean;
+  /** True when one more association (of this calling AE title) would exceed a configured maximum. */
+  congested: (callingAeTitle: string) => boolean;
 }
 
 /** Service-user decision on an A-ASSOCIATE indication: undefined means accept. */
@@ -53,7 +53,7 @@ export function rejectionFor(rq: AAssociateRq, peerAddress: string, policy: Acce
   if (rq.applicationContextName !== DICOM_APPLICATION_CONTEXT) return 'application-context';
   if (!policy.aeTitles.some((t) => t.trim() === rq.calledAeTitle)) return 'called-ae';
   if (policy.isCallerAllowed && !policy.isCallerAllowed(rq.callingAeTitle, peerAddress)) return 'calling-ae';
-  if (policy.congested()) return 'congestion';
+  if (policy.congested(rq.callingAeTitle)) return 'congestion';
   return undefined;
 }
 

@@ -37,6 +37,8 @@ export interface ScpOptions {
   isCallerAllowed?: (callingAeTitle: string, peerAddress: string) => boolean;
   /** Concurrent associations; beyond → A-ASSOCIATE-RJ transient, temporary congestion. */
   maxAssociations: number;
+  /** Concurrent associations of one calling AE title (a configured peer's limit); undefined: no own limit. */
+  maxAssociationsOf?: (callingAeTitle: string) => number | undefined;
   /** What we announce and enforce inbound (default in SCP_DEFAULTS: 262144). */
   maxPduLength: number;
   headerCapBytes: number;
@@ -63,6 +65,7 @@ export class StorageScp extends EventEmitter {
   private tlsServer: Server | undefined;
   private readonly associations = new Set<Association>();
   private acceptedCount = 0;
+  private readonly acceptedByCaller = new Map<string, number>();
   private nextId = 1;
   private closing = false;
   private drainWaiters: Array<() => void> = [];
@@ -189,6 +192,7 @@ export class StorageScp extends EventEmitter {
     }
     const logger = this.options.logger.child(bindings);
     let counted = false;
+    let caller = '';
     const association: Association = new Association(
       socket,
       {
@@ -202,17 +206,28 @@ export class StorageScp extends EventEmitter {
         onStore: this.options.onStore,
       },
       {
-        isCongested: () => this.acceptedCount >= this.options.maxAssociations,
+        isCongested: (callingAeTitle) => {
+          if (this.acceptedCount >= this.options.maxAssociations) return true;
+          const own = this.options.maxAssociationsOf?.(callingAeTitle);
+          return own !== undefined && (this.acceptedByCaller.get(callingAeTitle) ?? 0) >= own;
+        },
         accepted: (parties) => {
           counted = true;
+          caller = parties.callingAeTitle;
           this.acceptedCount++;
+          this.acceptedByCaller.set(caller, (this.acceptedByCaller.get(caller) ?? 0) + 1);
           this.emit('associationAccepted', parties);
         },
         rejected: (reason, parties) => this.emit('associationRejected', { reason, ...parties }),
         cStore: (result) => this.emit('cStore', result),
         closed: (summary) => this.emit('associationClosed', summary),
         released: () => {
-          if (counted) this.acceptedCount--;
+          if (counted) {
+            this.acceptedCount--;
+            const left = (this.acceptedByCaller.get(caller) ?? 1) - 1;
+            if (left > 0) this.acceptedByCaller.set(caller, left);
+            else this.acceptedByCaller.delete(caller);
+          }
           counted = false;
           this.associations.delete(association);
           if (this.associations.size === 0) for (const w of this.drainWaiters.splice(0)) w();

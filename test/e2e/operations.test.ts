@@ -145,6 +145,35 @@ describe('operations: configuration', () => {
   });
 });
 
+describe('operations: per-peer association limit', () => {
+  it("a peer's maxAssociations turns its extra associations away as temporary congestion; other peers are not affected", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-peers-'));
+    const file = join(dir, 'bridge.yaml');
+    writeFileSync(file, 'peers:\n  - aeTitle: CT01\n    maxAssociations: 1\n  - aeTitle: MR01\n');
+    const bridge = await startBridgeProcess({ env: { BRIDGE_CONFIG: file, PUBLISH_DEBOUNCE_MS: '200' } });
+    const study = await generateStudy({ series: 1, instances: 400, modalities: ['CT'], size: 'small' });
+    try {
+      const sending = run('storescu', ['-aet', 'CT01', '-aec', bridge.aeTitle, '+sd', '+r', '127.0.0.1', String(bridge.dicomPort), study.dir], {
+        timeoutMs: 120_000,
+      });
+      await eventually(async () => ((await bridge.get(`/studies/${study.studyInstanceUid}`)).status === 200 ? true : undefined), 30_000);
+      const second = await echoscu(bridge, 'CT01');
+      expect(second.code).not.toBe(0);
+      expect(second.stdout + second.stderr).toMatch(/Temporary Congestion/i);
+      expect((await echoscu(bridge, 'MR01')).code).toBe(0);
+      const sent = await sending;
+      expect(sent.code, sent.stderr).toBe(0);
+      expect((await echoscu(bridge, 'CT01')).code).toBe(0);
+      const text = await metrics(bridge);
+      expect(metricValue(text, 'dfb_associations_rejected_total', '{reason="congestion"}')).toBe(1);
+    } finally {
+      expect(await bridge.stop()).toBe(0);
+      bridge.cleanup();
+      removeStudy(study.dir);
+    }
+  });
+});
+
 describe('operations: graceful stop', () => {
   it('SIGTERM during a send: exits 0, and every acknowledged instance is there after a restart', async () => {
     const study = await generateStudy({ series: 1, instances: 400, modalities: ['MR'], size: 'small' });
