@@ -1,5 +1,5 @@
 // Ingest benchmark: storescu → DCMTK storescp --ignore, storescp -od DIR, and our StorageScp.
-// usage: npx tsc -p tsconfig.json [--outDir D] && node bench/ingest.mjs [--dist D] [--ct N] [--small N]
+// usage: npx tsc -p tsconfig.json [--outDir D] && node bench/ingest.mjs [--dist D] [--ct N] [--small N] [--warm-up N]
 // Prints a Markdown table: instances/s, MB/s, receiver peak RSS (VmHWM), ratio to storescp --ignore.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
@@ -17,6 +17,7 @@ const dist = resolve(arg('dist', join(here, '..', 'dist')));
 const ctCount = Number(arg('ct', '200'));
 const smallCount = Number(arg('small', '1000'));
 const env = { ...process.env, TCP_NODELAY: '1' };
+const WARM_UP = Number(arg('warm-up', '100'));
 const work = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
 
 function makeSet(name, count, rows, cols) {
@@ -86,6 +87,8 @@ function storescu(port, aec, files) {
 async function scenario(kind, set, parallel) {
   const rx = await startReceiver(kind);
   const groups = Array.from({ length: parallel }, (_, i) => set.files.filter((_, j) => j % parallel === i));
+  // Warm-up, the same for every receiver: a receiver in production is long-running (and V8 optimises early calls).
+  await storescu(rx.port, rx.aec, set.files.slice(0, WARM_UP));
   const t0 = process.hrtime.bigint();
   await Promise.all(groups.map((g) => storescu(rx.port, rx.aec, g)));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
