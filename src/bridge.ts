@@ -179,6 +179,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     fhirEndpoint: localIndex && {
       index: localIndex,
       fhirVersion: config.fhir.version,
+      keyImages: config.fhir.keyImages,
       timezone: config.timezone,
       bearerToken: config.fhirEndpoint.bearerToken,
       baseUrl: config.fhirEndpoint.publicBaseUrl,

@@ -119,6 +119,12 @@ export const configSchema = z
           .strict()
           .default({}),
         basedOn: z.enum(['off', 'accession']).default('off'),
+        /**
+         * R4 only: key images of Key Object Selection Documents as Basic resources with the R5
+         * ImagingSelection cross-version extensions ('extensions'), or not at all ('off'; the KOS
+         * stays a KO series of the ImagingStudy). R5 always writes ImagingSelection, STU3 ImagingManifest.
+         */
+        keyImages: z.enum(['off', 'extensions']).default('off'),
         /** DICOMweb (WADO-RS) base URL for the Endpoint resource; unset: no endpoint. */
         dicomWebBaseUrl: httpUrl.optional(),
         /** Backoff of retried publishes (network errors, 408, 429, 5xx): exponential with jitter, capped. */

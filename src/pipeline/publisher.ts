@@ -13,11 +13,13 @@ import {
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../fhir/client/retry-policy.js';
 import { ASSUMED_CAPABILITIES, ServerProbe, type ServerCapabilities } from '../fhir/client/server-capabilities.js';
 import { endpointIdentifierQuery, mapEndpoint } from '../fhir/map-endpoint.js';
+import type { R4KeyImages } from '../fhir/map-key-images.js';
 import { conditionalUpdateQuery, mapImagingStudy, patientIdentifier } from '../fhir/map-imaging-study.js';
 import { mapPatient } from '../fhir/map-patient.js';
 import type { FhirVersion, MappingOptions } from '../fhir/mapping-options.js';
 import { mergeImagingStudy, sameContent } from '../fhir/owned-elements.js';
 import type { JobQueue } from './job-queue.js';
+import { keyImageWrites } from './key-image-writes.js';
 import { localResources } from './local-resources.js';
 import type { ResourceIndex } from './resource-index.js';
 import { endpointId, imagingStudyId } from './resource-ids.js';
@@ -59,6 +61,8 @@ export interface PublisherOptions {
   localIndex?: Pick<ResourceIndex, 'put'>;
   /** FHIR version written (FHIR_VERSION), compared with the server's at start; default R4. */
   fhirVersion?: FhirVersion;
+  /** R4: key images of KOS as xver Basic resources ('extensions') or not at all ('off', default). */
+  keyImages?: R4KeyImages;
   /**
    * What the server supports (read from /metadata). Default: a ServerProbe on `client`
    * started by start(); `false`: do not read /metadata, assume conditional update.
@@ -87,11 +91,13 @@ export function publisherSettings(fhir: {
   retry: RetryPolicy;
   patient: { strategy: PatientStrategy };
   dicomWebBaseUrl?: string;
-}): Pick<PublisherOptions, 'retry' | 'patientStrategy' | 'dicomWebBaseUrl' | 'fhirVersion'> {
+  keyImages?: R4KeyImages;
+}): Pick<PublisherOptions, 'retry' | 'patientStrategy' | 'dicomWebBaseUrl' | 'fhirVersion' | 'keyImages'> {
   return {
     retry: fhir.retry,
     patientStrategy: fhir.patient.strategy,
     fhirVersion: fhir.version,
+    keyImages: fhir.keyImages ?? 'off',
     ...(fhir.dicomWebBaseUrl ? { dicomWebBaseUrl: fhir.dicomWebBaseUrl } : {}),
   };
 }
@@ -208,7 +214,7 @@ export class Publisher {
     if (this.options.localIndex) {
       let resources: ReturnType<typeof localResources>;
       try {
-        resources = localResources(state, options, this.map, this.options.dicomWebBaseUrl);
+        resources = localResources(state, options, this.map, this.options.dicomWebBaseUrl, this.options.keyImages);
       } catch (err) {
         await this.mappingFailed(studyInstanceUid, attempts, err, line);
         return;
@@ -264,9 +270,17 @@ export class Publisher {
           ? { urn: patientUrn, resource: mapPatient(state, options) as unknown as FhirResource, identifier }
           : undefined;
       const sent = await this.write(client, studyInstanceUid, body, options.fhirVersion, caps, summary?.publish, patient);
+      // A urn:uuid of the transaction means nothing outside it: the key images then refer by identifier.
+      const keyImageOptions: MappingOptions = { ...options, ...references };
+      if (patientUrn) delete keyImageOptions.patientReference;
+      const keyImages = await this.writeKeyImages(client, state, keyImageOptions, sent.resourceId);
       await this.recordSuccess(studyInstanceUid, attempts, body, sent.resourceId, undefined);
       logger.info(
-        line(sent.unchanged ? 'unchanged' : 'published', { httpStatus: sent.httpStatus, resourceId: sent.resourceId }),
+        line(sent.unchanged ? 'unchanged' : 'published', {
+          httpStatus: sent.httpStatus,
+          resourceId: sent.resourceId,
+          ...(keyImages > 0 ? { keyImages } : {}),
+        }),
         'study publish',
       );
       this.tell({ result: 'published', httpStatus: sent.httpStatus, lastReceivedAt: state.lastReceivedAt });
@@ -403,6 +417,25 @@ export class Publisher {
     const studyEntry = entries[1];
     const resourceId = studyEntry?.resource?.id ?? idFromLocation(studyEntry?.response?.location, 'ImagingStudy');
     return { httpStatus: parseInt(studyEntry?.response?.status ?? '', 10) || response.status, resourceId };
+  }
+
+  // ---- Key Object Selection key images -----------------------------------------
+
+  /**
+   * Upserts the key-image resources of the study's KOS (key-image-writes.ts)
+   * after its ImagingStudy: one conditional update `PUT <type>?<query>` each
+   * (idempotent: keyed by the KOS SOP Instance UID, plus the series UID where
+   * there is one resource per series). `ImagingStudy/<id>` of the write is
+   * their derivedFrom / imagingStudy. A failure rejects like a failed
+   * ImagingStudy write (retryable: the study stays pending). Returns how many.
+   */
+  private async writeKeyImages(client: FhirClient, state: StudyState, options: MappingOptions, imagingStudyId: string | undefined): Promise<number> {
+    const writes = keyImageWrites(state, options, {
+      keyImages: this.options.keyImages ?? 'off',
+      ...(imagingStudyId !== undefined ? { imagingStudyReference: `ImagingStudy/${imagingStudyId}` } : {}),
+    });
+    for (const w of writes) await client.conditionalUpdate(w.resourceType, w.query, w.resource);
+    return writes.length;
   }
 
   // ---- Patient and Endpoint ---------------------------------------------------

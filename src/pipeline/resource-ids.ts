@@ -10,6 +10,11 @@
  *   identifier (the resolved patient identifier of mapping.md).
  * - Endpoint: `e-` + 40 hex digits of SHA-256 of its address (trailing
  *   slashes removed, as mapEndpoint writes it).
+ * - Key-image resources of a Key Object Selection Document (R5
+ *   ImagingSelection, R4 Basic: one per referenced series; STU3
+ *   ImagingManifest: one per KOS): `k-` + 40 hex digits of SHA-256 of
+ *   `<KOS SOP Instance UID>|<referenced Series Instance UID>` (empty series
+ *   for the one-per-KOS manifest).
  */
 import { createHash } from 'node:crypto';
 import { endpointAddress } from '../fhir/map-endpoint.js';
@@ -35,6 +40,10 @@ export function patientId(identifier: { system?: string; value: string }): strin
 
 export function endpointId(address: string): string {
   return `e-${sha256Hex(endpointAddress(address)).slice(0, 40)}`;
+}
+
+export function keyImageId(kosSopInstanceUid: string, seriesInstanceUid?: string): string {
+  return `k-${sha256Hex(`${kosSopInstanceUid.trim()}|${seriesInstanceUid?.trim() ?? ''}`).slice(0, 40)}`;
 }
 
 /** `urn:oid:1.2.3` → `1.2.3`; anything else unchanged. */

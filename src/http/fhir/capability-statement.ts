@@ -1,10 +1,13 @@
 /**
  * The CapabilityStatement of the built-in FHIR endpoint (`GET /fhir/metadata`):
  * exactly what it does: ImagingStudy read and search-type (with each search
- * parameter), Patient read, Endpoint read; JSON only; no writes.
+ * parameter), Patient read, Endpoint read, and read of the key-image type of
+ * the version (R5 ImagingSelection, STU3 ImagingManifest, R4 Basic when
+ * keyImages is 'extensions'); JSON only; no writes.
  * Search parameters carry no `definition`: several are the bridge's
  * (study/uid/order in R4/R5), and their documentation says what they match.
  */
+import { keyImageResourceType, type R4KeyImages } from '../../fhir/map-key-images.js';
 import type { FhirVersion } from '../../fhir/mapping-options.js';
 import type { FhirResource } from '../../pipeline/resource-index.js';
 import { searchParametersFor } from './search-parameters.js';
@@ -18,12 +21,15 @@ export interface CapabilityOptions {
   date?: string;
   softwareVersion?: string;
   bearerToken: boolean;
+  /** R4: key images as Basic (fhir.keyImages); default 'off'. */
+  keyImages?: R4KeyImages | undefined;
 }
 
 const LOADED_AT = new Date().toISOString();
 
 export function capabilityStatement(options: CapabilityOptions): FhirResource {
   const { version } = options;
+  const keyImageType = keyImageResourceType(version, options.keyImages ?? 'off');
   const searchParam = searchParametersFor(version).map((p) => ({
     name: p.name,
     type: p.type === 'uri' && version !== 'STU3' ? 'uri' : p.type,
@@ -56,7 +62,12 @@ export function capabilityStatement(options: CapabilityOptions): FhirResource {
         mode: 'server',
         documentation: 'Read-only: no create, update, delete, history or transactions.',
         ...security,
-        resource: [readOnly('ImagingStudy', true), readOnly('Patient', false), readOnly('Endpoint', false)],
+        resource: [
+          readOnly('ImagingStudy', true),
+          readOnly('Patient', false),
+          readOnly('Endpoint', false),
+          ...(keyImageType ? [readOnly(keyImageType, false)] : []),
+        ],
       },
     ],
   };

@@ -3,7 +3,10 @@
  * bridge's HTTP server by `handleFhirRequest(req, res, deps)`.
  *
  *   GET /fhir/metadata                 CapabilityStatement
- *   GET /fhir/ImagingStudy/{id}        read  (also Patient, Endpoint)
+ *   GET /fhir/ImagingStudy/{id}        read  (also Patient, Endpoint, and the
+ *                                      key images of KOS: R5 ImagingSelection,
+ *                                      STU3 ImagingManifest, R4 Basic when
+ *                                      keyImages is 'extensions')
  *   GET /fhir/ImagingStudy?…           search-type → searchset Bundle
  *
  * Answers are application/fhir+json; errors are OperationOutcomes (400
@@ -13,6 +16,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { keyImageResourceType, type R4KeyImages } from '../../fhir/map-key-images.js';
 import type { FhirVersion } from '../../fhir/mapping-options.js';
 import type { FhirResource, ResourceIndex } from '../../pipeline/resource-index.js';
 import { FHIR_ID } from '../../pipeline/resource-ids.js';
@@ -28,6 +32,8 @@ export interface FhirEndpointDependencies {
   index: ResourceIndex;
   /** The configured FHIR version of the generated resources. */
   fhirVersion: FhirVersion;
+  /** R4: whether key images are Basic resources (fhir.keyImages); default 'off'. */
+  keyImages?: R4KeyImages;
   /** IANA zone for search dates without offset (the configured site timezone); default UTC. */
   timezone?: string;
   /** When set, every request needs `Authorization: Bearer <token>`. */
@@ -38,7 +44,11 @@ export interface FhirEndpointDependencies {
   logger?: Logger;
 }
 
-const READABLE = new Set(['ImagingStudy', 'Patient', 'Endpoint']);
+/** The resource types the endpoint reads: the ImagingStudy, its Patient and Endpoint, and the key-image type of the version. */
+export function readableTypes(version: FhirVersion, keyImages: R4KeyImages = 'off'): string[] {
+  const keyImageType = keyImageResourceType(version, keyImages);
+  return ['ImagingStudy', 'Patient', 'Endpoint', ...(keyImageType ? [keyImageType] : [])];
+}
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -107,10 +117,19 @@ async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
   const base = baseUrlOf(req, deps);
   const parts = url.pathname.slice(FHIR_MOUNT.length).split('/').filter((p) => p !== '');
   if (parts.length === 1 && parts[0] === 'metadata') {
-    return capabilityStatement({ version: deps.fhirVersion, baseUrl: base, softwareVersion: deps.softwareVersion, bearerToken: deps.bearerToken !== undefined });
+    return capabilityStatement({
+      version: deps.fhirVersion,
+      baseUrl: base,
+      softwareVersion: deps.softwareVersion,
+      bearerToken: deps.bearerToken !== undefined,
+      keyImages: deps.keyImages,
+    });
   }
   const [type, id, ...rest] = parts.map((p) => decodeURIComponent(p));
-  if (type === undefined || !READABLE.has(type)) throw new FhirError(404, 'not-found', `unknown resource type '${type ?? ''}' (supported: ImagingStudy, Patient, Endpoint)`);
+  const readable = readableTypes(deps.fhirVersion, deps.keyImages);
+  if (type === undefined || !readable.includes(type)) {
+    throw new FhirError(404, 'not-found', `unknown resource type '${type ?? ''}' (supported: ${readable.join(', ')})`);
+  }
   if (rest.length > 0) throw new FhirError(404, 'not-found', `'${url.pathname}' is not supported (read and search only)`);
   if (id === undefined) {
     if (type !== 'ImagingStudy') throw new FhirError(400, 'not-supported', `search is supported on ImagingStudy only; ${type} supports read`);
