@@ -1,31 +1,16 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisStudyStore, stateIndexKey, studyKeys } from '../../../src/pipeline/redis/index.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { makeRecord, silentLogger } from '../helpers.js';
+import { useFlushedRedis } from './flushed-redis.js';
 
-let server: TestRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  server = await startRedis({ appendfsync: 'no' });
-  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterEach(async () => {
-  await client.flushdb();
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
-});
+const redis = useFlushedRedis();
 
 describe('RedisStudyStore specifics', () => {
   it('keeps every key of a study under the study UID hash tag, and the state index under {index}', async () => {
-    const store = new RedisStudyStore({ client, logger: silentLogger });
+    const store = new RedisStudyStore({ client: redis.client, logger: silentLogger });
     await store.mergeInstances([makeRecord({ study: '1.2.840.99', series: 'S1', sop: 'I1' })]);
-    const keys = (await client.keys('*')).sort();
+    const keys = (await redis.client.keys('*')).sort();
     expect(keys).toEqual(
       [
         ...Object.values(studyKeys('dfb', '1.2.840.99')).filter((k) => !k.endsWith('publish-requested')),
@@ -36,9 +21,9 @@ describe('RedisStudyStore specifics', () => {
   });
 
   it('merges of one study from two connections at once are atomic: no instance is lost', async () => {
-    const other = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    const other = new Redis(redis.server.url, { maxRetriesPerRequest: 1 });
     try {
-      const a = new RedisStudyStore({ client, logger: silentLogger });
+      const a = new RedisStudyStore({ client: redis.client, logger: silentLogger });
       const b = new RedisStudyStore({ client: other, logger: silentLogger });
       const batches = Array.from({ length: 40 }, (_, i) =>
         Array.from({ length: 25 }, (_, j) => makeRecord({ series: `S${j % 3}`, seriesNumber: j % 3, sop: `I${i}.${j}` })),
@@ -53,18 +38,18 @@ describe('RedisStudyStore specifics', () => {
   });
 
   it('rebuildStateIndex restores an index lost between a merge and its index update', async () => {
-    const store = new RedisStudyStore({ client, logger: silentLogger, prefix: 'rb' });
+    const store = new RedisStudyStore({ client: redis.client, logger: silentLogger, prefix: 'rb' });
     await store.mergeInstances([makeRecord({ study: 'A', sop: 'a1' }), makeRecord({ study: 'B', sop: 'b1' })]);
     await store.setPublishStatus('B', { state: 'published', attempts: 1 });
-    await client.del(stateIndexKey('rb', 'pending'), stateIndexKey('rb', 'published'));
+    await redis.client.del(stateIndexKey('rb', 'pending'), stateIndexKey('rb', 'published'));
     expect(await store.countByState()).toEqual({ pending: 0, published: 0, failed: 0 });
     expect(await store.rebuildStateIndex()).toBe(2);
     expect(await store.countByState()).toEqual({ pending: 1, published: 1, failed: 0 });
   });
 
   it('uses a bounded amount of memory per instance (10,000 instances)', async () => {
-    const store = new RedisStudyStore({ client, logger: silentLogger });
-    const before = Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    const store = new RedisStudyStore({ client: redis.client, logger: silentLogger });
+    const before = Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))![1]);
     for (let s = 0; s < 10; s += 1) {
       const records = Array.from({ length: 1000 }, (_, i) =>
         makeRecord({
@@ -77,10 +62,10 @@ describe('RedisStudyStore specifics', () => {
       );
       for (let i = 0; i < records.length; i += 250) await store.mergeInstances(records.slice(i, i + 250));
     }
-    const after = Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    const after = Number(/used_memory:(\d+)/.exec(await redis.client.info('memory'))![1]);
     let instancesHashes = 0;
     for (let s = 0; s < 10; s += 1) {
-      instancesHashes += Number(await client.memory('USAGE', studyKeys('dfb', `1.2.826.0.1.3680043.8.498.${s}`).instances));
+      instancesHashes += Number(await redis.client.memory('USAGE', studyKeys('dfb', `1.2.826.0.1.3680043.8.498.${s}`).instances));
     }
     const perInstance = (after - before) / 10_000;
     console.info(

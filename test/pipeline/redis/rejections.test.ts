@@ -3,30 +3,14 @@
  * study's hash slot, the note is kept (auditable) under each study it
  * references, and a note referencing two studies is applied to each.
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { InstanceRecord } from '../../src/dicom/instance-record.js';
-import { RedisStudyStore, studyKeys } from '../../src/pipeline/redis/index.js';
-import { studyNoteKeys } from '../../src/pipeline/redis/keys.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { makeRecord, silentLogger } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { InstanceRecord } from '../../../src/dicom/instance-record.js';
+import { RedisStudyStore, studyKeys } from '../../../src/pipeline/redis/index.js';
+import { studyNoteKeys } from '../../../src/pipeline/redis/keys.js';
+import { makeRecord, silentLogger } from '../helpers.js';
+import { useFlushedRedis } from './flushed-redis.js';
 
-let server: TestRedis;
-let client: Redis;
-
-beforeAll(async () => {
-  server = await startRedis({ appendfsync: 'no' });
-  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterEach(async () => {
-  await client.flushdb();
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
-});
+const redis = useFlushedRedis();
 
 function note(sop: string, refs: Array<[study: string, sop: string]>): InstanceRecord {
   const record = makeRecord({ study: '1.2.840.1', series: 'KO', sop, modality: 'KO' });
@@ -46,7 +30,7 @@ function note(sop: string, refs: Array<[study: string, sop: string]>): InstanceR
 
 describe('RedisStudyStore rejection notes', () => {
   it('keeps rejections, the latest rejection, the notes and key objects in the study slot', async () => {
-    const store = new RedisStudyStore({ client, logger: silentLogger });
+    const store = new RedisStudyStore({ client: redis.client, logger: silentLogger });
     const kos = makeRecord({ study: '1.2.840.1', series: 'KO', sop: 'K20', modality: 'KO' });
     kos.keyObject = {
       title: { codeValue: '113020', codingSchemeDesignator: 'DCM' },
@@ -67,14 +51,14 @@ describe('RedisStudyStore rejection notes', () => {
       // Same hash tag as the study hash, so the same Cluster slot (the test server is no cluster).
       for (const key of [k.rejections, k.studyRejection, k.rejectionNotes]) {
         expect(key.startsWith(`dfb:{${study}}:`)).toBe(true);
-        expect(await client.exists(key)).toBe(1);
+        expect(await redis.client.exists(key)).toBe(1);
       }
       // The note, whole, under each study it references.
-      const [receivedAt, json] = (await client.hget(k.rejectionNotes, 'K1'))!.split('\t');
+      const [receivedAt, json] = (await redis.client.hget(k.rejectionNotes, 'K1'))!.split('\t');
       expect(receivedAt).toBe('2024-01-15T10:20:00.000Z');
       expect(JSON.parse(json!).keyObject.rejectionReason).toBe('113037');
     }
-    const keys = (await client.keys('dfb:{*')).filter((k) => !k.startsWith('dfb:{index}:'));
+    const keys = (await redis.client.keys('dfb:{*')).filter((k) => !k.startsWith('dfb:{index}:'));
     const k1 = { ...studyKeys('dfb', '1.2.840.1'), ...studyNoteKeys('dfb', '1.2.840.1') };
     const k2 = { ...studyKeys('dfb', '1.2.840.2'), ...studyNoteKeys('dfb', '1.2.840.2') };
     // Study 2's series, instances and series-size hashes went with its last instance.
@@ -85,11 +69,11 @@ describe('RedisStudyStore rejection notes', () => {
       ].sort(),
     );
     for (const key of keys) expect(key).toMatch(/^dfb:\{1\.2\.840\.[12]\}:/);
-    expect(await client.hkeys(studyNoteKeys('dfb', '1.2.840.1').keyObjects)).toEqual(['K20']);
-    expect(await client.hkeys(studyKeys('dfb', '1.2.840.1').instances)).toEqual(expect.arrayContaining(['a1', 'K20']));
-    expect(await client.hlen(studyKeys('dfb', '1.2.840.1').instances)).toBe(2);
+    expect(await redis.client.hkeys(studyNoteKeys('dfb', '1.2.840.1').keyObjects)).toEqual(['K20']);
+    expect(await redis.client.hkeys(studyKeys('dfb', '1.2.840.1').instances)).toEqual(expect.arrayContaining(['a1', 'K20']));
+    expect(await redis.client.hlen(studyKeys('dfb', '1.2.840.1').instances)).toBe(2);
     // Study 2 is left empty: no series, the reason kept.
-    expect(await client.hlen(studyKeys('dfb', '1.2.840.2').seriesSizes)).toBe(0);
+    expect(await redis.client.hlen(studyKeys('dfb', '1.2.840.2').seriesSizes)).toBe(0);
     expect((await store.getStudy('1.2.840.2'))?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'K1' });
   });
 });
