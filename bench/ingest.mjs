@@ -1,6 +1,8 @@
-// Ingest benchmark: storescu → DCMTK storescp --ignore, storescp -od DIR, and our StorageScp.
+// Ingest benchmark: storescu → DCMTK storescp --ignore, storescp -od DIR, and our StorageScp (no-op handler).
 // usage: npx tsc -p tsconfig.json [--outDir D] && node bench/ingest.mjs [--dist D] [--ct N] [--small N] [--warm-up N]
-// Prints a Markdown table: instances/s, MB/s, receiver peak RSS (VmHWM), ratio to storescp --ignore.
+//        [--assocs 1,4] [--runs 5] [--receivers ignore,od,ours]   (--small 0 skips the small set)
+// Prints a Markdown table: instances/s, MB/s, receiver peak RSS (VmHWM), ratio to storescp --ignore
+// (the median over rounds of the per-round ratio).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,10 +16,12 @@ const arg = (name, def) => {
   return i > 0 ? process.argv[i + 1] : def;
 };
 const dist = resolve(arg('dist', join(here, '..', 'dist')));
-const ctCount = Number(arg('ct', '200'));
-const smallCount = Number(arg('small', '1000'));
+const ctCount = Number(arg('ct', '500'));
+const smallCount = Number(arg('small', '2000'));
 const env = { ...process.env, TCP_NODELAY: '1' };
-const WARM_UP = Number(arg('warm-up', '100'));
+// A receiver in production is long-running, and V8 optimises code as it runs: every receiver gets
+// the same warm-up (DCMTK gains nothing from it) and is measured after it.
+const WARM_UP = Number(arg('warm-up', '1000'));
 const work = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
 
 function makeSet(name, count, rows, cols) {
@@ -84,41 +88,77 @@ function storescu(port, aec, files) {
   });
 }
 
-async function scenario(kind, set, parallel) {
-  const rx = await startReceiver(kind);
-  const groups = Array.from({ length: parallel }, (_, i) => set.files.filter((_, j) => j % parallel === i));
-  // Warm-up, the same for every receiver: a receiver in production is long-running (and V8 optimises early calls).
-  await storescu(rx.port, rx.aec, set.files.slice(0, WARM_UP));
-  const t0 = process.hrtime.bigint();
-  await Promise.all(groups.map((g) => storescu(rx.port, rx.aec, g)));
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const rss = peakRssMb(rx.child.pid);
+/** Sends `count` instances of the set (cycling through it), as a warm-up. */
+async function warmUp(rx, set, count) {
+  for (let sent = 0; sent < count; sent += set.files.length) await storescu(rx.port, rx.aec, set.files.slice(0, Math.min(set.files.length, count - sent)));
+}
+
+async function stopReceiver(rx) {
   rx.child.kill('SIGTERM');
   await new Promise((res) => rx.child.once('exit', res));
   if (rx.od) rmSync(rx.od, { recursive: true, force: true });
-  return { kind, set: set.name, parallel, seconds, ips: set.files.length / seconds, mbps: set.bytes / 1e6 / seconds, rss };
 }
 
-const sets = [makeSet(`CT 512x512 x${ctCount}`, ctCount, 512, 512), makeSet(`small 64x64 x${smallCount}`, smallCount, 64, 64)];
-const kinds = ['storescp --ignore', 'storescp -od', 'ours'];
-const rows = [];
-for (const set of sets)
-  for (const parallel of [1, 4])
-    for (const kind of kinds) {
-      // best of 3 runs to smooth noise on a shared machine
-      let best;
-      for (let i = 0; i < 3; i++) {
-        const r = await scenario(kind, set, parallel);
-        if (!best || r.seconds < best.seconds) best = { ...r, rss: Math.max(r.rss, best?.rss ?? 0) };
-        else best.rss = Math.max(best.rss, r.rss);
-      }
-      rows.push(best);
-    }
+async function timedSend(rx, set, parallel) {
+  const groups = Array.from({ length: parallel }, (_, i) => set.files.filter((_, j) => j % parallel === i));
+  const t0 = process.hrtime.bigint();
+  await Promise.all(groups.map((g) => storescu(rx.port, rx.aec, g)));
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
 
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * One set and association count: every receiver started once and warmed with
+ * the same instances, then --runs rounds in which each receiver takes the set
+ * in turn (the order rotating). A shared machine's speed drifts; rounds
+ * interleaved this way see the same drift, and each round's ratio compares
+ * receivers measured seconds apart. Reported: the median round.
+ */
+async function scenario(set, parallel) {
+  const receivers = [];
+  for (const kind of kinds) {
+    const rx = await startReceiver(kind);
+    await warmUp(rx, set, WARM_UP);
+    receivers.push({ kind, rx, seconds: [] });
+  }
+  for (let round = 0; round < runs; round++)
+    for (let i = 0; i < receivers.length; i++) {
+      const r = receivers[(i + round) % receivers.length];
+      r.seconds.push(await timedSend(r.rx, set, parallel));
+    }
+  const ref = receivers.find((r) => r.kind === 'storescp --ignore');
+  const rows = [];
+  for (const r of receivers) {
+    const rss = peakRssMb(r.rx.child.pid);
+    await stopReceiver(r.rx);
+    const seconds = median(r.seconds);
+    const ratio = median(r.seconds.map((sec, i) => ref.seconds[i] / sec));
+    rows.push({ kind: r.kind, set: set.name, parallel, seconds, ips: set.files.length / seconds, mbps: set.bytes / 1e6 / seconds, rss, ratio });
+  }
+  return rows;
+}
+
+const sets = [makeSet(`CT 512x512 x${ctCount}`, ctCount, 512, 512)];
+if (smallCount > 0) sets.push(makeSet(`small 64x64 x${smallCount}`, smallCount, 64, 64));
+const RECEIVERS = { ignore: 'storescp --ignore', od: 'storescp -od', ours: 'ours' };
+// storescp --ignore is the reference of every ratio: always measured.
+const kinds = [...new Set(['ignore', ...arg('receivers', 'ignore,od,ours').split(',')])].map((k) => {
+  if (!RECEIVERS[k]) throw new Error(`unknown receiver ${k} (ignore, od, ours)`);
+  return RECEIVERS[k];
+});
+const assocCounts = arg('assocs', '1,4').split(',').map(Number);
+const runs = Number(arg('runs', '5'));
+const rows = [];
+for (const set of sets) for (const parallel of assocCounts) rows.push(...(await scenario(set, parallel)));
+
+console.log(`\nwarm-up ${WARM_UP} instances per receiver, median of ${runs} interleaved rounds`);
 console.log(`\n| set | assocs | receiver | instances/s | MB/s | peak RSS MB | ratio to storescp --ignore |`);
 console.log(`|---|---|---|---|---|---|---|`);
 for (const r of rows) {
-  const ref = rows.find((x) => x.set === r.set && x.parallel === r.parallel && x.kind === 'storescp --ignore');
-  console.log(`| ${r.set} | ${r.parallel} | ${r.kind} | ${r.ips.toFixed(0)} | ${r.mbps.toFixed(1)} | ${r.rss.toFixed(0)} | ${(r.ips / ref.ips).toFixed(2)} |`);
+  console.log(`| ${r.set} | ${r.parallel} | ${r.kind} | ${r.ips.toFixed(0)} | ${r.mbps.toFixed(1)} | ${r.rss.toFixed(0)} | ${r.ratio.toFixed(2)} |`);
 }
 rmSync(work, { recursive: true, force: true });

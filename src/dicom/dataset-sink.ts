@@ -102,7 +102,8 @@ export class DatasetHeaderSink {
     this.received += fragment.length;
     if (this.finished) return;
     if (!this.failure) {
-      if (this.inflater) this.inflater.write(fragment);
+      // zlib reads the fragment later, and it may be a reused read buffer: a copy.
+      if (this.inflater) this.inflater.write(Buffer.from(fragment));
       else this.walk(fragment);
     }
     if (this.failure?.status === STATUS_OUT_OF_RESOURCES && !this.capReported) {

@@ -3,7 +3,9 @@
  * headers (6 bytes each) are assembled from the chunks; the small PDUs of
  * association, release and abort are collected whole (bounded by
  * `maxOtherPduLength`); the PDV data of a P-DATA-TF is handed on as
- * `subarray` views of the received chunks, never copied or concatenated.
+ * `subarray` views of the received chunks, never copied or concatenated
+ * (bytes queued while paused are copied: a pushed chunk may be a read
+ * buffer that is reused once push() returns).
  * A length header above the limits is reported at once, before any of its
  * body is buffered.
  */
@@ -25,6 +27,7 @@ export interface PduStreamHandler {
   /**
    * A piece of one PDV's data; `pdvComplete` on the last piece of that PDV
    * (the whole PDV may come as several pieces when it spans received chunks).
+   * `data` is a view of the pushed chunk, valid only during the call.
    */
   onPdvData(presentationContextId: number, messageControlHeader: number, data: Buffer, pdvComplete: boolean): void;
   /** Framing error: the stream cannot be followed any more. */
@@ -89,7 +92,7 @@ export class PduStreamReader {
 
   push(chunk: Buffer): void {
     if (this.mode === Mode.Stopped) return;
-    if (this.paused) this.queue.push(chunk);
+    if (this.paused) this.queue.push(Buffer.from(chunk));
     else this.process(chunk);
   }
 
@@ -98,7 +101,8 @@ export class PduStreamReader {
     const n = chunk.length;
     while (off < n) {
       if (this.paused) {
-        this.queue.unshift(chunk.subarray(off));
+        // Copied: the chunk may be a read buffer the transport reuses after this call.
+        this.queue.unshift(Buffer.from(chunk.subarray(off)));
         return;
       }
       switch (this.mode) {

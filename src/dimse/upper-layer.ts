@@ -14,6 +14,7 @@ import { MAX_ASSOCIATE_PDU_LENGTH } from './constants.js';
 import { isProtocolVersionSupported, rejection } from './negotiation.js';
 import { PduType, decodePdu, encodePdu, writePdvHeader, PDU_HEADER_LENGTH, PDV_HEADER_LENGTH, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
 import { PduStreamReader } from './pdu-stream.js';
+import { readTransport } from './transport-reader.js';
 import { actionFor, type Event, type State } from './state-machine.js';
 
 export type EndedBy = 'release' | 'abort-received' | 'abort-sent' | 'timeout' | 'socket';
@@ -21,6 +22,7 @@ export type EndedBy = 'release' | 'abort-received' | 'abort-sent' | 'timeout' | 
 /** What the upper layer tells its service user. */
 export interface UpperLayerUser {
   onIndication(indication: Indication): void;
+  /** `data` is valid only during the call (it may be the reused read buffer): copy what is kept. */
   onPdvData(presentationContextId: number, messageControlHeader: number, data: Buffer, pdvComplete: boolean): void;
   /** AE-6 rejected the A-ASSOCIATE-RQ itself (protocol version); for events and logs. */
   onProviderRejected(rq: AAssociateRq): void;
@@ -72,6 +74,7 @@ export class UpperLayer {
   /** Requestor: the A-ASSOCIATE-RQ to send once the transport is connected (AE-2). */
   private pendingRq: AAssociateRq | undefined;
   private transport: Duplex | undefined;
+  private reusedReadBuffer = false;
 
   constructor(
     transport: Duplex | undefined,
@@ -118,13 +121,18 @@ export class UpperLayer {
     if (!this.dispatch('Evt1')) throw new Error(`A-ASSOCIATE request in ${this.stateValue}`);
   }
 
+  /** The transport's bytes come through the shared reused read buffer (./transport-reader.ts). */
+  get readsIntoReusedBuffer(): boolean {
+    return this.reusedReadBuffer;
+  }
+
   /** The transport's last error message, if any. */
   get lastTransportError(): string | undefined {
     return this.transportError;
   }
 
   private attach(transport: Duplex): void {
-    transport.on('data', (chunk: Buffer) => {
+    this.reusedReadBuffer = readTransport(transport, (chunk) => {
       if (this.readingPaused && !this.transportPaused) {
         this.transportPaused = true;
         transport.pause();

@@ -46,6 +46,36 @@ describe('streaming PDU reader', () => {
     }
   });
 
+  it('keeps bytes queued while paused intact when the pushed buffer is reused afterwards', () => {
+    // The transport reader pushes one reused read buffer: whatever the reader queues must be a copy.
+    const seen: Buffer[] = [];
+    let pausedOnce = false;
+    const r: PduStreamReader = new PduStreamReader({ maxPDataLength: 1 << 16, maxOtherPduLength: 1 << 16 }, {
+      onPdu: () => undefined,
+      onPDataStart: () => true,
+      onStreamError: (message) => seen.push(Buffer.from(`error ${message}`)),
+      onPdvData: (_id, _mch, data, complete) => {
+        seen.push(Buffer.from(data));
+        if (complete && !pausedOnce) {
+          pausedOnce = true;
+          r.pause();
+        }
+      },
+    });
+    const pdu = (fill: number) => encodePdu({ type: 'P-DATA-TF', pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: Buffer.alloc(100, fill) }] });
+    const readBuffer = Buffer.alloc(1024);
+    const first = Buffer.concat([pdu(1), pdu(2)]);
+    first.copy(readBuffer);
+    r.push(readBuffer.subarray(0, first.length)); // pauses after the first PDV; the second is queued
+    const second = pdu(3);
+    second.copy(readBuffer); // the transport reuses its buffer for the next read
+    r.push(readBuffer.subarray(0, second.length)); // arrives while paused: queued too
+    readBuffer.fill(0xee);
+    expect(seen.map((b) => b[0])).toEqual([1]);
+    r.resume();
+    expect(seen.map((b) => [b.length, b[0], b[99]])).toEqual([[100, 1, 1], [100, 2, 2], [100, 3, 3]]);
+  });
+
   it('hands PDV data on as views of the received chunk, not copies', () => {
     const views: Buffer[] = [];
     const r = new PduStreamReader({ maxPDataLength: 1 << 16, maxOtherPduLength: 1024 }, {
