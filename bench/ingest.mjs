@@ -21,7 +21,7 @@ const smallCount = Number(arg('small', '2000'));
 const env = { ...process.env, TCP_NODELAY: '1' };
 // A receiver in production is long-running, and V8 optimises code as it runs: every receiver gets
 // the same warm-up (DCMTK gains nothing from it) and is measured after it.
-const WARM_UP = Number(arg('warm-up', '1000'));
+const WARM_UP = Number(arg('warm-up', '3000'));
 const work = mkdtempSync(join(tmpdir(), 'bridge-bench-'));
 
 function makeSet(name, count, rows, cols) {

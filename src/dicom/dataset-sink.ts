@@ -36,7 +36,8 @@ export interface DatasetSinkOptions {
   logger?: Logger;
 }
 
-const INITIAL_CAPACITY = 16 * 1024;
+/** Below half of Buffer.poolSize: the first allocation is a slice of Node's pool, not a malloc. Most headers fit. */
+const INITIAL_CAPACITY = 4000;
 let silentLogger: Logger | undefined;
 
 /**

@@ -102,7 +102,8 @@ export class DatasetWalker {
       }
       const need = this.headNeeded();
       const n = Math.min(need - this.headLength, length - i);
-      this.head.set(chunk.subarray(i, i + n), this.headLength);
+      // At most 12 bytes: a loop, not a subarray view per element header.
+      for (let k = 0; k < n; k++) this.head[this.headLength + k] = chunk[i + k]!;
       this.headLength += n;
       this.pos += n;
       i += n;

@@ -205,8 +205,8 @@ export class UpperLayer {
    */
   pauseReading(): void {
     this.readingPaused = true;
+    // The idle timer keeps running (re-armed if it fires meanwhile): no timer churn per message.
     this.idleSuspended = true;
-    this.clearIdle();
     this.reader.pause();
   }
 
@@ -360,6 +360,10 @@ export class UpperLayer {
       return;
     }
     this.idle = setTimeout(() => {
+      if (this.idleSuspended) {
+        this.idle?.refresh(); // a message is being handled: not idle
+        return;
+      }
       this.idle = undefined;
       this.options.logger.info({ idleTimeoutMs: this.options.idleTimeoutMs }, 'association idle: aborting');
       this.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'timeout');
