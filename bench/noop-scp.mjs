@@ -11,7 +11,7 @@ const scp = new StorageScp({
   port: 0,
   aeTitles: ['BRIDGE'],
   maxAssociations: 16,
-  maxPduLength: Number(process.env.MAX_PDU ?? 262144),
+  maxPduLength: Number(process.env.MAX_PDU ?? 262144), // MAX_PDU: try another announced maximum
   headerCapBytes: 16 * 1024 * 1024,
   artimTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,

@@ -9,6 +9,7 @@
  *   BENCH_ONLY=ingest,e2e,writes,scale   sections to run (default all)
  *   BENCH_RECEIVERS=...     comma list of receiver kinds for the ingest section
  *   BENCH_CT=500 BENCH_SMALL_STUDIES=20 BENCH_SMALL_PER_STUDY=100
+ *   BENCH_WARMUP=1000       instances of the warm-up study every receiver gets first
  *   BENCH_OUT=FILE          also write the tables to FILE
  *   BENCH_PROFILE=DIR       run the bridge with `node --cpu-prof` into DIR
  */
@@ -43,6 +44,9 @@ const ONLY = new Set((env.BENCH_ONLY ?? 'ingest,e2e,writes,scale').split(','));
 const CT_COUNT = Number(env.BENCH_CT ?? 500);
 const SMALL_STUDIES = Number(env.BENCH_SMALL_STUDIES ?? 20);
 const SMALL_PER_STUDY = Number(env.BENCH_SMALL_PER_STUDY ?? 100);
+// A bridge in production is long-running and V8 optimises as code runs: every receiver first gets
+// the same warm-up study (DCMTK and Orthanc gain nothing from it, the bridge's JIT does).
+const WARMUP = Number(env.BENCH_WARMUP ?? 1000);
 const E2E_STUDIES = 20;
 const E2E_INSTANCES = 10;
 const E2E_DEBOUNCE_MS = 500;
@@ -78,7 +82,7 @@ let fhir: TestFhirServer | undefined;
 
 beforeAll(async () => {
   report('Machine', machineInfo());
-  warmup = await generateStudy({ instances: 100, size: 'small', patientId: 'WARMUP' });
+  warmup = await generateStudy({ instances: WARMUP, size: 'small', patientId: 'WARMUP' });
   if (ONLY.has('ingest') || ONLY.has('writes')) {
     const ct = await generateStudy({ instances: CT_COUNT, size: 'ct' });
     sets.push({ name: `CT 512×512, ${CT_COUNT} in 1 study`, files: ct.files, bytes: ct.bytes, studies: [ct] });
@@ -156,7 +160,7 @@ describe.runIf(ONLY.has('ingest'))('ingest', () => {
         }
       }
     report(
-      `Ingest (median of ${RUNS}; after a 100-instance warm-up per receiver; bridge: full process, FHIR_BASE_URL unset)`,
+      `Ingest (median of ${RUNS}; after a ${WARMUP}-instance warm-up per receiver; bridge: full process, FHIR_BASE_URL unset)`,
       table(['set', 'assocs', 'receiver', 'instances/s', 'MB/s', '× storescp -od', '× storescp --ignore', 'CPU ms/instance', 'peak RSS MB'], rows),
     );
     if (memRows.length) report('Memory: bridge peak RSS (VmHWM) during 4 parallel associations of CT data', table(['receiver', 'set', 'assocs', 'median MB', 'max MB'], memRows));
