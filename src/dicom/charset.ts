@@ -23,13 +23,39 @@ export interface TextDecoderForDataset {
  * repertoire). Unknown terms are dropped; if none is left, Latin-1 is used.
  */
 export function textDecoderFor(specificCharacterSet: string | undefined): TextDecoderForDataset {
+  const key = specificCharacterSet ?? '';
+  const cached = decoders.get(key);
+  if (cached) return cached;
+  const decoder = createDecoder(specificCharacterSet);
+  // Bounded: a site sends a handful of values; garbage values must not grow it for ever.
+  if (decoders.size >= MAX_CACHED_DECODERS) decoders.clear();
+  decoders.set(key, decoder);
+  return decoder;
+}
+
+const MAX_CACHED_DECODERS = 64;
+const decoders = new Map<string, TextDecoderForDataset>();
+
+/**
+ * Character sets without code extensions whose bytes 0x00-0x7F are ASCII
+ * (PS3.3 C.12.1.1.2): a value in those bytes reads the same without a
+ * decoder. ISO_IR 13 is not one (its G0 is JIS X 0201 Romaji), nor is any
+ * ISO 2022 set (ESC sequences switch the repertoire).
+ */
+const ASCII_SUPERSETS = new Set([
+  'ISO_IR 6', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 144', 'ISO_IR 127',
+  'ISO_IR 126', 'ISO_IR 138', 'ISO_IR 148', 'ISO_IR 166', 'ISO_IR 192', 'GB18030', 'GBK',
+]);
+
+function createDecoder(specificCharacterSet: string | undefined): TextDecoderForDataset {
   const { characterSet, unknownTerms } = usableCharacterSet(specificCharacterSet);
+  const asciiReadsAsIs = characterSet === undefined || ASCII_SUPERSETS.has(characterSet);
   return {
     characterSet,
     unknownTerms,
     decode(bytes: Uint8Array, vr: string): string {
       if (bytes.length === 0) return '';
-      if (characterSet === undefined && isAscii(bytes)) return asciiString(bytes);
+      if (asciiReadsAsIs && isAscii(bytes)) return asciiString(bytes);
       try {
         return convertBytes(characterSet, bytes, { vr });
       } catch {
@@ -56,6 +82,8 @@ function isAscii(bytes: Uint8Array): boolean {
 }
 
 function asciiString(bytes: Uint8Array): string {
+  // A Buffer view (what the header reader passes) is read in place; no second view.
+  if (Buffer.isBuffer(bytes)) return bytes.toString('latin1');
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
 }
 
