@@ -35,8 +35,10 @@ export interface Receiver {
 }
 
 export interface ReceiverOptions {
-  /** Extra environment of the bridge process (e.g. FHIR_BASE_URL, PUBLISH_DEBOUNCE_MS, NODE_OPTIONS). */
+  /** Extra environment of the bridge process (e.g. FHIR_BASE_URL, PUBLISH_DEBOUNCE_MS). */
   bridgeEnv?: Record<string, string>;
+  /** Node options of the bridge process (e.g. --cpu-prof). */
+  bridgeNodeArgs?: string[];
 }
 
 export function orthancInstalled(): boolean {
@@ -87,6 +89,7 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
     if (kind === 'bridge Redis') redis = await startRedis(); // appendfsync always: the durable setting
     const bridge = await startBridgeProcess({
       env: { ...(redis ? { REDIS_URL: redis.url } : {}), ...options.bridgeEnv },
+      ...(options.bridgeNodeArgs ? { nodeArgs: options.bridgeNodeArgs } : {}),
       readyTimeoutMs: 60_000,
     });
     return {

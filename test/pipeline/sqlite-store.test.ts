@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
 import { makeRecord, silentLogger, tempDir } from './helpers.js';
+import { kosRecord } from './store-contract.js';
 
 let dir: string;
 let remove: () => Promise<void>;
@@ -28,6 +29,20 @@ describe('SqliteStudyStore specifics', () => {
     expect(changed.sort()).toEqual(['A', 'B']);
     expect((await store.getSummary('A'))?.numberOfInstances).toBe(1);
     expect((await store.getSummary('B'))?.numberOfInstances).toBe(1);
+  });
+
+  it('remembers rejections after a restart (rejectionOf skips the query only for studies without any)', async () => {
+    await pipeline.store.mergeInstances([makeRecord({ sop: 'I1' }), makeRecord({ sop: 'I2' }), makeRecord({ study: 'OTHER', sop: 'X1' })]);
+    await pipeline.store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ sop: 'I1' }] })]);
+    await pipeline.close();
+    pipeline = openSqlitePipeline({ dataDir: dir, logger: silentLogger });
+    const { store } = pipeline;
+    expect(await store.rejectionOf('1.2.3', 'I1')).toEqual({ reason: '113001', kosSopInstanceUid: 'K1' });
+    expect(await store.rejectionOf('1.2.3', 'I2')).toBeUndefined();
+    expect(await store.rejectionOf('OTHER', 'X1')).toBeUndefined();
+    // A re-send of the rejected instance after the restart stays out of the study.
+    await store.mergeInstances([makeRecord({ sop: 'I1', receivedAt: t(59) })]);
+    expect((await store.getStudy('1.2.3'))?.series.flatMap((s) => s.instances.map((i) => i.sopInstanceUid))).toEqual(['I2']);
   });
 
   it('loads a 20,000-instance study', async () => {

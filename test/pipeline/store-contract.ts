@@ -21,7 +21,7 @@ const t = (second: number): string => `2024-01-15T10:20:${String(second).padStar
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 
 /** A KOS record (its own series `KO`) referencing instances; a rejection note when the title is one of the IOCM codes. */
-function kosRecord(spec: {
+export function kosRecord(spec: {
   sop: string;
   study?: string;
   series?: string;

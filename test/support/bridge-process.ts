@@ -36,6 +36,8 @@ export interface BridgeProcessOptions {
   readyTimeoutMs?: number;
   /** Extra arguments after `start`, e.g. ['--role', 'worker']. */
   args?: string[];
+  /** Node options before the script, e.g. ['--cpu-prof'] (which Node 20 refuses in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 async function waitReady(httpPort: number, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
@@ -59,7 +61,7 @@ export async function startBridgeProcess(options: BridgeProcessOptions = {}): Pr
   const httpPort = options.httpPort ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bridge-data-'));
   const aeTitle = options.env?.DICOM_AET ?? 'FHIRBRIDGE';
-  const child = spawn(process.execPath, [CLI, 'start', ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', ...(options.args ?? [])], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -159,7 +159,13 @@ export class SqliteJobQueue implements JobQueue {
     this.insertInstances = db.transaction((jsons: string[]) => {
       for (const json of jsons) this.stmt.insertInstance.run(json);
     });
+    // Prepared once: db.pragma() parses its SQL on every call, twice per intake commit.
+    this.synchronousFull = db.prepare('PRAGMA synchronous = FULL');
+    this.synchronousNormal = db.prepare('PRAGMA synchronous = NORMAL');
   }
+
+  private readonly synchronousFull: Database.Statement;
+  private readonly synchronousNormal: Database.Statement;
 
   // ---- instance queue -------------------------------------------------------
 
@@ -187,11 +193,11 @@ export class SqliteJobQueue implements JobQueue {
     if (batch.length === 0) return;
     this.pendingAdds = [];
     try {
-      if (this.durableIntake) this.db.pragma('synchronous = FULL');
+      if (this.durableIntake) this.synchronousFull.run();
       try {
         this.insertInstances(batch.map((add) => add.json));
       } finally {
-        if (this.durableIntake) this.db.pragma('synchronous = NORMAL');
+        if (this.durableIntake) this.synchronousNormal.run();
       }
     } catch (err) {
       this.logger.error({ err, records: batch.length }, 'could not commit instance records');

@@ -85,6 +85,13 @@ export class SqliteStudyStore implements StudyStore {
   private closed = false;
   private readonly stmt;
   private readonly mergeTransaction: (records: InstanceRecord[]) => string[];
+  /**
+   * Studies with rows in rejections (a superset: entries stay after a
+   * rollback). rejectionOf runs for every C-STORE before it is acknowledged,
+   * and almost none belongs to such a study: those skip the query. This
+   * store is the only writer of the table (one process owns DATA_DIR).
+   */
+  private readonly studiesWithRejections = new Set<string>();
 
   constructor(options: SqliteStudyStoreOptions) {
     this.db = options.db;
@@ -182,6 +189,8 @@ export class SqliteStudyStore implements StudyStore {
         'SELECT publish_state, COUNT(*) AS n FROM studies GROUP BY publish_state',
       ),
     };
+    for (const row of db.prepare<[], { study_uid: string }>('SELECT DISTINCT study_uid FROM rejections').all())
+      this.studiesWithRejections.add(row.study_uid);
     this.mergeTransaction = db.transaction((records: InstanceRecord[]) => {
       const changed = new Set<string>();
       const touched = new Set<string>();
@@ -225,7 +234,7 @@ export class SqliteStudyStore implements StudyStore {
       this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
       return;
     }
-    const rejection = this.stmt.selectRejection.get(studyUid, sopUid);
+    const rejection = this.studiesWithRejections.has(studyUid) ? this.stmt.selectRejection.get(studyUid, sopUid) : undefined;
     if (rejection !== undefined) {
       // Rejected by a note merged earlier: the instance stays out (its study attributes too).
       this.logger.debug({ studyUid, sopUid, kosSopInstanceUid: rejection.kos_sop_uid }, 'rejected instance skipped');
@@ -315,6 +324,7 @@ export class SqliteStudyStore implements StudyStore {
     for (const [studyUid, sopUids] of note.byStudy) {
       let studyChanged = false;
       for (const sopUid of sopUids) {
+        this.studiesWithRejections.add(studyUid);
         this.stmt.upsertRejection.run(studyUid, sopUid, reason, kosSopInstanceUid, receivedAt);
         const instance = this.stmt.selectInstance.get(sopUid);
         if (instance === undefined || instance.study_uid !== studyUid) continue;
@@ -336,6 +346,7 @@ export class SqliteStudyStore implements StudyStore {
   }
 
   async rejectionOf(studyInstanceUid: string, sopInstanceUid: string): Promise<Rejection | undefined> {
+    if (!this.studiesWithRejections.has(studyInstanceUid)) return undefined;
     const row = this.stmt.selectRejection.get(studyInstanceUid, sopInstanceUid);
     return row === undefined ? undefined : { reason: row.reason, kosSopInstanceUid: row.kos_sop_uid };
   }
