@@ -74,7 +74,6 @@ export class UpperLayer {
   /** Requestor: the A-ASSOCIATE-RQ to send once the transport is connected (AE-2). */
   private pendingRq: AAssociateRq | undefined;
   private transport: Duplex | undefined;
-  private reusedReadBuffer = false;
 
   constructor(
     transport: Duplex | undefined,
@@ -121,18 +120,13 @@ export class UpperLayer {
     if (!this.dispatch('Evt1')) throw new Error(`A-ASSOCIATE request in ${this.stateValue}`);
   }
 
-  /** The transport's bytes come through the shared reused read buffer (./transport-reader.ts). */
-  get readsIntoReusedBuffer(): boolean {
-    return this.reusedReadBuffer;
-  }
-
   /** The transport's last error message, if any. */
   get lastTransportError(): string | undefined {
     return this.transportError;
   }
 
   private attach(transport: Duplex): void {
-    this.reusedReadBuffer = readTransport(transport, (chunk) => {
+    const reusedReadBuffer = readTransport(transport, (chunk) => {
       if (this.readingPaused && !this.transportPaused) {
         this.transportPaused = true;
         transport.pause();
@@ -140,6 +134,7 @@ export class UpperLayer {
       this.touchIdle();
       this.reader.push(chunk);
     });
+    this.options.logger.debug({ reusedReadBuffer }, 'transport attached');
     transport.on('error', (err: Error) => {
       this.options.logger.debug({ err: err.message }, 'transport error');
       this.transportError ??= err.message;

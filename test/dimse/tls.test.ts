@@ -72,6 +72,10 @@ describe('DICOM TLS listener (BCP 195) beside the plain one', () => {
       .toBe(1);
     // No client certificate is asked for without requireClientCert: none is named.
     expect(log.lines().find((l) => l.msg === 'association ended' && l.tls === true && l.instances === 2)).not.toHaveProperty('peerCert');
+    // Decrypted TLS records come as 'data' events, never through the reused read buffer.
+    const tlsAttached = log.lines().filter((l) => l.msg === 'transport attached' && l.tls === true);
+    expect(tlsAttached.length).toBeGreaterThan(0);
+    expect(tlsAttached.every((l) => l.reusedReadBuffer === false)).toBe(true);
   });
 
   it('refuses a client that does not trust the server certificate (echoscu without the CA)', async () => {
@@ -87,6 +91,10 @@ describe('DICOM TLS listener (BCP 195) beside the plain one', () => {
     const s = await storescu(t.port, [], [CT_SMALL]);
     expect(s.code, s.stdout + s.stderr).toBe(0);
     expect(t.records.length - before).toBe(1);
+    // Plain TCP reads into the one reused buffer (src/dimse/transport-reader.ts).
+    const plain = log.lines().filter((l) => l.msg === 'transport attached' && l.tls === undefined);
+    expect(plain.length).toBeGreaterThanOrEqual(2);
+    expect(plain.every((l) => l.reusedReadBuffer === true)).toBe(true);
   });
 
   it('a handshake failure (plain DICOM sent to the TLS port) is a warn line and that connection closes; the listener keeps serving', async () => {
