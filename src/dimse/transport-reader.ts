@@ -72,13 +72,22 @@ export function readTransport(transport: Duplex, onChunk: (chunk: Buffer) => voi
   const handle = handleOf(transport);
   if (found && handle) {
     const buffer = (sharedBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES));
-    const socket = transport as unknown as Record<symbol, unknown>;
-    socket[found.buffer] = buffer;
-    socket[found.callback] = (bytes: number, into: Buffer): undefined => {
-      onChunk(into.subarray(0, bytes));
-    };
-    handle.useUserBuffer(buffer);
-    return true;
+    let switched = false;
+    try {
+      handle.useUserBuffer(buffer);
+      switched = true;
+    } catch {
+      // Not supported by this handle after all: the 'data' path below.
+    }
+    if (switched) {
+      // Synchronous with the switch: no read runs in between (reads happen on the event loop).
+      const socket = transport as unknown as Record<symbol, unknown>;
+      socket[found.buffer] = buffer;
+      socket[found.callback] = (bytes: number, into: Buffer): undefined => {
+        onChunk(into.subarray(0, bytes));
+      };
+      return true;
+    }
   }
   transport.on('data', onChunk);
   return false;
