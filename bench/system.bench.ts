@@ -36,6 +36,7 @@ import {
   totalBytes,
   type Receiver,
   type ReceiverKind,
+  type ReceiverOptions,
 } from './support.js';
 
 const env = process.env;
@@ -64,12 +65,11 @@ function report(title: string, text: string): void {
   console.log(block);
 }
 
-function bridgeEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { LOG_LEVEL: 'info', ...extra };
+/** How the bridge is started: its environment plus `extra`; with BENCH_PROFILE, --cpu-prof on its command line (Node 20 refuses it in NODE_OPTIONS). */
+function bridgeOptions(extra: Record<string, string> = {}): ReceiverOptions {
+  const bridgeEnv = { LOG_LEVEL: 'info', ...extra };
+  return env.BENCH_PROFILE ? { bridgeEnv, bridgeNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_PROFILE}`] } : { bridgeEnv };
 }
-
-/** Node 20 refuses --cpu-prof in NODE_OPTIONS: it goes on the bridge's command line. */
-const bridgeNodeArgs: string[] | undefined = env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_PROFILE}`] : undefined;
 
 interface DataSet {
   name: string;
@@ -129,7 +129,7 @@ describe.runIf(ONLY.has('ingest'))('ingest', () => {
         for (let run = 0; run < RUNS; run++)
           // kinds interleaved within a run, so load drifts hit every receiver alike
           for (const kind of KINDS) {
-            const rx = await startReceiver(kind, { ...(bridgeNodeArgs ? { bridgeNodeArgs } : {}), bridgeEnv: bridgeEnv() });
+            const rx = await startReceiver(kind, bridgeOptions());
             try {
               await sendParallel(rx, warmup.files, 1);
               const pids = [rx.pid, ...rx.helperPids];
@@ -206,7 +206,7 @@ describe.runIf(ONLY.has('e2e'))('end to end', () => {
         const maxes: number[] = [];
         for (let run = 0; run < RUNS; run++) {
           fhir!.reset();
-          const rx = await startReceiver(kind, { ...(bridgeNodeArgs ? { bridgeNodeArgs } : {}), bridgeEnv: bridgeEnv({ FHIR_BASE_URL: fhir!.baseUrl, PUBLISH_DEBOUNCE_MS: String(E2E_DEBOUNCE_MS) }) });
+          const rx = await startReceiver(kind, bridgeOptions({ FHIR_BASE_URL: fhir!.baseUrl, PUBLISH_DEBOUNCE_MS: String(E2E_DEBOUNCE_MS) }));
           try {
             await sendParallel(rx, warmup.files, 1);
             await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
@@ -249,7 +249,7 @@ describe.runIf(ONLY.has('writes'))('FHIR writes per study', () => {
       const lags: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         fhir!.reset();
-        const rx = await startReceiver(kind, { ...(bridgeNodeArgs ? { bridgeNodeArgs } : {}), bridgeEnv: bridgeEnv({ FHIR_BASE_URL: fhir!.baseUrl }) });
+        const rx = await startReceiver(kind, bridgeOptions({ FHIR_BASE_URL: fhir!.baseUrl }));
         try {
           await sendParallel(rx, warmup.files, 1);
           await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
