@@ -59,25 +59,15 @@ export function mapEndpoint(dicomWebBaseUrl: string, version: FhirVersion): Endp
       address,
     };
   }
-  if (version === 'STU3') {
-    return {
-      resourceType: 'Endpoint',
-      identifier,
-      status: 'active',
-      connectionType: { system: CONNECTION_TYPE_SYSTEM_STU3, code: 'dicom-wado-rs' },
-      name: NAME,
-      payloadType: [payloadType(PAYLOAD_TYPE_SYSTEM_STU3)],
-      payloadMimeType: MIME,
-      address,
-    };
-  }
+  // STU3 and R4 share the shape; STU3 names its code systems differently.
+  const stu3 = version === 'STU3';
   return {
     resourceType: 'Endpoint',
     identifier,
     status: 'active',
-    connectionType: { system: CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' },
+    connectionType: { system: stu3 ? CONNECTION_TYPE_SYSTEM_STU3 : CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' },
     name: NAME,
-    payloadType: [payloadType(PAYLOAD_TYPE_SYSTEM)],
+    payloadType: [payloadType(stu3 ? PAYLOAD_TYPE_SYSTEM_STU3 : PAYLOAD_TYPE_SYSTEM)],
     payloadMimeType: MIME,
     address,
   };
