@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { mapImagingStudy } from '../dist/fhir/index.js';
-import { parseImagingStudySearch } from '../dist/http/fhir/index.js';
-import { imagingStudyId, patientId } from '../dist/pipeline/resource-ids.js';
-import { SqliteResourceIndex } from '../dist/pipeline/sqlite-index/index.js';
+import { parseImagingStudySearch } from '../dist/fhir-endpoint/index.js';
+import { imagingStudyId, patientId } from '../dist/fhir/resource-ids.js';
+import { SqliteResourceIndex } from '../dist/fhir-endpoint/sqlite-resource-index.js';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapImagingStudy, type MappingOptions } from '../src/fhir/index.js';
-import type { StudyState } from '../src/pipeline/study-state.js';
+import type { StudyState } from '../src/dicom/study-state.js';
 import { startFhirServer, type TestFhirServer } from '../test/support/fhir-server.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../test/support/generate-study.js';
 import {

@@ -27,7 +27,7 @@ import type {
   ImagingStudySeriesInstance as R4ImagingStudySeriesInstance,
   Identifier as R4Identifier,
 } from '@medplum/fhirtypes';
-import type { StudyState } from '../pipeline/study-state.js';
+import type { StudyState } from '../dicom/study-state.js';
 import { absentCoding, DATA_ABSENT_REASON_URL, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './coding.js';
 import { emptyStudyStatus } from './map-key-images.js';
 import type { FhirVersion, MappingOptions } from './mapping-options.js';

@@ -5,7 +5,7 @@
  * O other, anything else (or absent) unknown. Pure.
  */
 import type { HumanName as R4HumanName, Identifier as R4Identifier, Patient as R4Patient } from '@medplum/fhirtypes';
-import type { StudyState } from '../pipeline/study-state.js';
+import type { StudyState } from '../dicom/study-state.js';
 import { toFhirDate } from './datetime.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';

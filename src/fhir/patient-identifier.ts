@@ -9,7 +9,7 @@
  * A raw issuer string is never put in `system`: when it did not resolve, it
  * is kept as `assigner.display`.
  */
-import type { StudyState } from '../pipeline/study-state.js';
+import type { StudyState } from '../dicom/study-state.js';
 import { universalEntityIdSystem } from './coding.js';
 import type { MappingOptions } from './mapping-options.js';
 

@@ -5,7 +5,7 @@
  * map-imaging-study.ts only arrange it in each version's element names.
  */
 import type { CodedEntry, PersonName, SeriesAttributes } from '../dicom/instance-record.js';
-import type { SeriesState, StudyState } from '../pipeline/study-state.js';
+import type { SeriesState, StudyState } from '../dicom/study-state.js';
 import { codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
 import { toFhirDateTime, type DateTimeContext } from './datetime.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';

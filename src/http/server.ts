@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
 import { handleAdminRequest } from './admin.js';
-import { handleFhirRequest, type FhirEndpointDependencies } from './fhir/index.js';
-import type { StudyStore } from '../pipeline/study-store.js';
-import type { PublishState } from '../pipeline/study-state.js';
+import { handleFhirRequest, type FhirEndpointDependencies } from '../fhir-endpoint/index.js';
+import type { PublishState, StudyStore } from '../pipeline/study-store.js';
 
 export interface HttpDependencies {
   store: StudyStore;

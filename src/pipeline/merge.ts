@@ -4,7 +4,7 @@
  * and Redis stores.
  */
 import type { InstanceRecord, KeyObjectDocument, RejectionReason } from '../dicom/instance-record.js';
-import type { KeyObjectEntry, Rejection, SeriesState } from './study-state.js';
+import type { KeyObjectEntry, Rejection, SeriesState } from '../dicom/study-state.js';
 
 /**
  * JSON with object keys sorted, so two equal values give the same string

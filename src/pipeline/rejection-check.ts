@@ -24,7 +24,7 @@
 import type { Logger } from 'pino';
 import type { StoreHandler, StoreOutcome } from '../dimse/store-handler.js';
 import type { JobQueue } from './job-queue.js';
-import type { Rejection } from './study-state.js';
+import type { Rejection } from '../dicom/study-state.js';
 import type { StudyStore } from './study-store.js';
 
 /** (0000,0900) Warning: Elements Discarded (PS3.4 Table B.2-1). */

@@ -1,5 +1,7 @@
 import type { InstanceRecord } from '../dicom/instance-record.js';
-import type { PublishState, Rejection, StudyState } from './study-state.js';
+import type { Rejection, StudyState } from '../dicom/study-state.js';
+
+export type PublishState = 'pending' | 'published' | 'failed';
 
 /** Where a study stands with the FHIR server. */
 export interface PublishStatus {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { XVER_IMAGING_SELECTION_EXT, XVER_IMAGING_SELECTION_PROFILE } from '../../src/fhir/map-key-images.js';
-import { keyImageId } from '../../src/pipeline/resource-ids.js';
+import { keyImageId } from '../../src/fhir/resource-ids.js';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { validateR4, validateR5 } from '../support/fhir-validate.js';

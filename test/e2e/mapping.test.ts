@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { patientId } from '../../src/pipeline/resource-ids.js';
+import { patientId } from '../../src/fhir/resource-ids.js';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { assertStu3ImagingStudyShape, validateR4, validateR5 } from '../support/fhir-validate.js';

@@ -1,7 +1,7 @@
 /** Study states and options for the mapping tests (attributes as the aggregator stores them). */
 import type { InstanceAttributes, SeriesAttributes } from '../../src/dicom/instance-record.js';
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
-import type { SeriesState, StudyState } from '../../src/pipeline/study-state.js';
+import type { SeriesState, StudyState } from '../../src/dicom/study-state.js';
 
 export const STUDY_UID = '1.2.826.0.1.3680043.8.498.1';
 export const CT_SERIES_UID = '1.2.826.0.1.3680043.8.498.1.1';

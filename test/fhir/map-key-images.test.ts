@@ -12,7 +12,7 @@ import {
   type KeyImageContext,
 } from '../../src/fhir/map-key-images.js';
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
-import type { StudyState } from '../../src/pipeline/study-state.js';
+import type { StudyState } from '../../src/dicom/study-state.js';
 import { validateR4, validateR5 } from '../support/fhir-validate.js';
 import { assertStu3ImagingManifestShape } from '../support/fhir-validate-manifest.js';
 import { instance, minimalStudy, options, series } from './fixtures.js';

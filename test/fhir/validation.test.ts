@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { mapEndpoint } from '../../src/fhir/map-endpoint.js';
 import { mapImagingStudy } from '../../src/fhir/map-imaging-study.js';
 import { mapPatient } from '../../src/fhir/map-patient.js';
-import type { StudyState } from '../../src/pipeline/study-state.js';
+import type { StudyState } from '../../src/dicom/study-state.js';
 import { assertStu3ImagingStudyShape, validateR4, validateR5 } from '../support/fhir-validate.js';
 import { fullStudy, minimalStudy, options, withPatient, withStudy } from './fixtures.js';
 

@@ -11,7 +11,7 @@ import { mapImagingStudy } from '../../src/fhir/map-imaging-study.js';
 import { rejectedOutcome, rejectionCheckingStoreHandler, STATUS_ELEMENTS_DISCARDED } from '../../src/pipeline/rejection-check.js';
 import { openDatabase, SCHEMA_VERSION } from '../../src/pipeline/sqlite/database.js';
 import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
-import type { Rejection, StudyState } from '../../src/pipeline/study-state.js';
+import type { Rejection, StudyState } from '../../src/dicom/study-state.js';
 import { assertStu3ImagingStudyShape, validateR4, validateR5 } from '../support/fhir-validate.js';
 import { fullStudy, options } from '../fhir/fixtures.js';
 import { makeRecord, silentLogger, tempDir } from './helpers.js';

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, SeriesAttributes } from '../../dicom/instance-record.js';
 import { canonicalJson, decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js';
-import type { PublishState, Rejection, SeriesState, StudyState } from '../study-state.js';
-import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
+import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
+import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
 import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKeys } from './keys.js';
 import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, REJECT_LUA, SET_STATUS_LUA } from './scripts.js';
 

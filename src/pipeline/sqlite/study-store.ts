@@ -2,8 +2,8 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, ReceiptData, RejectionReason } from '../../dicom/instance-record.js';
 import { canonicalJson, isLatest, keyObjectEntries, rejectionNoteOf, type RejectionNote } from '../merge.js';
-import type { PublishState, Rejection, SeriesState, StudyState } from '../study-state.js';
-import type { PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
+import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
+import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
 
 export interface SqliteStudyStoreOptions {
   db: Database.Database;

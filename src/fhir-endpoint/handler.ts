@@ -1,0 +1,170 @@
+/**
+ * The read-only FHIR REST endpoint (http.html): mounted under `/fhir` on the
+ * bridge's HTTP server by `handleFhirRequest(req, res, deps)`.
+ *
+ *   GET /fhir/metadata                 CapabilityStatement
+ *   GET /fhir/ImagingStudy/{id}        read  (also Patient, Endpoint, and the
+ *                                      key images of KOS: R5 ImagingSelection,
+ *                                      STU3 ImagingManifest, R4 Basic when
+ *                                      keyImages is 'extensions')
+ *   GET /fhir/ImagingStudy?…           search-type → searchset Bundle
+ *
+ * Answers are application/fhir+json; errors are OperationOutcomes (400
+ * invalid search, 401 missing/wrong bearer token, 404 unknown type or id,
+ * 405 any method but GET/HEAD). Nothing here writes.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { keyImageResourceType, type R4KeyImages } from '../fhir/map-key-images.js';
+import type { FhirVersion } from '../fhir/mapping-options.js';
+import type { FhirResource, ResourceIndex } from './resource-index.js';
+import { FHIR_ID } from '../fhir/resource-ids.js';
+import { searchsetBundle, subsetElements } from './bundle.js';
+import { capabilityStatement } from './capability-statement.js';
+import { FhirError, operationOutcome } from './operation-outcome.js';
+import { parseImagingStudySearch, SearchParseError } from './search-parameters.js';
+
+export const FHIR_MOUNT = '/fhir';
+export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
+
+export interface FhirEndpointDependencies {
+  index: ResourceIndex;
+  /** The configured FHIR version of the generated resources. */
+  fhirVersion: FhirVersion;
+  /** R4: whether key images are Basic resources (fhir.keyImages); default 'off'. */
+  keyImages?: R4KeyImages;
+  /** IANA zone for search dates without offset (the configured site timezone); default UTC. */
+  timezone?: string;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  bearerToken?: string;
+  /** Public base URL of the endpoint (e.g. https://bridge.example/fhir); default http://<Host>/fhir. */
+  baseUrl?: string;
+  softwareVersion?: string;
+  logger?: Logger;
+}
+
+/** The resource types the endpoint reads: the ImagingStudy, its Patient and Endpoint, and the key-image type of the version. */
+export function readableTypes(version: FhirVersion, keyImages: R4KeyImages = 'off'): string[] {
+  const keyImageType = keyImageResourceType(version, keyImages);
+  return ['ImagingStudy', 'Patient', 'Endpoint', ...(keyImageType ? [keyImageType] : [])];
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': FHIR_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(req.method === 'HEAD' ? undefined : text);
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Constant-time comparison of the presented bearer token (digests have equal length). */
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(.+)$/i.exec(header.trim());
+  const presented = m ? m[1]!.trim() : '';
+  const ok = timingSafeEqual(digest(presented), digest(token));
+  return ok && m !== null;
+}
+
+function baseUrlOf(req: IncomingMessage, deps: FhirEndpointDependencies): string {
+  if (deps.baseUrl) return deps.baseUrl.replace(/\/+$/, '');
+  return `http://${req.headers.host ?? 'localhost'}${FHIR_MOUNT}`;
+}
+
+function isLenient(req: IncomingMessage): boolean {
+  const prefer = req.headers.prefer;
+  const text = Array.isArray(prefer) ? prefer.join(',') : (prefer ?? '');
+  return /(^|[,;\s])handling\s*=\s*"?lenient"?/i.test(text);
+}
+
+function queryString(params: Array<[string, string]>): string {
+  return params.map(([k, v]) => `${encodeURIComponent(k).replace(/%3A/gi, ':')}=${encodeURIComponent(v)}`).join('&');
+}
+
+async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies, base: string): Promise<FhirResource> {
+  let parsed;
+  try {
+    parsed = parseImagingStudySearch(url.searchParams, { version: deps.fhirVersion, timezone: deps.timezone ?? 'UTC', lenient: isLenient(req) });
+  } catch (err) {
+    if (err instanceof SearchParseError) throw new FhirError(400, 'invalid', err.message);
+    throw err;
+  }
+  const { search: query, totalOnly, elements, applied } = parsed;
+  const result = await deps.index.search('ImagingStudy', totalOnly ? { ...query, count: 0 } : query);
+  const link = (offset: number): string => {
+    const params: Array<[string, string]> = [...applied, ['_count', String(query.count)]];
+    if (offset > 0) params.push(['_offset', String(offset)]);
+    return `${base}/ImagingStudy?${queryString(params)}`;
+  };
+  const { count, offset } = query;
+  const hasNext = !totalOnly && count > 0 && offset + count < result.total;
+  const resources = elements ? result.resources.map((r) => subsetElements(r, elements, deps.fhirVersion)) : result.resources;
+  return searchsetBundle({
+    total: result.total,
+    resources,
+    baseUrl: base,
+    selfUrl: link(offset),
+    nextUrl: hasNext ? link(offset + count) : undefined,
+    previousUrl: !totalOnly && count > 0 && offset > 0 ? link(Math.max(0, offset - count)) : undefined,
+    totalOnly,
+  });
+}
+
+async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies): Promise<FhirResource> {
+  const base = baseUrlOf(req, deps);
+  const parts = url.pathname.slice(FHIR_MOUNT.length).split('/').filter((p) => p !== '');
+  if (parts.length === 1 && parts[0] === 'metadata') {
+    return capabilityStatement({
+      version: deps.fhirVersion,
+      baseUrl: base,
+      softwareVersion: deps.softwareVersion,
+      bearerToken: deps.bearerToken !== undefined,
+      keyImages: deps.keyImages,
+    });
+  }
+  const [type, id, ...rest] = parts.map((p) => decodeURIComponent(p));
+  const readable = readableTypes(deps.fhirVersion, deps.keyImages);
+  if (type === undefined || !readable.includes(type)) {
+    throw new FhirError(404, 'not-found', `unknown resource type '${type ?? ''}' (supported: ${readable.join(', ')})`);
+  }
+  if (rest.length > 0) throw new FhirError(404, 'not-found', `'${url.pathname}' is not supported (read and search only)`);
+  if (id === undefined) {
+    if (type !== 'ImagingStudy') throw new FhirError(400, 'not-supported', `search is supported on ImagingStudy only; ${type} supports read`);
+    return search(req, url, deps, base);
+  }
+  if (!FHIR_ID.test(id)) throw new FhirError(404, 'not-found', `'${id}' is not a valid FHIR id`);
+  const resource = await deps.index.read(type, id);
+  if (!resource) throw new FhirError(404, 'not-found', `${type}/${id} is not known`);
+  return resource;
+}
+
+/**
+ * Handles requests under `/fhir` (returns true) and leaves others to the
+ * caller (returns false). The answer is written asynchronously.
+ */
+export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, deps: FhirEndpointDependencies): boolean {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (url.pathname !== FHIR_MOUNT && !url.pathname.startsWith(`${FHIR_MOUNT}/`)) return false;
+  const fail = (err: FhirError) => send(req, res, err.status, operationOutcome(err.code, err.message), err.headers);
+  if (deps.bearerToken !== undefined && !authorized(req, deps.bearerToken)) {
+    fail(new FhirError(401, 'login', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer realm="fhir"' }));
+    return true;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    fail(new FhirError(405, 'not-supported', `${req.method ?? ''} is not allowed: this FHIR endpoint is read-only`, { allow: 'GET, HEAD' }));
+    req.resume();
+    return true;
+  }
+  answer(req, url, deps).then(
+    (body) => send(req, res, 200, body),
+    (err: unknown) => {
+      if (err instanceof FhirError) return fail(err);
+      deps.logger?.error({ err, path: url.pathname }, 'FHIR request failed');
+      fail(new FhirError(500, 'exception', 'internal error'));
+    },
+  );
+  return true;
+}
