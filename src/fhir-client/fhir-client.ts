@@ -5,10 +5,12 @@
  * Authorization comes from an AuthProvider (auth/): a 401 drops its cached
  * token and the request is sent once more with a fresh one.
  */
+import type { Bundle } from '../fhir/types/bundle.js';
+import type { OperationOutcomeIssue } from '../fhir/types/operation-outcome.js';
 import type { FhirResource } from '../fhir/types/resource.js';
 import type { AuthProvider } from './auth/auth-provider.js';
 
-export type { FhirResource };
+export type { Bundle, FhirResource };
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -25,7 +27,7 @@ export interface FhirClientOptions {
   auth?: AuthProvider;
 }
 
-/** A successful response. */
+/** A successful response; `resource` is the body as the server sent it, typed as the request expects. */
 export interface FhirResponse<T = FhirResource> {
   status: number;
   /** The parsed body, when there is one. */
@@ -36,10 +38,13 @@ export interface FhirResponse<T = FhirResource> {
   etag?: string;
 }
 
-
+/**
+ * An OperationOutcome as a server sent it: only its resourceType is checked,
+ * so every element may be missing, and codes may be any version's.
+ */
 export interface OperationOutcomeJson {
   resourceType: 'OperationOutcome';
-  issue?: { severity?: string; code?: string; diagnostics?: string; details?: { text?: string }; expression?: string[] }[];
+  issue?: Array<Partial<Omit<OperationOutcomeIssue, 'severity' | 'code'>> & { severity?: string; code?: string }>;
 }
 
 /** The server answered with a status other than 2xx. */
@@ -118,9 +123,14 @@ export class FhirClient {
     this.auth = options.auth;
   }
 
+  /*
+   * Each method is generic in the resource type T it sends or expects (default:
+   * any resource as JSON); the `resourceType` argument is T's.
+   */
+
   /** `PUT [base]/[type]/[id]`: update (or create with a client-assigned id); `ifMatch` e.g. W/"3". */
   update<T extends FhirResource>(
-    resourceType: string,
+    resourceType: T['resourceType'],
     id: string,
     resource: T,
     options: { ifMatch?: string } = {},
@@ -131,7 +141,11 @@ export class FhirClient {
   }
 
   /** `POST [base]/[type]`, with `If-None-Exist: <query>` a conditional create (FHIR R4 3.1.0.8.1). */
-  create<T extends FhirResource>(resourceType: string, resource: T, options: { ifNoneExist?: string } = {}): Promise<FhirResponse<T>> {
+  create<T extends FhirResource>(
+    resourceType: T['resourceType'],
+    resource: T,
+    options: { ifNoneExist?: string } = {},
+  ): Promise<FhirResponse<T>> {
     const headers: Record<string, string> = {};
     if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = options.ifNoneExist;
     return this.request<T>('POST', resourceType, resource, headers);
@@ -139,7 +153,7 @@ export class FhirClient {
 
   /** `PUT [base]/[type]?[query]`: update the one match, create when none (FHIR R4 3.1.0.4.3). */
   conditionalUpdate<T extends FhirResource>(
-    resourceType: string,
+    resourceType: T['resourceType'],
     query: string,
     resource: T,
     options: { ifMatch?: string } = {},
@@ -149,25 +163,28 @@ export class FhirClient {
     return this.request<T>('PUT', `${resourceType}?${query}`, resource, headers);
   }
 
-  read<T extends FhirResource = FhirResource>(resourceType: string, id: string): Promise<FhirResponse<T>> {
+  read<T extends FhirResource = FhirResource>(resourceType: T['resourceType'], id: string): Promise<FhirResponse<T>> {
     return this.request<T>('GET', `${resourceType}/${encodeURIComponent(id)}`);
   }
 
-  /** `GET [base]/[type]?[query]`; the query as a string or as name/value pairs. */
+  /** `GET [base]/[type]?[query]` → a searchset Bundle of T; the query as a string or as name/value pairs. */
   search<T extends FhirResource = FhirResource>(
-    resourceType: string,
+    resourceType: T['resourceType'],
     query: string | Record<string, string> = '',
-  ): Promise<FhirResponse<T>> {
+  ): Promise<FhirResponse<Bundle<T>>> {
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    return this.request<T>('GET', qs ? `${resourceType}?${qs}` : resourceType);
+    return this.request<Bundle<T>>('GET', qs ? `${resourceType}?${qs}` : resourceType);
   }
 
-  /** `POST [base]` with a transaction (or batch) Bundle. */
-  transaction<T extends FhirResource = FhirResource>(bundle: FhirResource): Promise<FhirResponse<T>> {
-    return this.request<T>('POST', '', bundle);
+  /** `POST [base]` with a transaction (or batch) Bundle; the answer is its transaction-response Bundle. */
+  transaction<T extends FhirResource>(bundle: Bundle<T>): Promise<FhirResponse<Bundle>>;
+  /** The same for a Bundle built as plain JSON (the publisher's, until it builds a Bundle); remove once no caller passes one. */
+  transaction(bundle: FhirResource): Promise<FhirResponse<Bundle>>;
+  transaction(bundle: FhirResource): Promise<FhirResponse<Bundle>> {
+    return this.request<Bundle>('POST', '', bundle);
   }
 
-  /** `GET [base]/metadata`: the CapabilityStatement. */
+  /** `GET [base]/metadata`: the server's CapabilityStatement, of whatever version it speaks. */
   metadata<T extends FhirResource = FhirResource>(): Promise<FhirResponse<T>> {
     return this.request<T>('GET', 'metadata');
   }

@@ -3,12 +3,14 @@
  * "_summary"; http.html#search).
  */
 import type { FhirVersion } from '../fhir/mapping-options.js';
+import { V3_OBSERVATION_VALUE_SYSTEM, V3_OBSERVATION_VALUE_SYSTEM_STU3 } from '../fhir/systems.js';
+import type { Bundle, BundleLink } from '../fhir/types/bundle.js';
 import type { FhirResource } from './resource-index.js';
 
 /** The SUBSETTED tag: R4/R5 system; STU3 published the same code system at hl7.org/fhir/v3/ObservationValue. */
 export function subsettedTag(version: FhirVersion): { system: string; code: string; display: string } {
   return {
-    system: version === 'STU3' ? 'http://hl7.org/fhir/v3/ObservationValue' : 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue',
+    system: version === 'STU3' ? V3_OBSERVATION_VALUE_SYSTEM_STU3 : V3_OBSERVATION_VALUE_SYSTEM,
     code: 'SUBSETTED',
     display: 'subsetted',
   };
@@ -45,11 +47,11 @@ export interface SearchsetInput {
   totalOnly: boolean;
 }
 
-export function searchsetBundle(input: SearchsetInput): FhirResource {
-  const link = [{ relation: 'self', url: input.selfUrl }];
+export function searchsetBundle(input: SearchsetInput): Bundle {
+  const link: BundleLink[] = [{ relation: 'self', url: input.selfUrl }];
   if (input.nextUrl) link.push({ relation: 'next', url: input.nextUrl });
   if (input.previousUrl) link.push({ relation: 'previous', url: input.previousUrl });
-  const bundle: FhirResource = { resourceType: 'Bundle', type: 'searchset', total: input.total, link };
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'searchset', total: input.total, link };
   if (!input.totalOnly && input.resources.length) {
     bundle.entry = input.resources.map((resource) => ({
       fullUrl: `${input.baseUrl}/${resource.resourceType}/${resource.id}`,

@@ -9,10 +9,13 @@
  */
 import { keyImageResourceType, type R4KeyImages } from '../fhir/map-key-images.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
-import type { FhirResource } from './resource-index.js';
+import type { ResourceOf } from '../fhir/types/index.js';
 import { searchParametersFor } from './search-parameters.js';
 
-export const FHIR_VERSION_NUMBER: Record<FhirVersion, string> = { R4: '4.0.1', R5: '5.0.0', STU3: '3.0.2' };
+/** The CapabilityStatement type of any version (R4 Medplum's, R5 and STU3 ours). */
+export type CapabilityStatement = ResourceOf<FhirVersion, 'CapabilityStatement'>;
+
+export const FHIR_VERSION_NUMBER = { R4: '4.0.1', R5: '5.0.0', STU3: '3.0.2' } as const satisfies Record<FhirVersion, string>;
 
 export interface CapabilityOptions {
   version: FhirVersion;
@@ -27,18 +30,17 @@ export interface CapabilityOptions {
 
 const LOADED_AT = new Date().toISOString();
 
-export function capabilityStatement(options: CapabilityOptions): FhirResource {
+export function capabilityStatement(options: CapabilityOptions): CapabilityStatement {
   const { version } = options;
-  const keyImageType = keyImageResourceType(version, options.keyImages ?? 'off');
   const searchParam = searchParametersFor(version).map((p) => ({
     name: p.name,
     type: p.type === 'uri' && version !== 'STU3' ? 'uri' : p.type,
     documentation: p.documentation,
   }));
-  const readOnly = (type: string, search: boolean) => ({
+  const readOnly = <T extends string>(type: T, search: boolean) => ({
     type,
-    interaction: search ? [{ code: 'read' }, { code: 'search-type' }] : [{ code: 'read' }],
-    versioning: 'no-version',
+    interaction: search ? [{ code: 'read' as const }, { code: 'search-type' as const }] : [{ code: 'read' as const }],
+    versioning: 'no-version' as const,
     readHistory: false,
     updateCreate: false,
     ...(search ? { searchParam } : {}),
@@ -46,29 +48,41 @@ export function capabilityStatement(options: CapabilityOptions): FhirResource {
   const security = options.bearerToken
     ? { security: { description: 'Every request needs Authorization: Bearer <token> (the configured token).' } }
     : {};
-  return {
-    resourceType: 'CapabilityStatement',
-    status: 'active',
+  // The key-image type is the version's: R4 can only list Basic, R5 ImagingSelection, STU3 ImagingManifest.
+  const rest = <K extends string>(keyImageType: K | undefined) => [
+    {
+      mode: 'server' as const,
+      documentation: 'Read-only: no create, update, delete, history or transactions.',
+      ...security,
+      resource: [
+        readOnly('ImagingStudy', true),
+        readOnly('Patient', false),
+        readOnly('Endpoint', false),
+        ...(keyImageType ? [readOnly(keyImageType, false)] : []),
+      ],
+    },
+  ];
+  const head = {
+    resourceType: 'CapabilityStatement' as const,
+    status: 'active' as const,
     date: options.date ?? LOADED_AT,
     publisher: 'dicom-fhir-bridge',
-    kind: 'instance',
+    kind: 'instance' as const,
     software: { name: 'dicom-fhir-bridge', ...(options.softwareVersion ? { version: options.softwareVersion } : {}) },
     implementation: { description: 'Read-only FHIR endpoint of the ImagingStudy resources this bridge generated', url: options.baseUrl },
-    fhirVersion: FHIR_VERSION_NUMBER[version],
-    ...(version === 'STU3' ? { acceptUnknown: 'no' } : {}),
-    format: version === 'STU3' ? ['json'] : ['json', 'application/fhir+json'],
-    rest: [
-      {
-        mode: 'server',
-        documentation: 'Read-only: no create, update, delete, history or transactions.',
-        ...security,
-        resource: [
-          readOnly('ImagingStudy', true),
-          readOnly('Patient', false),
-          readOnly('Endpoint', false),
-          ...(keyImageType ? [readOnly(keyImageType, false)] : []),
-        ],
-      },
-    ],
   };
+  switch (version) {
+    case 'STU3':
+      return { ...head, fhirVersion: FHIR_VERSION_NUMBER.STU3, acceptUnknown: 'no', format: ['json'], rest: rest(keyImageResourceType('STU3')) };
+    case 'R5':
+      return { ...head, fhirVersion: FHIR_VERSION_NUMBER.R5, format: ['json', 'application/fhir+json'], rest: rest(keyImageResourceType('R5')) };
+    case 'R4':
+    default:
+      return {
+        ...head,
+        fhirVersion: FHIR_VERSION_NUMBER.R4,
+        format: ['json', 'application/fhir+json'],
+        rest: rest(keyImageResourceType('R4', options.keyImages ?? 'off')),
+      };
+  }
 }

@@ -18,10 +18,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { keyImageResourceType, type R4KeyImages } from '../fhir/map-key-images.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
+import type { Bundle } from '../fhir/types/bundle.js';
 import type { FhirResource, ResourceIndex } from './resource-index.js';
 import { FHIR_ID } from '../fhir/resource-ids.js';
 import { searchsetBundle, subsetElements } from './bundle.js';
-import { capabilityStatement } from './capability-statement.js';
+import { capabilityStatement, type CapabilityStatement } from './capability-statement.js';
 import { FhirError, operationOutcome } from './operation-outcome.js';
 import { parseImagingStudySearch, SearchParseError } from './search-parameters.js';
 
@@ -84,7 +85,7 @@ function queryString(params: Array<[string, string]>): string {
   return params.map(([k, v]) => `${encodeURIComponent(k).replace(/%3A/gi, ':')}=${encodeURIComponent(v)}`).join('&');
 }
 
-async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies, base: string): Promise<FhirResource> {
+async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies, base: string): Promise<Bundle> {
   let parsed;
   try {
     parsed = parseImagingStudySearch(url.searchParams, { version: deps.fhirVersion, timezone: deps.timezone ?? 'UTC', lenient: isLenient(req) });
@@ -113,7 +114,8 @@ async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
   });
 }
 
-async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies): Promise<FhirResource> {
+/** A 200 answer: the CapabilityStatement, a searchset, or a resource read from the index (as stored). */
+async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies): Promise<CapabilityStatement | Bundle | FhirResource> {
   const base = baseUrlOf(req, deps);
   const parts = url.pathname.slice(FHIR_MOUNT.length).split('/').filter((p) => p !== '');
   if (parts.length === 1 && parts[0] === 'metadata') {

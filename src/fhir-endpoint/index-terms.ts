@@ -29,6 +29,7 @@
 import { zoneOffsetAt } from '../fhir/datetime.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
 import { patientId, stripOid, studyUidOf } from '../fhir/resource-ids.js';
+import { IMAGINGSTUDY_STATUS_SYSTEM, RFC3986_SYSTEM } from '../fhir/systems.js';
 import type { FhirResource } from './resource-index.js';
 
 export interface IndexTerm {
@@ -40,8 +41,6 @@ export interface IndexTerm {
   high?: number;
 }
 
-export const IMAGINGSTUDY_STATUS_SYSTEM = 'http://hl7.org/fhir/imagingstudy-status';
-export const RFC3986_SYSTEM = 'urn:ietf:rfc:3986';
 const ACSN = 'ACSN';
 
 type Json = Record<string, unknown>;

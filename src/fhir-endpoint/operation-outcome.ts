@@ -1,10 +1,10 @@
 /** OperationOutcome answers of the built-in FHIR endpoint (same JSON in STU3, R4, R5). */
-export type IssueCode = 'invalid' | 'not-found' | 'not-supported' | 'login' | 'exception' | 'processing';
+import type { IssueType, OperationOutcome } from '../fhir/types/operation-outcome.js';
 
-export interface OperationOutcome {
-  resourceType: 'OperationOutcome';
-  issue: Array<{ severity: 'error' | 'warning' | 'information'; code: IssueCode; diagnostics: string }>;
-}
+export type { OperationOutcome };
+
+/** The issue types the endpoint answers with. */
+export type IssueCode = Extract<IssueType, 'invalid' | 'not-found' | 'not-supported' | 'login' | 'exception' | 'processing'>;
 
 export function operationOutcome(code: IssueCode, diagnostics: string, severity: 'error' | 'warning' = 'error'): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };

@@ -1,12 +1,8 @@
 /** DICOM code sequence items and terminology look-ups → FHIR Coding / CodeableConcept. */
 import type { CodedEntry, HierarchicDesignator } from '../dicom/instance-record.js';
 import { codingSchemeSystem } from './terminology/index.js';
-import type { CodeableConcept, Coding } from './types/common.js';
-
-export const DATA_ABSENT_REASON_URL = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
-export const V2_0203_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0203';
-/** STU3 published the v2 table 0203 under this system. */
-export const V2_0203_SYSTEM_STU3 = 'http://hl7.org/fhir/v2/0203';
+import { DATA_ABSENT_REASON_URL, OID_PREFIX, oidUri } from './systems.js';
+import type { CodeableConcept, Coding, Extension } from './types/common.js';
 
 const OID_RE = /^[0-2](\.(0|[1-9]\d*))+$/;
 const ABSOLUTE_URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
@@ -69,14 +65,19 @@ export function universalEntityIdSystem(d: HierarchicDesignator | undefined): st
   if (!id) return undefined;
   const type = d?.universalEntityIdType?.trim().toUpperCase();
   if (type === 'ISO' || (type === undefined && isOid(id))) {
-    if (id.startsWith('urn:oid:') && isOid(id.slice(8))) return id;
-    return isOid(id) ? `urn:oid:${id}` : undefined;
+    if (id.startsWith(OID_PREFIX) && isOid(id.slice(OID_PREFIX.length))) return id;
+    return isOid(id) ? oidUri(id) : undefined;
   }
   if ((type === 'URI' || type === 'URL') && isAbsoluteUri(id)) return id;
   return undefined;
 }
 
-/** Coding carrying only the data-absent-reason extension (for 1..1 elements with no data). */
-export function absentCoding(): Coding & { extension: Array<{ url: string; valueCode: string }> } {
-  return { extension: [{ url: DATA_ABSENT_REASON_URL, valueCode: 'unknown' }] };
+/** The data-absent-reason extension `unknown` (for 1..1 elements with no data). */
+export function absentExtension(): Extension[] {
+  return [{ url: DATA_ABSENT_REASON_URL, valueCode: 'unknown' }];
+}
+
+/** Coding carrying only the data-absent-reason extension. */
+export function absentCoding(): Coding {
+  return { extension: absentExtension() };
 }

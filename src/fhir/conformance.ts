@@ -11,6 +11,7 @@
  * `[!a]` (a is absent). E.g. `identifier[type.coding.code=ACSN]`.
  */
 import type { FhirVersion } from './mapping-options.js';
+import { DCM_SYSTEM, DICOM_UID_SYSTEM, OID_PREFIX, RFC3986_SYSTEM } from './systems.js';
 
 export interface ConformanceRow {
   /** DICOM source attribute(s) or other source. */
@@ -25,8 +26,8 @@ export const FHIR_VERSIONS: readonly FhirVersion[] = ['STU3', 'R4', 'R5'];
 export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0020,000D) Study Instance UID',
-    element: { STU3: 'uid', R4: 'identifier[system=urn:dicom:uid]', R5: 'identifier[system=urn:dicom:uid]' },
-    note: 'STU3 `urn:oid:<uid>`; R4/R5 system `urn:dicom:uid`, value `urn:oid:<uid>`',
+    element: { STU3: 'uid', R4: `identifier[system=${DICOM_UID_SYSTEM}]`, R5: `identifier[system=${DICOM_UID_SYSTEM}]` },
+    note: `STU3 \`${OID_PREFIX}<uid>\`; R4/R5 system \`${DICOM_UID_SYSTEM}\`, value \`${OID_PREFIX}<uid>\``,
   },
   {
     source: '(0008,0050) Accession Number, (0008,0051) Issuer of Accession Number',
@@ -45,7 +46,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0008,0060) Modality of all series, distinct',
     element: { STU3: 'modalityList', R4: 'modality', R5: 'modality' },
-    note: 'system `http://dicom.nema.org/resources/ontology/DCM` (CID 33); unknown values keep the text only',
+    note: `system \`${DCM_SYSTEM}\` (CID 33); unknown values keep the text only`,
   },
   {
     source: '(0010,0020) Patient ID, (0010,0021) Issuer, (0010,0024) Qualifiers',
@@ -99,7 +100,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0020,000E) Series Instance UID',
     element: { STU3: 'series.uid', R4: 'series.uid', R5: 'series.uid' },
-    note: 'STU3 `urn:oid:<uid>`; R4/R5 plain UID',
+    note: `STU3 \`${OID_PREFIX}<uid>\`; R4/R5 plain UID`,
   },
   {
     source: '(0020,0011) Series Number',
@@ -140,12 +141,12 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0008,0018) SOP Instance UID',
     element: { STU3: 'series.instance.uid', R4: 'series.instance.uid', R5: 'series.instance.uid' },
-    note: 'STU3 `urn:oid:<uid>`; R4/R5 plain UID',
+    note: `STU3 \`${OID_PREFIX}<uid>\`; R4/R5 plain UID`,
   },
   {
     source: '(0008,0016) SOP Class UID',
     element: { STU3: 'series.instance.sopClass', R4: 'series.instance.sopClass', R5: 'series.instance.sopClass' },
-    note: 'STU3 `urn:oid:<uid>`; R4/R5 Coding system `urn:ietf:rfc:3986`, code `urn:oid:<uid>`',
+    note: `STU3 \`${OID_PREFIX}<uid>\`; R4/R5 Coding system \`${RFC3986_SYSTEM}\`, code \`${OID_PREFIX}<uid>\``,
   },
   {
     source: '(0020,0013) Instance Number',

@@ -17,11 +17,11 @@ import {
   keyImageResourceType,
   mapKeyImageSelections,
   type KeyImageContext,
+  type KeyImageResource,
   type R4KeyImages,
 } from './map-key-images.js';
 import type { MappingOptions } from './mapping-options.js';
-import type { FhirResource } from './types/resource.js';
-import { keyImageId, stripOid } from './resource-ids.js';
+import { keyImageId } from './resource-ids.js';
 import type { StudyState } from '../dicom/study-state.js';
 
 export type KeyImageResourceType = 'ImagingSelection' | 'ImagingManifest' | 'Basic';
@@ -36,7 +36,7 @@ export interface KeyImageWrite {
   /** The referenced series of a per-series resource; undefined for the STU3 manifest. */
   seriesInstanceUid?: string;
   /** Without id. */
-  resource: FhirResource;
+  resource: KeyImageResource;
 }
 
 export interface KeyImageWriteSettings {
@@ -44,20 +44,6 @@ export interface KeyImageWriteSettings {
   keyImages?: R4KeyImages;
   /** Reference to the study's ImagingStudy (`ImagingStudy/<id>`); default a logical reference by Study Instance UID. */
   imagingStudyReference?: string;
-}
-
-const SERIES_UID_CODE = '112002';
-
-interface IdentifierLike {
-  value?: unknown;
-  type?: { coding?: Array<{ code?: unknown }> };
-}
-
-/** The referenced Series Instance UID of a per-series resource (its identifier typed DCM 112002). */
-function seriesUidOf(resource: FhirResource): string | undefined {
-  const ids = Array.isArray(resource.identifier) ? (resource.identifier as IdentifierLike[]) : [];
-  const found = ids.find((i) => i?.type?.coding?.some((c) => c.code === SERIES_UID_CODE) && typeof i.value === 'string');
-  return found ? stripOid(found.value as string) : undefined;
 }
 
 export function keyImageWrites(state: StudyState, options: MappingOptions, settings: KeyImageWriteSettings = {}): KeyImageWrite[] {
@@ -78,9 +64,7 @@ export function keyImageWrites(state: StudyState, options: MappingOptions, setti
     };
     if (state.study.timezoneOffsetFromUtc !== undefined) ctx.timezoneOffsetFromUtc = state.study.timezoneOffsetFromUtc;
     if (settings.imagingStudyReference !== undefined) ctx.imagingStudyReference = settings.imagingStudyReference;
-    for (const mapped of mapKeyImageSelections(kos.document, ctx)) {
-      const resource = mapped as unknown as FhirResource;
-      const seriesInstanceUid = resourceType === 'ImagingManifest' ? undefined : seriesUidOf(resource);
+    for (const { resource, seriesInstanceUid } of mapKeyImageSelections(kos.document, ctx)) {
       out.push({
         resourceType,
         query: keyImageConditionalQuery(kos.sopInstanceUid, options.fhirVersion, seriesInstanceUid),

@@ -11,19 +11,21 @@
  * urn:ietf:rfc:3986, value = address) lets the publisher conditionally create
  * one Endpoint per address (`identifier=urn:ietf:rfc:3986|<address>`).
  */
-import type { Endpoint as R4Endpoint } from '@medplum/fhirtypes';
 import type { FhirVersion } from './mapping-options.js';
+import {
+  ENDPOINT_CONNECTION_TYPE_SYSTEM,
+  ENDPOINT_CONNECTION_TYPE_SYSTEM_STU3,
+  ENDPOINT_PAYLOAD_TYPE_SYSTEM,
+  ENDPOINT_PAYLOAD_TYPE_SYSTEM_STU3,
+  RFC3986_SYSTEM,
+} from './systems.js';
 import type { CodeableConcept } from './types/common.js';
+import type * as R4 from './types/r4.js';
 import type * as R5 from './types/r5.js';
 import type * as STU3 from './types/stu3.js';
 
-export type EndpointResource = R4Endpoint | R5.Endpoint | STU3.Endpoint;
+export type EndpointResource = R4.Endpoint | R5.Endpoint | STU3.Endpoint;
 
-export const ENDPOINT_IDENTIFIER_SYSTEM = 'urn:ietf:rfc:3986';
-const CONNECTION_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type';
-const CONNECTION_TYPE_SYSTEM_STU3 = 'http://hl7.org/fhir/endpoint-connection-type';
-const PAYLOAD_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/endpoint-payload-type';
-const PAYLOAD_TYPE_SYSTEM_STU3 = 'http://hl7.org/fhir/endpoint-payload-type';
 const NAME = 'DICOMweb WADO-RS';
 const MIME = ['application/dicom'];
 
@@ -34,28 +36,28 @@ export function endpointAddress(dicomWebBaseUrl: string): string {
 
 /** The search query that finds the Endpoint of this address (for a conditional create). */
 export function endpointIdentifierQuery(dicomWebBaseUrl: string): string {
-  return `identifier=${encodeURIComponent(`${ENDPOINT_IDENTIFIER_SYSTEM}|${endpointAddress(dicomWebBaseUrl)}`)}`;
+  return `identifier=${encodeURIComponent(`${RFC3986_SYSTEM}|${endpointAddress(dicomWebBaseUrl)}`)}`;
 }
 
 function payloadType(system: string): CodeableConcept {
   return { coding: [{ system, code: 'any', display: 'Any' }], text: NAME };
 }
 
-export function mapEndpoint(dicomWebBaseUrl: string, version: 'R4'): R4Endpoint;
+export function mapEndpoint(dicomWebBaseUrl: string, version: 'R4'): R4.Endpoint;
 export function mapEndpoint(dicomWebBaseUrl: string, version: 'R5'): R5.Endpoint;
 export function mapEndpoint(dicomWebBaseUrl: string, version: 'STU3'): STU3.Endpoint;
 export function mapEndpoint(dicomWebBaseUrl: string, version: FhirVersion): EndpointResource;
 export function mapEndpoint(dicomWebBaseUrl: string, version: FhirVersion): EndpointResource {
   const address = endpointAddress(dicomWebBaseUrl);
-  const identifier = [{ system: ENDPOINT_IDENTIFIER_SYSTEM, value: address }];
+  const identifier = [{ system: RFC3986_SYSTEM, value: address }];
   if (version === 'R5') {
     return {
       resourceType: 'Endpoint',
       identifier,
       status: 'active',
-      connectionType: [{ coding: [{ system: CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' }] }],
+      connectionType: [{ coding: [{ system: ENDPOINT_CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' }] }],
       name: NAME,
-      payload: [{ type: [payloadType(PAYLOAD_TYPE_SYSTEM)], mimeType: MIME }],
+      payload: [{ type: [payloadType(ENDPOINT_PAYLOAD_TYPE_SYSTEM)], mimeType: MIME }],
       address,
     };
   }
@@ -65,9 +67,9 @@ export function mapEndpoint(dicomWebBaseUrl: string, version: FhirVersion): Endp
     resourceType: 'Endpoint',
     identifier,
     status: 'active',
-    connectionType: { system: stu3 ? CONNECTION_TYPE_SYSTEM_STU3 : CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' },
+    connectionType: { system: stu3 ? ENDPOINT_CONNECTION_TYPE_SYSTEM_STU3 : ENDPOINT_CONNECTION_TYPE_SYSTEM, code: 'dicom-wado-rs' },
     name: NAME,
-    payloadType: [payloadType(stu3 ? PAYLOAD_TYPE_SYSTEM_STU3 : PAYLOAD_TYPE_SYSTEM)],
+    payloadType: [payloadType(stu3 ? ENDPOINT_PAYLOAD_TYPE_SYSTEM_STU3 : ENDPOINT_PAYLOAD_TYPE_SYSTEM)],
     payloadMimeType: MIME,
     address,
   };

@@ -19,35 +19,30 @@
  *   carrying that accession). Display = first Requested Procedure Code meaning.
  * - interpreter does not exist in R5: (0008,1060) is not mapped there.
  */
-import type {
-  CodeableConcept as R4CodeableConcept,
-  Coding as R4Coding,
-  ImagingStudy as R4ImagingStudy,
-  ImagingStudySeries as R4ImagingStudySeries,
-  ImagingStudySeriesInstance as R4ImagingStudySeriesInstance,
-  Identifier as R4Identifier,
-} from '@medplum/fhirtypes';
 import type { StudyState } from '../dicom/study-state.js';
-import { absentCoding, DATA_ABSENT_REASON_URL, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './coding.js';
+import { absentCoding, absentExtension } from './coding.js';
 import { emptyStudyStatus } from './map-key-images.js';
 import type { FhirVersion, MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
+import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './systems.js';
 import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
+import type { ResourceOf } from './types/index.js';
+import type * as R4 from './types/r4.js';
 import type * as R5 from './types/r5.js';
 import type * as STU3 from './types/stu3.js';
 
 export type { FhirVersion, MappingOptions } from './mapping-options.js';
 
-export type R4ImagingStudyResource = R4ImagingStudy;
+/** The ImagingStudy of version V (of any version when V is FhirVersion). */
+export type ImagingStudyOf<V extends FhirVersion> = ResourceOf<V, 'ImagingStudy'>;
+export type R4ImagingStudyResource = R4.ImagingStudy;
 export type R5ImagingStudyResource = R5.ImagingStudy;
 export type STU3ImagingStudyResource = STU3.ImagingStudy;
-export type ImagingStudyResource = R4ImagingStudy | R5.ImagingStudy | STU3.ImagingStudy;
+export type ImagingStudyResource = ImagingStudyOf<FhirVersion>;
 
-export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
-export const RFC3986_SYSTEM = 'urn:ietf:rfc:3986';
-
-const oid = (uid: string): string => `urn:oid:${uid}`;
+/** Builds the ImagingStudy of a study in the version of `options.fhirVersion` (mapImagingStudy is one). */
+export type StudyMapper = (state: StudyState, options: MappingOptions) => ImagingStudyResource;
 
 /** `urn:dicom:uid|urn:oid:<uid>`: the token of the R4/R5 `identifier` search. */
 export function studyIdentifierQuery(studyInstanceUid: string): string {
@@ -89,20 +84,22 @@ function accessionWithType(m: StudyModel, version: FhirVersion): Identifier | un
   return id;
 }
 
-function absentExtension() {
-  return [{ url: DATA_ABSENT_REASON_URL, valueCode: 'unknown' }];
-}
+/**
+ * A Reference whose `type` is one literal resource type: assignable to R4's
+ * Reference (type: ResourceType) and R5's (type: uri) alike; STU3 has none.
+ */
+type TypedReference<T extends string> = Reference & { type?: T };
 
-function subjectReference(m: StudyModel, options: MappingOptions, withType: boolean): Reference & { type?: string } {
+function subjectReference(m: StudyModel, options: MappingOptions, withType: boolean): TypedReference<'Patient'> {
   if (options.patientReference) {
-    const ref: Reference & { type?: string } = { reference: options.patientReference };
+    const ref: TypedReference<'Patient'> = { reference: options.patientReference };
     if (m.patientDisplay) ref.display = m.patientDisplay;
     return ref;
   }
   if (m.patient) {
     const identifier: Identifier = { system: m.patient.system, value: m.patient.value };
     if (m.patient.assignerDisplay) identifier.assigner = { display: m.patient.assignerDisplay };
-    const ref: Reference & { type?: string } = withType ? { type: 'Patient', identifier } : { identifier };
+    const ref: TypedReference<'Patient'> = withType ? { type: 'Patient', identifier } : { identifier };
     if (m.patientDisplay) ref.display = m.patientDisplay;
     return ref;
   }
@@ -110,11 +107,11 @@ function subjectReference(m: StudyModel, options: MappingOptions, withType: bool
   return { extension: absentExtension() };
 }
 
-function basedOnReferences(m: StudyModel, options: MappingOptions, version: FhirVersion): Array<Reference & { type?: string }> | undefined {
+function basedOnReferences(m: StudyModel, options: MappingOptions, version: FhirVersion): Array<TypedReference<'ServiceRequest'>> | undefined {
   if (options.basedOn !== 'accession') return undefined;
   const identifier = accessionWithType(m, version);
   if (!identifier) return undefined;
-  const ref: Reference & { type?: string } = version === 'STU3' ? { identifier } : { type: 'ServiceRequest', identifier };
+  const ref: TypedReference<'ServiceRequest'> = version === 'STU3' ? { identifier } : { type: 'ServiceRequest', identifier };
   if (m.requestedProcedureDisplay) ref.display = m.requestedProcedureDisplay;
   return [ref];
 }
@@ -150,8 +147,8 @@ function compact<T extends object>(o: T): T {
 // ---------------------------------------------------------------------------
 // R4 (4.0.1)
 
-function r4Instance(i: InstanceModel): R4ImagingStudySeriesInstance {
-  return compact<R4ImagingStudySeriesInstance>({
+function r4Instance(i: InstanceModel): R4.ImagingStudySeriesInstance {
+  return compact<R4.ImagingStudySeriesInstance>({
     uid: i.uid,
     sopClass: { system: RFC3986_SYSTEM, code: oid(i.sopClassUid) },
     number: i.number,
@@ -159,11 +156,11 @@ function r4Instance(i: InstanceModel): R4ImagingStudySeriesInstance {
   });
 }
 
-function r4Series(s: SeriesModel): R4ImagingStudySeries {
-  return compact<R4ImagingStudySeries>({
+function r4Series(s: SeriesModel): R4.ImagingStudySeries {
+  return compact<R4.ImagingStudySeries>({
     uid: s.uid,
     number: s.number,
-    modality: (s.modality ? termCoding(s.modality) : absentCoding()) as R4Coding,
+    modality: s.modality ? termCoding(s.modality) : absentCoding(),
     description: s.description,
     numberOfInstances: s.numberOfInstances,
     bodySite: s.bodySite ? termCoding(s.bodySite) : undefined,
@@ -174,26 +171,26 @@ function r4Series(s: SeriesModel): R4ImagingStudySeries {
   });
 }
 
-function toR4(m: StudyModel, options: MappingOptions): R4ImagingStudy {
-  const identifier: R4Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
+function toR4(m: StudyModel, options: MappingOptions): R4.ImagingStudy {
+  const identifier: R4.Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
   const acc = accessionWithType(m, 'R4');
-  if (acc) identifier.push(acc as R4Identifier);
+  if (acc) identifier.push(acc);
   if (m.studyId) identifier.push({ value: m.studyId });
-  return compact<R4ImagingStudy>({
+  return compact<R4.ImagingStudy>({
     resourceType: 'ImagingStudy',
     identifier,
     status: 'available',
     modality: nonEmptyArray(m.modalities.map(termCoding)),
-    subject: subjectReference(m, options, true) as R4ImagingStudy['subject'],
+    subject: subjectReference(m, options, true),
     started: m.started,
-    basedOn: basedOnReferences(m, options, 'R4') as R4ImagingStudy['basedOn'],
+    basedOn: basedOnReferences(m, options, 'R4'),
     referrer: m.referrer ? display(m.referrer) : undefined,
     interpreter: nonEmptyArray(m.interpreters.map(display)),
-    endpoint: endpointRefs(options) as R4ImagingStudy['endpoint'],
+    endpoint: endpointRefs(options),
     numberOfSeries: m.numberOfSeries,
     numberOfInstances: m.numberOfInstances,
-    procedureCode: nonEmptyArray(m.procedureCodes) as R4CodeableConcept[] | undefined,
-    reasonCode: m.reason ? [m.reason as R4CodeableConcept] : undefined,
+    procedureCode: nonEmptyArray(m.procedureCodes),
+    reasonCode: m.reason ? [m.reason] : undefined,
     description: m.description,
     series: nonEmptyArray(m.series.map(r4Series)),
   });
@@ -215,7 +212,7 @@ function r5Series(s: SeriesModel): R5.ImagingStudySeries {
   return compact<R5.ImagingStudySeries>({
     uid: s.uid,
     number: s.number,
-    modality: s.modality ? termConcept(s.modality) : { extension: absentExtension() } as CodeableConcept,
+    modality: s.modality ? termConcept(s.modality) : { extension: absentExtension() },
     description: s.description,
     numberOfInstances: s.numberOfInstances,
     bodySite: s.bodySite ? { concept: termConcept(s.bodySite) } : undefined,
@@ -302,7 +299,7 @@ function toStu3(m: StudyModel, options: MappingOptions): STU3.ImagingStudy {
 
 // ---------------------------------------------------------------------------
 
-export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'R4' }): R4ImagingStudy;
+export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'R4' }): R4.ImagingStudy;
 export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'R5' }): R5.ImagingStudy;
 export function mapImagingStudy(state: StudyState, options: MappingOptions & { fhirVersion: 'STU3' }): STU3.ImagingStudy;
 export function mapImagingStudy(state: StudyState, options: MappingOptions): ImagingStudyResource;

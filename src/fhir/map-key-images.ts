@@ -41,31 +41,23 @@
  * zone; R5 `issued` (instant) only when a time is present. Author: the
  * observer's name as a display-only reference.
  */
-import type { Basic as R4Basic, Extension as R4Extension, Identifier as R4Identifier, Reference as R4Reference } from '@medplum/fhirtypes';
 import type { PatientAttributes } from '../dicom/instance-record.js';
 import type { KeyObjectDocument, KeyObjectReference, RejectionReason } from '../dicom/key-object.js';
-import type { StudyState } from '../dicom/study-state.js';
-import { codedEntryToConcept } from './coding.js';
+import { absentExtension, codedEntryToConcept } from './coding.js';
 import { toFhirDateTime } from './datetime.js';
 import { reportDropped, type FhirVersion, type MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { personNameDisplay } from './person-name.js';
+import { DCM_SYSTEM, DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, XVER_IMAGING_SELECTION_EXT, XVER_IMAGING_SELECTION_PROFILE } from './systems.js';
 import kosTitles from './terminology/kos-titles.json' with { type: 'json' };
-import type { CodeableConcept, Coding, Identifier } from './types/common.js';
+import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
 import type { ImagingManifest, ImagingManifestSeries, ImagingManifestStudy } from './types/imaging-manifest.js';
 import type { ImagingSelection, ImagingSelectionInstance } from './types/imaging-selection.js';
-import type { Reference as R5Reference } from './types/r5.js';
-import type { Reference as Stu3Reference } from './types/stu3.js';
+import type * as R4 from './types/r4.js';
 
 export type { ImagingManifest } from './types/imaging-manifest.js';
 export type { ImagingSelection } from './types/imaging-selection.js';
-
-export const DICOM_UID_SYSTEM = 'urn:dicom:uid';
-export const RFC3986_SYSTEM = 'urn:ietf:rfc:3986';
-export const DCM_SYSTEM = 'http://dicom.nema.org/resources/ontology/DCM';
-/** Cross-version (R5 → R4) profile and extension base, hl7.fhir.uv.xver-r5.r4 0.1.0. */
-export const XVER_IMAGING_SELECTION_PROFILE = 'http://hl7.org/fhir/5.0/StructureDefinition/profile-ImagingSelection';
-export const XVER_IMAGING_SELECTION_EXT = 'http://hl7.org/fhir/5.0/StructureDefinition/extension-ImagingSelection';
+export { XVER_IMAGING_SELECTION_EXT, XVER_IMAGING_SELECTION_PROFILE } from './systems.js';
 
 /** How R4 carries key image selections: not at all (default) or as xver Basic resources. */
 export type R4KeyImages = 'off' | 'extensions';
@@ -92,9 +84,19 @@ export interface KeyImageContext {
   options: MappingOptions;
 }
 
-export type KeyImageResource = ImagingSelection | ImagingManifest | R4Basic;
+export type KeyImageResource = ImagingSelection | ImagingManifest | R4.Basic;
 
-const oid = (uid: string): string => `urn:oid:${uid}`;
+/**
+ * One key-image resource with the referenced series it is about: R5
+ * ImagingSelection and R4 Basic are one per series; the STU3 ImagingManifest
+ * covers the whole KOS (no series).
+ */
+export type KeyImageSelection =
+  | { resource: ImagingSelection | R4.Basic; seriesInstanceUid: string }
+  | { resource: ImagingManifest; seriesInstanceUid?: undefined };
+
+/** A Reference whose `type` is one literal resource type: fits R4 (ResourceType) and R5 (uri); STU3 has no `type`. */
+type TypedReference<T extends string> = Reference & { type?: T };
 
 const TITLE_ENTRIES: Readonly<Record<string, { display: string; rejection?: boolean }>> = kosTitles.entries;
 
@@ -143,7 +145,11 @@ export function keyImageConditionalQuery(kosSopInstanceUid: string, version: Fhi
 }
 
 /** The FHIR resource type the key images of a KOS become in a version (undefined: none). */
-export function keyImageResourceType(version: FhirVersion, keyImages: R4KeyImages = 'off'): 'ImagingSelection' | 'ImagingManifest' | 'Basic' | undefined {
+export function keyImageResourceType(version: 'R5', keyImages?: R4KeyImages): 'ImagingSelection';
+export function keyImageResourceType(version: 'STU3', keyImages?: R4KeyImages): 'ImagingManifest';
+export function keyImageResourceType(version: 'R4', keyImages?: R4KeyImages): 'Basic' | undefined;
+export function keyImageResourceType(version: FhirVersion, keyImages?: R4KeyImages): KeyImageResource['resourceType'] | undefined;
+export function keyImageResourceType(version: FhirVersion, keyImages: R4KeyImages = 'off'): KeyImageResource['resourceType'] | undefined {
   if (version === 'R5') return 'ImagingSelection';
   if (version === 'STU3') return 'ImagingManifest';
   return keyImages === 'extensions' ? 'Basic' : undefined;
@@ -180,32 +186,31 @@ function titleConcept(kos: KeyObjectDocument): CodeableConcept {
   return codedEntryToConcept(title) ?? { text: title.codeValue ?? 'Key Object Selection' };
 }
 
-function patientReference(ctx: KeyImageContext, withType: boolean): R5Reference {
+function patientReference(ctx: KeyImageContext, withType: boolean): TypedReference<'Patient'> {
   const display = personNameDisplay(ctx.patient.patientName);
   if (ctx.options.patientReference) {
-    const ref: R5Reference = { reference: ctx.options.patientReference };
+    const ref: TypedReference<'Patient'> = { reference: ctx.options.patientReference };
     if (display) ref.display = display;
     return ref;
   }
-  // resolvePatientIdentifier reads only the patient attributes of the state.
-  const resolved = resolvePatientIdentifier({ patient: ctx.patient } as StudyState, ctx.options);
+  const resolved = resolvePatientIdentifier({ patient: ctx.patient }, ctx.options);
   if (resolved) {
     const identifier: Identifier = { system: resolved.system, value: resolved.value };
     if (resolved.assignerDisplay) identifier.assigner = { display: resolved.assignerDisplay };
-    const ref: R5Reference = withType ? { type: 'Patient', identifier } : { identifier };
+    const ref: TypedReference<'Patient'> = withType ? { type: 'Patient', identifier } : { identifier };
     if (display) ref.display = display;
     return ref;
   }
-  return display ? { display } : { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] };
+  return display ? { display } : { extension: absentExtension() };
 }
 
-function studyReference(ctx: KeyImageContext, studyUid: string, withType: boolean): R5Reference {
+function studyReference(ctx: KeyImageContext, studyUid: string, withType: boolean): TypedReference<'ImagingStudy'> {
   if (ctx.imagingStudyReference && studyUid === ctx.studyInstanceUid) return { reference: ctx.imagingStudyReference };
   const identifier: Identifier = { system: DICOM_UID_SYSTEM, value: oid(studyUid) };
   return withType ? { type: 'ImagingStudy', identifier } : { identifier };
 }
 
-function endpoint(ctx: KeyImageContext): R5Reference[] | undefined {
+function endpoint(ctx: KeyImageContext): Reference[] | undefined {
   const ref = ctx.endpointReference ?? ctx.options.endpointReference;
   return ref ? [{ reference: ref }] : undefined;
 }
@@ -244,29 +249,28 @@ function subset(r: KeyObjectReference): string[] | undefined {
 // R5
 
 function r5Selection(kos: KeyObjectDocument, s: SeriesSelection, ctx: KeyImageContext, issued: string | undefined): ImagingSelection {
-  // Built in specification order.
-  const out = {
+  const observer = personNameDisplay(kos.observer);
+  const ep = endpoint(ctx);
+  // In specification order.
+  return {
     resourceType: 'ImagingSelection',
     identifier: selectionIdentifiers(ctx, s.seriesInstanceUid),
     status: 'available',
     subject: patientReference(ctx, true),
-  } as ImagingSelection;
-  if (issued) out.issued = issued;
-  const observer = personNameDisplay(kos.observer);
-  if (observer) out.performer = [{ actor: { display: observer } }];
-  out.code = titleConcept(kos);
-  out.studyUid = s.studyInstanceUid;
-  out.derivedFrom = [studyReference(ctx, s.studyInstanceUid, true)];
-  const ep = endpoint(ctx);
-  if (ep) out.endpoint = ep;
-  out.seriesUid = s.seriesInstanceUid;
-  out.instance = s.references.map((r) => {
-    const i: ImagingSelectionInstance = { uid: r.sopInstanceUid, sopClass: sopClassCoding(r.sopClassUid) };
-    const sub = subset(r);
-    if (sub) i.subset = sub;
-    return i;
-  });
-  return out;
+    ...(issued ? { issued } : {}),
+    ...(observer ? { performer: [{ actor: { display: observer } }] } : {}),
+    code: titleConcept(kos),
+    studyUid: s.studyInstanceUid,
+    derivedFrom: [studyReference(ctx, s.studyInstanceUid, true)],
+    ...(ep ? { endpoint: ep } : {}),
+    seriesUid: s.seriesInstanceUid,
+    instance: s.references.map((r) => {
+      const i: ImagingSelectionInstance = { uid: r.sopInstanceUid, sopClass: sopClassCoding(r.sopClassUid) };
+      const sub = subset(r);
+      if (sub) i.subset = sub;
+      return i;
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -276,19 +280,19 @@ function ext(element: string): string {
   return `${XVER_IMAGING_SELECTION_EXT}.${element}`;
 }
 
-function r4Basic(kos: KeyObjectDocument, s: SeriesSelection, ctx: KeyImageContext, issued: string | undefined): R4Basic {
-  const extension: R4Extension[] = [];
+function r4Basic(kos: KeyObjectDocument, s: SeriesSelection, ctx: KeyImageContext, issued: string | undefined): R4.Basic {
+  const extension: R4.Extension[] = [];
   if (issued) extension.push({ url: ext('issued'), valueInstant: issued });
   const observer = personNameDisplay(kos.observer);
   if (observer) extension.push({ url: ext('performer'), extension: [{ url: 'actor', valueReference: { display: observer } }] });
   const code = titleConcept(kos);
   extension.push({ url: ext('code'), valueCodeableConcept: code });
   extension.push({ url: ext('studyUid'), valueId: s.studyInstanceUid });
-  extension.push({ url: ext('derivedFrom'), valueReference: studyReference(ctx, s.studyInstanceUid, true) as R4Reference });
-  for (const e of endpoint(ctx) ?? []) extension.push({ url: ext('endpoint'), valueReference: e as R4Reference });
+  extension.push({ url: ext('derivedFrom'), valueReference: studyReference(ctx, s.studyInstanceUid, true) });
+  for (const e of endpoint(ctx) ?? []) extension.push({ url: ext('endpoint'), valueReference: e });
   extension.push({ url: ext('seriesUid'), valueId: s.seriesInstanceUid });
   for (const r of s.references) {
-    const parts: R4Extension[] = [
+    const parts: R4.Extension[] = [
       { url: 'uid', valueId: r.sopInstanceUid },
       { url: 'sopClass', valueCoding: sopClassCoding(r.sopClassUid) },
     ];
@@ -300,9 +304,9 @@ function r4Basic(kos: KeyObjectDocument, s: SeriesSelection, ctx: KeyImageContex
     meta: { profile: [XVER_IMAGING_SELECTION_PROFILE] },
     extension,
     modifierExtension: [{ url: ext('status'), valueCode: 'available' }],
-    identifier: selectionIdentifiers(ctx, s.seriesInstanceUid) as R4Identifier[],
-    code: code as R4Basic['code'],
-    subject: patientReference(ctx, true) as R4Reference,
+    identifier: selectionIdentifiers(ctx, s.seriesInstanceUid),
+    code,
+    subject: patientReference(ctx, true),
   };
 }
 
@@ -311,11 +315,11 @@ function r4Basic(kos: KeyObjectDocument, s: SeriesSelection, ctx: KeyImageContex
 
 function stu3Manifest(kos: KeyObjectDocument, ctx: KeyImageContext, authoringTime: string | undefined): ImagingManifest {
   const studies = new Map<string, ImagingManifestStudy>();
-  const ep = endpoint(ctx) as Stu3Reference[] | undefined;
+  const ep = endpoint(ctx);
   for (const s of bySeries(kos)) {
     let study = studies.get(s.studyInstanceUid);
     if (!study) {
-      study = { uid: oid(s.studyInstanceUid), imagingStudy: studyReference(ctx, s.studyInstanceUid, false) as Stu3Reference, series: [] };
+      study = { uid: oid(s.studyInstanceUid), imagingStudy: studyReference(ctx, s.studyInstanceUid, false), series: [] };
       if (ep) study.endpoint = ep;
       studies.set(s.studyInstanceUid, study);
     }
@@ -325,41 +329,41 @@ function stu3Manifest(kos: KeyObjectDocument, ctx: KeyImageContext, authoringTim
     };
     study.series.push(series);
   }
-  // Built in specification order.
-  const out = {
-    resourceType: 'ImagingManifest',
-    identifier: { system: RFC3986_SYSTEM, value: oid(ctx.kosSopInstanceUid) },
-    patient: patientReference(ctx, false) as Stu3Reference,
-  } as ImagingManifest;
-  if (authoringTime) out.authoringTime = authoringTime;
   const observer = personNameDisplay(kos.observer);
-  if (observer) out.author = { display: observer };
   const title = titleConcept(kos).text ?? kos.title.codeValue;
   const description = [title, kos.description].filter((t): t is string => !!t).join(': ');
-  if (description) out.description = description;
-  out.study = [...studies.values()];
-  return out;
+  // In specification order.
+  return {
+    resourceType: 'ImagingManifest',
+    identifier: { system: RFC3986_SYSTEM, value: oid(ctx.kosSopInstanceUid) },
+    patient: patientReference(ctx, false),
+    ...(authoringTime ? { authoringTime } : {}),
+    ...(observer ? { author: { display: observer } } : {}),
+    ...(description ? { description } : {}),
+    study: [...studies.values()],
+  };
 }
 
 // ---------------------------------------------------------------------------
 
 /**
- * The key-image resources of one KOS for the configured FHIR version:
- * R5 ImagingSelection[] (one per referenced series), STU3 [ImagingManifest],
- * R4 [] or Basic[] (`keyImages: 'extensions'`). Empty when the KOS
+ * The key-image resources of one KOS for the configured FHIR version, each
+ * with the series it selects: R5 ImagingSelection (one per referenced
+ * series), STU3 one ImagingManifest (no series), R4 none or Basic
+ * (`keyImages: 'extensions'`, one per series). Empty when the KOS
  * references nothing.
  */
-export function mapKeyImageSelections(kos: KeyObjectDocument, ctx: KeyImageContext): KeyImageResource[] {
+export function mapKeyImageSelections(kos: KeyObjectDocument, ctx: KeyImageContext): KeyImageSelection[] {
   if (kos.references.length === 0) return [];
   const at = authoredAt(kos, ctx);
   switch (ctx.options.fhirVersion) {
     case 'R5':
-      return bySeries(kos).map((s) => r5Selection(kos, s, ctx, asInstant(at)));
+      return bySeries(kos).map((s) => ({ resource: r5Selection(kos, s, ctx, asInstant(at)), seriesInstanceUid: s.seriesInstanceUid }));
     case 'STU3':
-      return [stu3Manifest(kos, ctx, at)];
+      return [{ resource: stu3Manifest(kos, ctx, at) }];
     case 'R4':
     default:
       if ((ctx.keyImages ?? 'off') !== 'extensions') return [];
-      return bySeries(kos).map((s) => r4Basic(kos, s, ctx, asInstant(at)));
+      return bySeries(kos).map((s) => ({ resource: r4Basic(kos, s, ctx, asInstant(at)), seriesInstanceUid: s.seriesInstanceUid }));
   }
 }

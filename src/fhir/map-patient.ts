@@ -4,17 +4,17 @@
  * birthDate from (0010,0030) DA, gender from (0010,0040): M male, F female,
  * O other, anything else (or absent) unknown. Pure.
  */
-import type { HumanName as R4HumanName, Identifier as R4Identifier, Patient as R4Patient } from '@medplum/fhirtypes';
 import type { StudyState } from '../dicom/study-state.js';
 import { toFhirDate } from './datetime.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { toHumanNames } from './person-name.js';
 import type { Identifier } from './types/common.js';
+import type * as R4 from './types/r4.js';
 import type * as R5 from './types/r5.js';
 import type * as STU3 from './types/stu3.js';
 
-export type PatientResource = R4Patient | R5.Patient | STU3.Patient;
+export type PatientResource = R4.Patient | R5.Patient | STU3.Patient;
 
 const GENDER: Readonly<Record<string, 'male' | 'female' | 'other'>> = { M: 'male', F: 'female', O: 'other' };
 
@@ -23,7 +23,7 @@ export function patientGender(sex: string | undefined): 'male' | 'female' | 'oth
   return Object.prototype.hasOwnProperty.call(GENDER, key) ? GENDER[key]! : 'unknown';
 }
 
-export function mapPatient(state: StudyState, options: MappingOptions & { fhirVersion: 'R4' }): R4Patient;
+export function mapPatient(state: StudyState, options: MappingOptions & { fhirVersion: 'R4' }): R4.Patient;
 export function mapPatient(state: StudyState, options: MappingOptions & { fhirVersion: 'R5' }): R5.Patient;
 export function mapPatient(state: StudyState, options: MappingOptions & { fhirVersion: 'STU3' }): STU3.Patient;
 export function mapPatient(state: StudyState, options: MappingOptions): PatientResource;
@@ -43,8 +43,5 @@ export function mapPatient(state: StudyState, options: MappingOptions): PatientR
   if (names.length) patient.name = names;
   patient.gender = patientGender(state.patient.patientSex);
   if (birthDate) patient.birthDate = birthDate;
-  if (options.fhirVersion === 'R4') {
-    return patient as Omit<R5.Patient, 'identifier' | 'name'> & { identifier?: R4Identifier[]; name?: R4HumanName[] };
-  }
   return patient;
 }

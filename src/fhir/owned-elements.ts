@@ -22,6 +22,7 @@
  */
 import { CONFORMANCE, FHIR_VERSIONS, selectPath } from './conformance.js';
 import type { FhirVersion } from './mapping-options.js';
+import type { FhirResource } from './types/resource.js';
 
 /** Arrays shared with other writers: only members matching a filter (or written before) are the bridge's. */
 const SHARED_ARRAYS = new Set(['identifier', 'basedOn', 'endpoint']);
@@ -151,16 +152,12 @@ function mergeKeyed(path: string, existing: unknown, generated: unknown, owned: 
  * reference). The result keeps `existing.id`; `meta` keeps all but versionId
  * and lastUpdated. Pure.
  */
-export function mergeImagingStudy<T extends { resourceType: string; id?: string }>(
-  existing: Json & { resourceType: string; id?: string },
-  generated: T,
-  version: FhirVersion,
-  previous?: unknown,
-): T {
+export function mergeImagingStudy(existing: FhirResource, generated: FhirResource, version: FhirVersion, previous?: unknown): FhirResource {
   const owned = ownedElements(version);
-  const gen = generated as unknown as Json;
+  const gen: Json = generated;
   const prev = (previous !== null && typeof previous === 'object' ? previous : {}) as Json;
-  const out: Json = { resourceType: existing.resourceType };
+  // The result holds others' elements too: any ImagingStudy JSON, no longer the generated type.
+  const out: FhirResource = { resourceType: existing.resourceType };
   if (existing.id !== undefined) out.id = existing.id;
   const meta = existing.meta as Json | undefined;
   if (meta !== undefined) {
@@ -182,7 +179,7 @@ export function mergeImagingStudy<T extends { resourceType: string; id?: string 
     if (ownedTop.has(name) || name in out) continue;
     out[name] = value;
   }
-  return out as unknown as T;
+  return out;
 }
 
 /** Whether two versions of a resource say the same, ignoring meta.versionId / lastUpdated and key order. */

@@ -29,7 +29,8 @@ function lookup(table: Readonly<Record<string, string>>, key: string | undefined
   return table[k];
 }
 
-export function resolvePatientIdentifier(state: StudyState, options: MappingOptions): ResolvedPatientIdentifier | undefined {
+/** Reads only the patient attributes of the state. */
+export function resolvePatientIdentifier(state: Pick<StudyState, 'patient'>, options: MappingOptions): ResolvedPatientIdentifier | undefined {
   const value = state.patient.patientId?.trim();
   if (!value) return undefined;
   const { issuerSystems, peerDefaultIssuer, defaultSystem } = options.patientIdentifier;

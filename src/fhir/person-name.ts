@@ -17,9 +17,10 @@
  *   order the sender wrote, and it is the natural order of CJK names.
  */
 import type { PersonName } from '../dicom/instance-record.js';
+import { EN_REPRESENTATION_URL } from './systems.js';
 import type { Extension, HumanName } from './types/common.js';
 
-export const EN_REPRESENTATION_URL = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
+export { EN_REPRESENTATION_URL } from './systems.js';
 
 type Group = 'alphabetic' | 'ideographic' | 'phonetic';
 

@@ -18,12 +18,12 @@
  */
 import { createHash } from 'node:crypto';
 import { endpointAddress } from './map-endpoint.js';
+import { DICOM_UID_SYSTEM, stripOid } from './systems.js';
+
+export { stripOid } from './systems.js';
 
 /** FHIR `id`: [A-Za-z0-9\-\.]{1,64}. */
 export const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-
-const DICOM_UID_SYSTEM = 'urn:dicom:uid';
-const OID_PREFIX = 'urn:oid:';
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -44,11 +44,6 @@ export function endpointId(address: string): string {
 
 export function keyImageId(kosSopInstanceUid: string, seriesInstanceUid?: string): string {
   return `k-${sha256Hex(`${kosSopInstanceUid.trim()}|${seriesInstanceUid?.trim() ?? ''}`).slice(0, 40)}`;
-}
-
-/** `urn:oid:1.2.3` → `1.2.3`; anything else unchanged. */
-export function stripOid(value: string): string {
-  return value.startsWith(OID_PREFIX) ? value.slice(OID_PREFIX.length) : value;
 }
 
 interface IdentifierLike {

@@ -1,14 +1,15 @@
-import { mapEndpoint } from './map-endpoint.js';
-import { patientIdentifier } from './map-imaging-study.js';
-import { mapPatient } from './map-patient.js';
-import type { R4KeyImages } from './map-key-images.js';
-import type { MappingOptions } from './mapping-options.js';
-import { keyImageWrites } from './key-image-writes.js';
-import type { FhirResource } from './types/resource.js';
-import { endpointId, imagingStudyId, patientId } from './resource-ids.js';
 import type { StudyState } from '../dicom/study-state.js';
+import { keyImageWrites } from './key-image-writes.js';
+import { mapEndpoint, type EndpointResource } from './map-endpoint.js';
+import { patientIdentifier, type ImagingStudyResource, type StudyMapper } from './map-imaging-study.js';
+import type { KeyImageResource, R4KeyImages } from './map-key-images.js';
+import { mapPatient, type PatientResource } from './map-patient.js';
+import type { MappingOptions } from './mapping-options.js';
+import { endpointId, imagingStudyId, patientId } from './resource-ids.js';
+import type { FhirResource } from './types/resource.js';
 
-type Resource = FhirResource;
+/** One resource of a study's set, with its deterministic id. */
+export type StudyResource = (ImagingStudyResource | PatientResource | EndpointResource | KeyImageResource) & { id: string };
 
 /**
  * The resources of one study as the built-in FHIR endpoint serves them:
@@ -21,21 +22,38 @@ type Resource = FhirResource;
 export function localResources(
   state: StudyState,
   options: MappingOptions,
+  map: StudyMapper,
+  dicomWebBaseUrl: string | undefined,
+  keyImages?: R4KeyImages,
+): StudyResource[];
+/**
+ * The same for a mapper typed `=> object` (the publisher's StudyMapper until
+ * it takes this folder's): its result taken for a resource as JSON. Remove
+ * once no caller passes one.
+ */
+export function localResources(
+  state: StudyState,
+  options: MappingOptions,
+  map: (state: StudyState, options: MappingOptions) => object,
+  dicomWebBaseUrl: string | undefined,
+  keyImages?: R4KeyImages,
+): FhirResource[];
+export function localResources(
+  state: StudyState,
+  options: MappingOptions,
   map: (state: StudyState, options: MappingOptions) => object,
   dicomWebBaseUrl: string | undefined,
   keyImages: R4KeyImages = 'off',
-): Resource[] {
+): Array<StudyResource | FhirResource> {
   const identifier = patientIdentifier(state, options);
-  const patient = identifier ? { ...(mapPatient(state, options) as unknown as Resource), id: patientId(identifier) } : undefined;
-  const endpoint = dicomWebBaseUrl
-    ? { ...(mapEndpoint(dicomWebBaseUrl, options.fhirVersion) as unknown as Resource), id: endpointId(dicomWebBaseUrl) }
-    : undefined;
+  const patient = identifier ? { ...mapPatient(state, options), id: patientId(identifier) } : undefined;
+  const endpoint = dicomWebBaseUrl ? { ...mapEndpoint(dicomWebBaseUrl, options.fhirVersion), id: endpointId(dicomWebBaseUrl) } : undefined;
   const referenced: MappingOptions = {
     ...options,
     ...(patient ? { patientReference: `Patient/${patient.id}` } : {}),
     ...(endpoint ? { endpointReference: `Endpoint/${endpoint.id}` } : {}),
   };
-  const study = { ...(map(state, referenced) as Resource), id: imagingStudyId(state.studyInstanceUid) };
+  const study = { ...(map(state, referenced) as FhirResource), id: imagingStudyId(state.studyInstanceUid) };
   const keyImageResources = keyImageWrites(state, referenced, { keyImages, imagingStudyReference: `ImagingStudy/${study.id}` }).map(
     (w) => ({ ...w.resource, id: w.id }),
   );

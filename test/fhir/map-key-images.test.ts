@@ -55,6 +55,9 @@ function rejection(reason: '113001' | '113037' | '113038' | '113039'): KeyObject
   };
 }
 
+/** The resources alone, in order (the series of each is checked in 'identity and pipeline helpers'). */
+const resourcesOf = (kos: KeyObjectDocument, ctx: KeyImageContext) => mapKeyImageSelections(kos, ctx).map((s) => s.resource);
+
 function context(overrides: Partial<KeyImageContext> = {}, opts: Partial<MappingOptions> = {}): KeyImageContext {
   return {
     studyInstanceUid: STUDY,
@@ -69,7 +72,7 @@ function context(overrides: Partial<KeyImageContext> = {}, opts: Partial<Mapping
 }
 
 describe('R5 ImagingSelection', () => {
-  const [ct, us, ...rest] = mapKeyImageSelections(reportAttachment(), context({ imagingStudyReference: 'ImagingStudy/42' }));
+  const [ct, us, ...rest] = resourcesOf(reportAttachment(), context({ imagingStudyReference: 'ImagingStudy/42' }));
 
   it('one selection per referenced series, valid against the R5 schema', () => {
     expect(rest).toEqual([]);
@@ -108,23 +111,23 @@ describe('R5 ImagingSelection', () => {
   it('derivedFrom is a logical reference by study UID without a passed reference, and for another study', () => {
     const kos = reportAttachment();
     kos.references.push({ studyInstanceUid: OTHER_STUDY, seriesInstanceUid: `${OTHER_STUDY}.1`, sopClassUid: CT, sopInstanceUid: `${OTHER_STUDY}.1.1` });
-    const all = mapKeyImageSelections(kos, context({ imagingStudyReference: 'ImagingStudy/42' })) as Array<{ studyUid: string; derivedFrom: unknown }>;
+    const all = resourcesOf(kos, context({ imagingStudyReference: 'ImagingStudy/42' })) as Array<{ studyUid: string; derivedFrom: unknown }>;
     expect(all.map((s) => s.studyUid)).toEqual([STUDY, STUDY, OTHER_STUDY]);
     expect(all[2]!.derivedFrom).toEqual([{ type: 'ImagingStudy', identifier: { system: 'urn:dicom:uid', value: `urn:oid:${OTHER_STUDY}` } }]);
-    const logical = mapKeyImageSelections(reportAttachment(), context())[0] as { derivedFrom: unknown };
+    const logical = resourcesOf(reportAttachment(), context())[0] as { derivedFrom: unknown };
     expect(logical.derivedFrom).toEqual([{ type: 'ImagingStudy', identifier: { system: 'urn:dicom:uid', value: `urn:oid:${STUDY}` } }]);
     for (const s of all) expect(validateR5(s)).toEqual([]);
   });
 
   it('uses the resolved Patient reference when the publisher has one', () => {
-    const [s] = mapKeyImageSelections(reportAttachment(), context({}, { patientReference: 'Patient/7' })) as Array<{ subject: unknown }>;
+    const [s] = resourcesOf(reportAttachment(), context({}, { patientReference: 'Patient/7' })) as Array<{ subject: unknown }>;
     expect(s!.subject).toEqual({ reference: 'Patient/7', display: 'Doe Jane' });
   });
 
   it('without a content time: no issued (an instant needs one); an unknown scheme keeps the meaning as text', () => {
     const kos: KeyObjectDocument = { ...reportAttachment(), contentTime: undefined, title: { codeValue: 'KI', codingSchemeDesignator: '99LOCAL', codeMeaning: 'Key images' } };
     delete kos.contentTime;
-    const [s] = mapKeyImageSelections(kos, context()) as unknown as Array<Record<string, unknown>>;
+    const [s] = resourcesOf(kos, context()) as unknown as Array<Record<string, unknown>>;
     expect(s!.issued).toBeUndefined();
     expect(s!.code).toEqual({ text: 'Key images' });
     expect(validateR5(s)).toEqual([]);
@@ -132,19 +135,19 @@ describe('R5 ImagingSelection', () => {
 
   it('a DCM title without meaning gets the CID 7010 display', () => {
     const kos: KeyObjectDocument = { ...reportAttachment(), title: { codeValue: '113004', codingSchemeDesignator: 'DCM' } };
-    const [s] = mapKeyImageSelections(kos, context()) as Array<{ code: unknown }>;
+    const [s] = resourcesOf(kos, context()) as Array<{ code: unknown }>;
     expect(s!.code).toEqual({ coding: [{ system: DCM, code: '113004', display: 'For Teaching' }], text: 'For Teaching' });
   });
 
   it('a patient without ID or name: subject carries only data-absent-reason, still valid', () => {
-    const [s] = mapKeyImageSelections(reportAttachment(), context({ patient: {} }));
+    const [s] = resourcesOf(reportAttachment(), context({ patient: {} }));
     expect((s as { subject: unknown }).subject).toEqual({ extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] });
     expect(validateR5(s)).toEqual([]);
   });
 });
 
 describe('STU3 ImagingManifest', () => {
-  const resources = mapKeyImageSelections(reportAttachment(), context({ imagingStudyReference: 'ImagingStudy/42' }, { fhirVersion: 'STU3' }));
+  const resources = resourcesOf(reportAttachment(), context({ imagingStudyReference: 'ImagingStudy/42' }, { fhirVersion: 'STU3' }));
 
   it('one manifest per KOS, with STU3 element names only', () => {
     expect(resources).toHaveLength(1);
@@ -191,7 +194,7 @@ describe('STU3 ImagingManifest', () => {
 
 describe('R4', () => {
   it('by default nothing separate: the KOS is a series of the ImagingStudy, its title in instance.title', () => {
-    expect(mapKeyImageSelections(reportAttachment(), context({}, { fhirVersion: 'R4' }))).toEqual([]);
+    expect(resourcesOf(reportAttachment(), context({}, { fhirVersion: 'R4' }))).toEqual([]);
     const state: StudyState = minimalStudy();
     state.series.push(
       series({ seriesInstanceUid: KOS_SERIES, seriesNumber: 90, modality: 'KO' }, [
@@ -206,7 +209,7 @@ describe('R4', () => {
   });
 
   it("with keyImages 'extensions': Basic resources with the R5 ImagingSelection cross-version extensions, valid R4", () => {
-    const [ct, us, ...rest] = mapKeyImageSelections(reportAttachment(), context({ keyImages: 'extensions' }, { fhirVersion: 'R4' }));
+    const [ct, us, ...rest] = resourcesOf(reportAttachment(), context({ keyImages: 'extensions' }, { fhirVersion: 'R4' }));
     expect(rest).toEqual([]);
     expect(validateR4(ct)).toEqual([]);
     expect(validateR4(us)).toEqual([]);
@@ -251,7 +254,7 @@ describe('identity and pipeline helpers', () => {
   });
 
   it('the identifiers the queries search for are the ones the resources carry', () => {
-    const [s] = mapKeyImageSelections(reportAttachment(), context()) as Array<{ identifier: Array<{ system: string; value: string }> }>;
+    const [s] = resourcesOf(reportAttachment(), context()) as Array<{ identifier: Array<{ system: string; value: string }> }>;
     const tokens = s!.identifier.map((i) => `identifier=${encodeURIComponent(`${i.system}|${i.value}`)}`).join('&');
     expect(tokens).toBe(keyImageConditionalQuery(KOS_UID, 'R5', CT_SERIES));
   });
@@ -275,7 +278,17 @@ describe('identity and pipeline helpers', () => {
     expect(emptyStudyStatus('113039')).toBe('cancelled');
   });
 
+  it('each resource comes with the series it selects: R5 and R4 Basic one per series, the STU3 manifest none', () => {
+    const r5 = mapKeyImageSelections(reportAttachment(), context());
+    expect(r5.map((s) => s.seriesInstanceUid)).toEqual([CT_SERIES, US_SERIES]);
+    expect(r5.map((s) => (s.resource as { seriesUid?: string }).seriesUid)).toEqual([CT_SERIES, US_SERIES]);
+    const r4 = mapKeyImageSelections(reportAttachment(), context({ keyImages: 'extensions' }, { fhirVersion: 'R4' }));
+    expect(r4.map((s) => [s.resource.resourceType, s.seriesInstanceUid])).toEqual([['Basic', CT_SERIES], ['Basic', US_SERIES]]);
+    const stu3 = mapKeyImageSelections(reportAttachment(), context({}, { fhirVersion: 'STU3' }));
+    expect(stu3.map((s) => [s.resource.resourceType, s.seriesInstanceUid])).toEqual([['ImagingManifest', undefined]]);
+  });
+
   it('a KOS without references maps to nothing', () => {
-    expect(mapKeyImageSelections({ ...reportAttachment(), references: [] }, context())).toEqual([]);
+    expect(resourcesOf({ ...reportAttachment(), references: [] }, context())).toEqual([]);
   });
 });

@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { DCM_SYSTEM, SNOMED_SYSTEM } from '../../src/fhir/systems.js';
 import bodyParts from '../../src/fhir/terminology/body-parts.json' with { type: 'json' };
+import kosTitles from '../../src/fhir/terminology/kos-titles.json' with { type: 'json' };
+import laterality from '../../src/fhir/terminology/laterality.json' with { type: 'json' };
+import modalities from '../../src/fhir/terminology/modalities.json' with { type: 'json' };
 import {
   BODY_PART_TABLE_SIZE,
   bodyPartTable,
@@ -94,5 +98,14 @@ describe('Coding Scheme Designators', () => {
     [undefined, undefined],
   ])('%j → %j', (designator, system) => {
     expect(codingSchemeSystem(designator)).toBe(system);
+  });
+});
+
+describe('the tables name the systems of src/fhir/systems.ts', () => {
+  test('body parts and laterality SNOMED CT; modalities and KOS titles DCM; the designators SCT and DCM the same', () => {
+    expect([bodyParts.system, laterality.system]).toEqual([SNOMED_SYSTEM, SNOMED_SYSTEM]);
+    expect([modalities.system, kosTitles.system]).toEqual([DCM_SYSTEM, DCM_SYSTEM]);
+    expect([codingSchemeSystem('SCT'), codingSchemeSystem('DCM')]).toEqual([SNOMED_SYSTEM, DCM_SYSTEM]);
+    expect([SNOMED_SYSTEM, DCM_SYSTEM]).toEqual([SCT, DCM]);
   });
 });

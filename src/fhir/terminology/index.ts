@@ -7,6 +7,7 @@ import bodyParts from './body-parts.json' with { type: 'json' };
 import codingSchemes from './coding-schemes.json' with { type: 'json' };
 import laterality from './laterality.json' with { type: 'json' };
 import modalities from './modalities.json' with { type: 'json' };
+import { DCM_SYSTEM, SNOMED_SYSTEM } from '../systems.js';
 
 export interface TermCode {
   system: string;
@@ -26,24 +27,22 @@ function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined 
 /** Body Part Examined (0018,0015) → SNOMED CT by PS3.16 Annex L. */
 export function lookupBodyPart(value: string): TermCode | undefined {
   const e = own(bodyPartEntries, value.trim().toUpperCase());
-  return e ? { system: bodyParts.system, code: e.code, display: e.display } : undefined;
+  return e ? { system: SNOMED_SYSTEM, code: e.code, display: e.display } : undefined;
 }
 
 /** Laterality / Image Laterality → SNOMED CT by CID 244. */
 export function lookupLaterality(value: string): TermCode | undefined {
   const e = own(lateralityEntries, value.trim().toUpperCase());
-  return e ? { system: laterality.system, code: e.code, display: e.display } : undefined;
+  return e ? { system: SNOMED_SYSTEM, code: e.code, display: e.display } : undefined;
 }
 
 /** Modality (0008,0060) → DCM code by CID 33. */
 export function lookupModality(value: string): TermCode | undefined {
   const code = value.trim().toUpperCase();
   const e = own(modalityEntries, code);
-  return e ? { system: modalities.system, code, display: e.display } : undefined;
+  return e ? { system: DCM_SYSTEM, code, display: e.display } : undefined;
 }
 
-export const MODALITY_SYSTEM: string = modalities.system;
-export const SNOMED_SYSTEM: string = bodyParts.system;
 
 /** Coding Scheme Designator → FHIR system URI (PS3.16 Table 8-1 subset). */
 export function codingSchemeSystem(designator: string | undefined): string | undefined {

@@ -11,6 +11,7 @@ export interface Extension {
 }
 
 export interface Coding {
+  extension?: Extension[];
   system?: string;
   version?: string;
   code?: string;
@@ -19,6 +20,7 @@ export interface Coding {
 }
 
 export interface CodeableConcept {
+  extension?: Extension[];
   coding?: Coding[];
   text?: string;
 }

@@ -24,7 +24,7 @@ export interface ImagingManifestStudy {
   series: ImagingManifestSeries[];
 }
 
-export interface ImagingManifest {
+export type ImagingManifest = {
   resourceType: 'ImagingManifest';
   id?: string;
   identifier?: Identifier;
@@ -33,7 +33,7 @@ export interface ImagingManifest {
   author?: Reference;
   description?: string;
   study: ImagingManifestStudy[];
-}
+};
 
 /** STU3 ImagingManifest element names (resource, study, series, instance), base elements included. */
 export const STU3_IMAGING_MANIFEST_ELEMENTS = {

@@ -18,7 +18,7 @@ export interface ImagingSelectionInstance {
   subset?: string[];
 }
 
-export interface ImagingSelection {
+export type ImagingSelection = {
   resourceType: 'ImagingSelection';
   id?: string;
   extension?: Extension[];
@@ -38,4 +38,4 @@ export interface ImagingSelection {
   seriesNumber?: number;
   frameOfReferenceUid?: string;
   instance?: ImagingSelectionInstance[];
-}
+};

@@ -1,7 +1,9 @@
 /**
  * FHIR R5 (5.0.0) resource types for what the bridge writes, element order
  * and cardinality from hl7.fhir.r5.core 5.0.0 (StructureDefinitions and
- * openapi/fhir.schema.json). Only elements the bridge can populate are typed.
+ * openapi/fhir.schema.json). Only elements the bridge can populate (and, for
+ * CapabilityStatement, the ones it writes and reads) are typed. Resources are
+ * object types, not interfaces (see resource.ts).
  */
 import type { CodeableConcept, Coding, Extension, HumanName, Identifier, Reference as BaseReference } from './common.js';
 
@@ -43,7 +45,7 @@ export interface ImagingStudySeries {
   instance?: ImagingStudySeriesInstance[];
 }
 
-export interface ImagingStudy {
+export type ImagingStudy = {
   resourceType: 'ImagingStudy';
   id?: string;
   extension?: Extension[];
@@ -64,9 +66,9 @@ export interface ImagingStudy {
   reason?: CodeableReference[];
   description?: string;
   series?: ImagingStudySeries[];
-}
+};
 
-export interface Patient {
+export type Patient = {
   resourceType: 'Patient';
   id?: string;
   identifier?: Identifier[];
@@ -74,14 +76,14 @@ export interface Patient {
   name?: HumanName[];
   gender?: 'male' | 'female' | 'other' | 'unknown';
   birthDate?: string;
-}
+};
 
 export interface EndpointPayload {
   type?: CodeableConcept[];
   mimeType?: string[];
 }
 
-export interface Endpoint {
+export type Endpoint = {
   resourceType: 'Endpoint';
   id?: string;
   identifier?: Identifier[];
@@ -90,4 +92,47 @@ export interface Endpoint {
   name?: string;
   payload?: EndpointPayload[];
   address: string;
+};
+
+export type RestfulInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+
+export interface CapabilityStatementSearchParam {
+  name: string;
+  definition?: string;
+  type: 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special' | 'resource';
+  documentation?: string;
 }
+
+export interface CapabilityStatementRestResource {
+  type: string;
+  documentation?: string;
+  interaction?: Array<{ code: RestfulInteraction; documentation?: string }>;
+  versioning?: 'no-version' | 'versioned' | 'versioned-update';
+  readHistory?: boolean;
+  updateCreate?: boolean;
+  conditionalCreate?: boolean;
+  conditionalUpdate?: boolean;
+  searchParam?: CapabilityStatementSearchParam[];
+}
+
+export interface CapabilityStatementRest {
+  mode: 'client' | 'server';
+  documentation?: string;
+  security?: { cors?: boolean; service?: CodeableConcept[]; description?: string };
+  resource?: CapabilityStatementRestResource[];
+}
+
+export type CapabilityStatement = {
+  resourceType: 'CapabilityStatement';
+  id?: string;
+  status: 'draft' | 'active' | 'retired' | 'unknown';
+  date: string;
+  publisher?: string;
+  kind: 'instance' | 'capability' | 'requirements';
+  software?: { name: string; version?: string; releaseDate?: string };
+  implementation?: { description: string; url?: string };
+  /** FHIRVersion code, e.g. 5.0.0. */
+  fhirVersion: string;
+  format: string[];
+  rest?: CapabilityStatementRest[];
+};

@@ -4,6 +4,8 @@
  * (@smile-cdr/fhirts 2.4.1 `fhirR3` has no ImagingStudy or Endpoint class,
  * and its DomainResource makes text/contained mandatory, so these are ours.)
  * STU3 Reference has no `type` element; `oid` values are `urn:oid:<uid>`.
+ * CapabilityStatement from the STU3 CapabilityStatement page (3.0.2).
+ * Resources are object types, not interfaces (see resource.ts).
  */
 import type { CodeableConcept, Coding, Extension, HumanName, Identifier, Reference } from './common.js';
 
@@ -33,7 +35,7 @@ export interface ImagingStudySeries {
   instance?: ImagingStudySeriesInstance[];
 }
 
-export interface ImagingStudy {
+export type ImagingStudy = {
   resourceType: 'ImagingStudy';
   id?: string;
   extension?: Extension[];
@@ -56,9 +58,9 @@ export interface ImagingStudy {
   reason?: CodeableConcept;
   description?: string;
   series?: ImagingStudySeries[];
-}
+};
 
-export interface Patient {
+export type Patient = {
   resourceType: 'Patient';
   id?: string;
   identifier?: Identifier[];
@@ -66,9 +68,9 @@ export interface Patient {
   name?: HumanName[];
   gender?: 'male' | 'female' | 'other' | 'unknown';
   birthDate?: string;
-}
+};
 
-export interface Endpoint {
+export type Endpoint = {
   resourceType: 'Endpoint';
   id?: string;
   identifier?: Identifier[];
@@ -78,7 +80,7 @@ export interface Endpoint {
   payloadType: CodeableConcept[];
   payloadMimeType?: string[];
   address: string;
-}
+};
 
 /**
  * The element names of STU3 ImagingStudy (resource, series, series.instance),
@@ -99,3 +101,48 @@ export const STU3_IMAGING_STUDY_ELEMENTS = {
   ],
   instance: ['id', 'extension', 'modifierExtension', 'uid', 'number', 'sopClass', 'title'],
 } as const;
+
+export type RestfulInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+
+export interface CapabilityStatementSearchParam {
+  name: string;
+  definition?: string;
+  type: 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri';
+  documentation?: string;
+}
+
+export interface CapabilityStatementRestResource {
+  type: string;
+  documentation?: string;
+  interaction: Array<{ code: RestfulInteraction; documentation?: string }>;
+  versioning?: 'no-version' | 'versioned' | 'versioned-update';
+  readHistory?: boolean;
+  updateCreate?: boolean;
+  conditionalCreate?: boolean;
+  conditionalUpdate?: boolean;
+  searchParam?: CapabilityStatementSearchParam[];
+}
+
+export interface CapabilityStatementRest {
+  mode: 'client' | 'server';
+  documentation?: string;
+  security?: { cors?: boolean; service?: CodeableConcept[]; description?: string };
+  resource?: CapabilityStatementRestResource[];
+}
+
+/** STU3 (3.0.2): acceptUnknown 1..1 (gone in R4); interaction 1..* per resource. */
+export type CapabilityStatement = {
+  resourceType: 'CapabilityStatement';
+  id?: string;
+  status: 'draft' | 'active' | 'retired' | 'unknown';
+  date: string;
+  publisher?: string;
+  kind: 'instance' | 'capability' | 'requirements';
+  software?: { name: string; version?: string; releaseDate?: string };
+  implementation?: { description: string; url?: string };
+  /** FHIR version id, e.g. 3.0.2. */
+  fhirVersion: string;
+  acceptUnknown: 'no' | 'extensions' | 'elements' | 'both';
+  format: string[];
+  rest?: CapabilityStatementRest[];
+};

@@ -1,0 +1,27 @@
+/**
+ * FHIR R4 (4.0.1) resource types: Medplum's (@medplum/fhirtypes, generated
+ * from the R4 StructureDefinitions), as object types so that they are
+ * assignable to FhirResource (see resource.ts); their datatypes as they are.
+ */
+import type * as Medplum from '@medplum/fhirtypes';
+
+/** The same members, as an object type rather than an interface (readonly and optional kept). */
+type Plain<T> = { [K in keyof T]: T[K] };
+
+export type {
+  CodeableConcept,
+  Coding,
+  Extension,
+  HumanName,
+  Identifier,
+  ImagingStudySeries,
+  ImagingStudySeriesInstance,
+  ImagingStudySeriesPerformer,
+  Reference,
+} from '@medplum/fhirtypes';
+
+export type ImagingStudy = Plain<Medplum.ImagingStudy>;
+export type Patient = Plain<Medplum.Patient>;
+export type Endpoint = Plain<Medplum.Endpoint>;
+export type Basic = Plain<Medplum.Basic>;
+export type CapabilityStatement = Plain<Medplum.CapabilityStatement>;
