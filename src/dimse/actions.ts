@@ -1,10 +1,10 @@
 /**
  * The actions of the DICOM Upper Layer state machine (PS3.8 Tables 9-6 to
- * 9-9), one small function each, named as PS3.8 names them. Each says which
- * (state, event) cells of Table 9-10 trigger it (see ./state-machine.ts) and
- * returns the next state. They act only through `UpperLayerPort`, so the
- * same functions serve the acceptor (implemented) and the requestor (a
- * later SCU) roles.
+ * 9-9), one small function each, named as PS3.8 names them (AE_1 is AE-1).
+ * Each says which cells of Table 9-10 (event in state, see
+ * ./state-machine.ts) trigger it, and returns the next state. They act only
+ * through `UpperLayerPort`, so the same functions serve both roles: the
+ * acceptor (./association.ts, the SCP) and the requestor (./scu-association.ts, the SCU).
  */
 import { AbortReason, AbortSource } from './bytes.js';
 import type { AAbort, AAssociateAc, AAssociateRj, AAssociateRq, Pdu } from './pdu.js';
@@ -56,34 +56,34 @@ function providerAbort(data: EventData, fallback: AbortReason): AAbort {
 
 // ---- Association establishment (PS3.8 Table 9-6)
 
-/** AE-1, Sta1 + Evt1: issue TRANSPORT CONNECT request primitive. */
+/** AE-1 (Evt1 in Sta1): issue TRANSPORT CONNECT request primitive. */
 export const AE_1: Action = (p) => {
   p.connectTransport();
   return 'Sta4';
 };
-/** AE-2, Sta4 + Evt2: send A-ASSOCIATE-RQ PDU. */
+/** AE-2 (Evt2 in Sta4): send A-ASSOCIATE-RQ PDU. */
 export const AE_2: Action = (p, d) => {
   p.sendPdu(pduOf(d, 'A-ASSOCIATE-RQ'));
   return 'Sta5';
 };
-/** AE-3, Sta5 + Evt3: issue A-ASSOCIATE confirmation (accept). */
+/** AE-3 (Evt3 in Sta5): issue A-ASSOCIATE confirmation (accept). */
 export const AE_3: Action = (p, d) => {
   p.indicate({ kind: 'A-ASSOCIATE confirmation accept', ac: pduOf(d, 'A-ASSOCIATE-AC') });
   return 'Sta6';
 };
-/** AE-4, Sta5 + Evt4: issue A-ASSOCIATE confirmation (reject), close transport. */
+/** AE-4 (Evt4 in Sta5): issue A-ASSOCIATE confirmation (reject), close transport. */
 export const AE_4: Action = (p, d) => {
   p.indicate({ kind: 'A-ASSOCIATE confirmation reject', rj: pduOf(d, 'A-ASSOCIATE-RJ') });
   p.closeTransport();
   return 'Sta1';
 };
-/** AE-5, Sta1 + Evt5: transport connection response; start ARTIM. */
+/** AE-5 (Evt5 in Sta1): transport connection response; start ARTIM. */
 export const AE_5: Action = (p) => {
   p.startArtim();
   return 'Sta2';
 };
 /**
- * AE-6, Sta2 + Evt6: stop ARTIM; if the service provider accepts the RQ,
+ * AE-6 (Evt6 in Sta2): stop ARTIM; if the service provider accepts the RQ,
  * issue A-ASSOCIATE indication (Sta3), else send A-ASSOCIATE-RJ and start ARTIM (Sta13).
  */
 export const AE_6: Action = (p, d) => {
@@ -98,12 +98,12 @@ export const AE_6: Action = (p, d) => {
   p.indicate({ kind: 'A-ASSOCIATE indication', rq });
   return 'Sta3';
 };
-/** AE-7, Sta3 + Evt7: send A-ASSOCIATE-AC PDU. */
+/** AE-7 (Evt7 in Sta3): send A-ASSOCIATE-AC PDU. */
 export const AE_7: Action = (p, d) => {
   p.sendPdu(pduOf(d, 'A-ASSOCIATE-AC'));
   return 'Sta6';
 };
-/** AE-8, Sta3 + Evt8: send A-ASSOCIATE-RJ PDU and start ARTIM. */
+/** AE-8 (Evt8 in Sta3): send A-ASSOCIATE-RJ PDU and start ARTIM. */
 export const AE_8: Action = (p, d) => {
   p.sendPdu(pduOf(d, 'A-ASSOCIATE-RJ'));
   p.startArtim();
@@ -112,12 +112,12 @@ export const AE_8: Action = (p, d) => {
 
 // ---- Data transfer (PS3.8 Table 9-7)
 
-/** DT-1, Sta6 + Evt9: send P-DATA-TF PDU. */
+/** DT-1 (Evt9 in Sta6): send P-DATA-TF PDU. */
 export const DT_1: Action = (p, d) => {
   p.sendPdu(pduOf(d, 'P-DATA-TF'));
   return 'Sta6';
 };
-/** DT-2, Sta6 + Evt10: send P-DATA indication primitive. */
+/** DT-2 (Evt10 in Sta6): send P-DATA indication primitive. */
 export const DT_2: Action = (p) => {
   p.indicate({ kind: 'P-DATA indication' });
   return 'Sta6';
@@ -125,54 +125,54 @@ export const DT_2: Action = (p) => {
 
 // ---- Association release (PS3.8 Table 9-8)
 
-/** AR-1, Sta6 + Evt11: send A-RELEASE-RQ PDU. */
+/** AR-1 (Evt11 in Sta6): send A-RELEASE-RQ PDU. */
 export const AR_1: Action = (p) => {
   p.sendPdu({ type: 'A-RELEASE-RQ' });
   return 'Sta7';
 };
-/** AR-2, Sta6 + Evt12: issue A-RELEASE indication. */
+/** AR-2 (Evt12 in Sta6): issue A-RELEASE indication. */
 export const AR_2: Action = (p) => {
   p.indicate({ kind: 'A-RELEASE indication', collision: false });
   return 'Sta8';
 };
-/** AR-3, Sta7 + Evt13 and Sta11 + Evt13: issue A-RELEASE confirmation, close transport. */
+/** AR-3 (Evt13 in Sta7 and Sta11): issue A-RELEASE confirmation, close transport. */
 export const AR_3: Action = (p) => {
   p.indicate({ kind: 'A-RELEASE confirmation' });
   p.closeTransport();
   return 'Sta1';
 };
-/** AR-4, Sta8 + Evt14 and Sta12 + Evt14: send A-RELEASE-RP PDU and start ARTIM. */
+/** AR-4 (Evt14 in Sta8 and Sta12): send A-RELEASE-RP PDU and start ARTIM. */
 export const AR_4: Action = (p) => {
   p.sendPdu({ type: 'A-RELEASE-RP' });
   p.startArtim();
   return 'Sta13';
 };
-/** AR-5, Sta13 + Evt13 / Evt17: stop ARTIM. */
+/** AR-5 (Evt17 in Sta13): stop ARTIM (the transport is closed). */
 export const AR_5: Action = (p) => {
   p.stopArtim();
   return 'Sta1';
 };
-/** AR-6, Sta7 + Evt10: issue P-DATA indication. */
+/** AR-6 (Evt10 in Sta7): issue P-DATA indication. */
 export const AR_6: Action = (p) => {
   p.indicate({ kind: 'P-DATA indication' });
   return 'Sta7';
 };
-/** AR-7, Sta8 + Evt9: send P-DATA-TF PDU. */
+/** AR-7 (Evt9 in Sta8): send P-DATA-TF PDU. */
 export const AR_7: Action = (p, d) => {
   p.sendPdu(pduOf(d, 'P-DATA-TF'));
   return 'Sta8';
 };
-/** AR-8, Sta7 + Evt12: A-RELEASE indication (release collision); Sta9 for the requestor, Sta10 for the acceptor. */
+/** AR-8 (Evt12 in Sta7): A-RELEASE indication (release collision); Sta9 for the requestor, Sta10 for the acceptor. */
 export const AR_8: Action = (p) => {
   p.indicate({ kind: 'A-RELEASE indication', collision: true });
   return p.isRequestor ? 'Sta9' : 'Sta10';
 };
-/** AR-9, Sta9 + Evt14: send A-RELEASE-RP PDU. */
+/** AR-9 (Evt14 in Sta9): send A-RELEASE-RP PDU. */
 export const AR_9: Action = (p) => {
   p.sendPdu({ type: 'A-RELEASE-RP' });
   return 'Sta11';
 };
-/** AR-10, Sta10 + Evt13: issue A-RELEASE confirmation. */
+/** AR-10 (Evt13 in Sta10): issue A-RELEASE confirmation. */
 export const AR_10: Action = (p) => {
   p.indicate({ kind: 'A-RELEASE confirmation' });
   return 'Sta12';
@@ -181,7 +181,7 @@ export const AR_10: Action = (p) => {
 // ---- Association abort (PS3.8 Table 9-9)
 
 /**
- * AA-1, Evt15 in Sta3/Sta5..Sta12, and Evt3/4/10/12/13/19 in Sta2: send
+ * AA-1 (Evt15 in Sta3 and Sta5..Sta12; Evt3, 4, 10, 12, 13, 19 in Sta2): send
  * A-ABORT and (re)start ARTIM. For the local A-ABORT request (Evt15) the
  * source is the service user (or what the request says); for a PDU that is
  * unexpected or invalid in Sta2 we say so: source 2 (service provider) with
@@ -194,13 +194,13 @@ export const AA_1: Action = (p, d, event) => {
   p.startArtim();
   return 'Sta13';
 };
-/** AA-2, Sta2 + Evt16/Evt18, Sta4 + Evt15, Sta13 + Evt16/Evt18: stop ARTIM, close transport. */
+/** AA-2 (Evt16 and Evt18 in Sta2 and Sta13; Evt15 in Sta4): stop ARTIM, close transport. */
 export const AA_2: Action = (p) => {
   p.stopArtim();
   p.closeTransport();
   return 'Sta1';
 };
-/** AA-3, Evt16 in Sta3/Sta5..Sta12: issue A-ABORT (or A-P-ABORT) indication, close transport. */
+/** AA-3 (Evt16 in Sta3 and Sta5..Sta12): issue A-ABORT (or A-P-ABORT) indication, close transport. */
 export const AA_3: Action = (p, d) => {
   const abort = pduOf(d, 'A-ABORT');
   if (abort.source === AbortSource.ServiceProvider) p.indicate({ kind: 'A-P-ABORT indication', reason: abort.reason });
@@ -208,25 +208,27 @@ export const AA_3: Action = (p, d) => {
   p.closeTransport();
   return 'Sta1';
 };
-/** AA-4, Evt17 in Sta3..Sta12: issue A-P-ABORT indication. */
+/** AA-4 (Evt17 in Sta3..Sta12): issue A-P-ABORT indication. */
 export const AA_4: Action = (p, d) => {
   p.indicate({ kind: 'A-P-ABORT indication', reason: AbortReason.NotSpecified, detail: d.detail ?? 'transport connection closed' });
   return 'Sta1';
 };
-/** AA-5, Sta2 + Evt17: stop ARTIM. */
+/** AA-5 (Evt17 in Sta2): stop ARTIM. */
 export const AA_5: Action = (p) => {
   p.stopArtim();
   return 'Sta1';
 };
-/** AA-6, Sta13 + Evt3/4/10/12: ignore the PDU. */
+/** AA-6 (Evt3, 4, 10, 12, 13 in Sta13): ignore the PDU. */
 export const AA_6: Action = () => 'Sta13';
-/** AA-7, Sta13 + Evt6/Evt19: send A-ABORT PDU. */
+/** AA-7 (Evt6 and Evt19 in Sta13): send A-ABORT PDU. */
 export const AA_7: Action = (p, d) => {
   p.sendPdu(providerAbort(d, AbortReason.UnexpectedPdu));
   return 'Sta13';
 };
 /**
- * AA-8, an unexpected or invalid PDU in Sta3/Sta5..Sta12: send A-ABORT
+ * AA-8 (Evt3, 4, 6, 10, 12, 13, 19 in Sta3 and Sta5..Sta12, except the cells
+ * where the PDU is expected: Evt3/Evt4 in Sta5, Evt10/Evt12 in Sta6 and Sta7,
+ * Evt13 in Sta7, Sta10 and Sta11): an unexpected or invalid PDU. Send A-ABORT
  * (service-provider source), issue A-P-ABORT indication, start ARTIM.
  */
 export const AA_8: Action = (p, d, event) => {

@@ -1,8 +1,9 @@
 /**
  * One association, acceptor side: the service user above the upper layer.
- * It answers the A-ASSOCIATE indication (./negotiation.ts), reassembles
- * DIMSE command sets, streams C-STORE data sets into a DatasetHeaderSink,
- * and answers C-ECHO and C-STORE (PS3.7 Sections 9.1.1, 9.1.5, 9.3.1, 9.3.5).
+ * It answers the A-ASSOCIATE indication (./negotiation.ts), takes DIMSE
+ * messages from the shared assembler (./message-assembler.ts), streams
+ * C-STORE data sets into a DatasetHeaderSink fragment by fragment, and
+ * answers C-ECHO and C-STORE (PS3.7 Sections 9.1.1, 9.1.5, 9.3.1, 9.3.5).
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -11,19 +12,17 @@ import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { Indication } from './actions.js';
 import { AbortReason, AbortSource } from './bytes.js';
-import { COMMAND_SET_CAP_BYTES } from './constants.js';
 import {
   CommandField,
-  DimseDecodeError,
   NO_DATA_SET,
   REQUESTS_WITH_RESPONSE,
   Status,
-  decodeCommand,
   encodeCommand,
   errorCommentValue,
   hasDataSet,
   type DimseCommand,
 } from './dimse-command.js';
+import { MessageAssembler, type MessageError } from './message-assembler.js';
 import { buildAcceptance, rejection, rejectionFor, type AcceptedContext, type RejectionReason } from './negotiation.js';
 import type { AAssociateRq } from './pdu.js';
 import type { StoreHandler } from './store-handler.js';
@@ -76,18 +75,16 @@ interface Message {
   bytes: number;
 }
 
-type DimseState = 'idle' | 'command' | 'dataset' | 'busy';
-
 export class Association {
   private readonly ul: UpperLayer;
   private parties: AssociationParties;
   private contexts = new Map<number, AcceptedContext>();
   private wasAccepted = false;
-  private dimse: DimseState = 'idle';
-  private commandParts: Buffer[] = [];
-  private commandBytes = 0;
-  private commandContextId = 0;
+  private readonly assembler: MessageAssembler;
+  /** The request whose data set is being received. */
   private message: Message | undefined;
+  /** A whole request is being handled (store, then answer); reading is paused meanwhile. */
+  private busy = false;
   private releaseWhenIdle = false;
   private instances = 0;
   private bytes = 0;
@@ -103,12 +100,23 @@ export class Association {
     const peerAddress = normalizeAddress(transport.remoteAddress);
     this.parties = { callingAeTitle: '', calledAeTitle: '', peerAddress };
     this.logger = logger;
+    this.assembler = new MessageAssembler(
+      {
+        onCommand: (contextId, command) => this.onCommand(this.contexts.get(contextId)!, command),
+        onDataSetFragment: (data, last) => this.onDataSetFragment(data, last),
+        onMessageError: (error) => this.onMessageError(error),
+      },
+      (contextId) => this.contexts.has(contextId),
+    );
     this.ul = new UpperLayer(
       transport,
       { maxPduLength: options.maxPduLength, artimTimeoutMs: options.artimTimeoutMs, idleTimeoutMs: options.idleTimeoutMs, logger },
       {
         onIndication: (ind) => this.onIndication(ind),
-        onPdvData: (id, mch, data, complete) => this.onPdvData(id, mch, data, complete),
+        onPdvData: (id, mch, data, complete) => {
+          // Sta7 (we asked to release): P-DATA is not answered, so not taken.
+          if (this.ul.state === 'Sta6') this.assembler.push(id, mch, data, complete);
+        },
         onProviderRejected: (rq) => {
           this.parties = { ...this.parties, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle };
           this.logger.info({ reason: 'protocol-version', protocolVersion: rq.protocolVersion }, 'association rejected');
@@ -138,7 +146,7 @@ export class Association {
       return;
     }
     this.releaseWhenIdle = true;
-    if (this.dimse === 'idle') this.ul.requestRelease();
+    if (!this.assembler.receiving && !this.busy) this.ul.requestRelease();
   }
 
   abort(endedBy: EndedBy = 'abort-sent'): void {
@@ -201,27 +209,15 @@ export class Association {
     this.ul.abort(AbortSource.ServiceProvider, reason, 'abort-sent');
   }
 
-  private onPdvData(contextId: number, mch: number, data: Buffer, complete: boolean): void {
-    if (this.ul.state !== 'Sta6') return; // Sta7 (we asked to release): P-DATA is not answered, so not taken.
-    const context = this.contexts.get(contextId);
-    if (context === undefined) return this.protocolError(`PDV for presentation context ${contextId}, which is not accepted`);
-    const isCommand = (mch & 0x01) !== 0;
-    const isLast = complete && (mch & 0x02) !== 0;
-    if (isCommand) {
-      if (this.dimse === 'dataset') return this.protocolError('command fragment while a data set was expected');
-      if (this.dimse === 'idle') {
-        this.dimse = 'command';
-        this.commandContextId = contextId;
-      } else if (contextId !== this.commandContextId) return this.protocolError('command fragments on two presentation contexts');
-      this.commandBytes += data.length;
-      if (this.commandBytes > COMMAND_SET_CAP_BYTES) return this.protocolError(`command set larger than ${COMMAND_SET_CAP_BYTES} bytes`);
-      this.commandParts.push(Buffer.from(data));
-      if (isLast) this.onCommand(context);
-      return;
-    }
+  private onMessageError(error: MessageError): void {
+    this.protocolError(error.detail);
+  }
+
+  /** A data set piece of the request in `message`: counted, and written to its sink unless already failed. */
+  private onDataSetFragment(data: Buffer, last: boolean): void {
     const msg = this.message;
-    if (this.dimse !== 'dataset' || msg === undefined) return this.protocolError('data fragment without a command expecting one');
-    if (contextId !== msg.context.id) return this.protocolError('data set on another presentation context than its command');
+    // A command this SCP takes without a data set (C-CANCEL-RQ) announced one anyway.
+    if (msg === undefined) return this.protocolError('data fragment without a command expecting one');
     msg.bytes += data.length;
     if (msg.sink !== undefined && msg.failure === undefined && data.length > 0) {
       try {
@@ -230,20 +226,10 @@ export class Association {
         msg.failure = failureOf(err);
       }
     }
-    if (isLast) this.onDataSetComplete(msg);
+    if (last) this.onDataSetComplete(msg);
   }
 
-  private onCommand(context: AcceptedContext): void {
-    const raw = this.commandParts.length === 1 ? this.commandParts[0]! : Buffer.concat(this.commandParts);
-    this.commandParts = [];
-    this.commandBytes = 0;
-    let command: DimseCommand;
-    try {
-      command = decodeCommand(raw);
-    } catch (err) {
-      if (err instanceof DimseDecodeError) return this.protocolError(`bad command set: ${err.message}`, AbortReason.InvalidPduParameterValue);
-      throw err;
-    }
+  private onCommand(context: AcceptedContext, command: DimseCommand): void {
     const message: Message = { command, context, bytes: 0 };
     switch (command.commandField) {
       case CommandField.C_ECHO_RQ:
@@ -261,25 +247,22 @@ export class Association {
         break;
       case CommandField.C_CANCEL_RQ:
         this.logger.debug('C-CANCEL-RQ ignored: nothing to cancel');
-        this.dimse = 'idle';
         return;
       default:
         if (!REQUESTS_WITH_RESPONSE.has(command.commandField)) {
-          this.dimse = 'idle';
           this.logger.warn({ commandField: command.commandField }, 'association aborted: unrecognized DIMSE command');
           this.ul.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'abort-sent');
           return;
         }
         message.failure = { status: Status.UnrecognizedOperation, errorComment: 'Operation not supported by this SCP' };
     }
-    if (hasDataSet(command)) {
-      this.dimse = 'dataset';
-      this.message = message;
-    } else this.answer(message);
+    // With a data set, the assembler now delivers it to onDataSetFragment.
+    if (hasDataSet(command)) this.message = message;
+    else this.answer(message);
   }
 
   private onDataSetComplete(msg: Message): void {
-    this.dimse = 'busy';
+    this.busy = true;
     this.message = undefined;
     this.ul.pauseReading();
     const receivedAt = new Date().toISOString();
@@ -342,14 +325,13 @@ export class Association {
       ...(rq.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: rq.affectedSopInstanceUid } : {}),
     };
     this.ul.sendMessagePart(msg.context.id, true, encodeCommand(rsp));
-    this.dimse = 'idle';
+    this.busy = false;
     if (this.releaseWhenIdle && this.ul.state === 'Sta6') this.ul.requestRelease();
   }
 
   private dropMessage(): void {
     this.message = undefined;
-    this.commandParts = [];
-    this.commandBytes = 0;
+    this.assembler.reset();
   }
 
   private onClosed(endedBy: EndedBy): void {

@@ -30,6 +30,8 @@ export const SCP_DEFAULTS = {
 
 /** Most bytes of one DIMSE command set we collect (a command set is a few hundred bytes). */
 export const COMMAND_SET_CAP_BYTES = 64 * 1024;
+/** Most bytes of a data set the SCU collects in memory from a response (C-FIND identifiers are a few KiB). */
+export const SCU_DATA_SET_CAP_BYTES = 16 * 1024 * 1024;
 /** Largest A-ASSOCIATE-RQ (or other non-P-DATA PDU) body we read: 128 contexts fit easily. */
 export const MAX_ASSOCIATE_PDU_LENGTH = 1024 * 1024;
 /** Smallest maximum PDU length we accept to announce (PS3.8 Annex D.1 suggests no fewer than a few KiB). */

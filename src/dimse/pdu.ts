@@ -2,8 +2,11 @@
  * Protocol Data Units of the DICOM Upper Layer (PS3.8 Section 9.3). Each PDU
  * type has an encode/decode pair: `encodePdu` writes the full PDU (6-byte
  * header included), `decodePdu` reads a PDU body (the bytes after the
- * header). P-DATA-TF is received by the streaming reader (./pdu-stream.ts);
- * its decoder here serves tests and small messages.
+ * header). The P-DATA-TF framing is here too: PDV items and their message
+ * control header (Section 9.3.5, Annex E.2), and the split of one DIMSE
+ * message part into PDVs that fit the peer's maximum PDU length. Received
+ * P-DATA-TF PDUs are read by the streaming reader (./pdu-stream.ts), which
+ * hands PDV data on without copying; `decodePdvs` serves tests and small messages.
  */
 import { ByteReader, PduDecodeError, AbortReason, decodeAeTitle, encodeAeTitle } from './bytes.js';
 import {
@@ -33,6 +36,17 @@ export const PduType = {
 export const PDU_HEADER_LENGTH = 6;
 /** PDV item header inside a P-DATA-TF: 4-byte length, context id, message control header. */
 export const PDV_HEADER_LENGTH = 6;
+
+/** Bits of a PDV's message control header (PS3.8 Annex E.2). */
+export const MessageControlHeader = {
+  /** Set: a command fragment; clear: a data set fragment. */
+  Command: 0x01,
+  /** Set: the last fragment of the command set or data set. */
+  LastFragment: 0x02,
+} as const;
+
+/** PDV data per PDU when the peer announced no maximum length (0 = unlimited, PS3.8 Annex D.1). */
+const UNLIMITED_PDV_DATA = 1 << 20;
 
 export interface AAssociateRq {
   type: 'A-ASSOCIATE-RQ';
@@ -121,18 +135,55 @@ function fourBytes(a: number, b: number, c: number, d: number): Buffer {
   return Buffer.from([a, b, c, d]);
 }
 
-/** Encodes one PDV item (PS3.8 Table 9-23 and Annex E.2 message control header). */
-export function encodePdvHeader(pdv: Omit<Pdv, 'data'>, dataLength: number): Buffer {
-  const b = Buffer.allocUnsafe(PDV_HEADER_LENGTH);
-  writePdvHeader(b, 0, pdv, dataLength);
-  return b;
+/** The message control header byte of a PDV (PS3.8 Annex E.2). */
+export function messageControlHeader(pdv: Pick<Pdv, 'isCommand' | 'isLast'>): number {
+  return (pdv.isCommand ? MessageControlHeader.Command : 0) | (pdv.isLast ? MessageControlHeader.LastFragment : 0);
 }
 
-/** Writes one PDV item header into `out` at `off` (as encodePdvHeader, without allocating). */
-export function writePdvHeader(out: Buffer, off: number, pdv: Omit<Pdv, 'data'>, dataLength: number): void {
-  out.writeUInt32BE(dataLength + 2, off);
+/** Writes one PDV item header (PS3.8 Table 9-23: item length, context id, message control header) at `off`. */
+function writePdvHeader(out: Buffer, off: number, pdv: Pdv): void {
+  out.writeUInt32BE(pdv.data.length + 2, off);
   out[off + 4] = pdv.presentationContextId;
-  out[off + 5] = (pdv.isCommand ? 0x01 : 0) | (pdv.isLast ? 0x02 : 0);
+  out[off + 5] = messageControlHeader(pdv);
+}
+
+/**
+ * A whole P-DATA-TF PDU (PS3.8 Table 9-22) in a single buffer: PDU header,
+ * then each PDV item header followed by its data. One allocation and one
+ * copy of the data, so the PDU goes out in one write.
+ */
+export function encodePDataTf(pdu: PDataTf): Buffer {
+  let bodyLength = 0;
+  for (const pdv of pdu.pdvs) bodyLength += PDV_HEADER_LENGTH + pdv.data.length;
+  const out = Buffer.allocUnsafe(PDU_HEADER_LENGTH + bodyLength);
+  out[0] = PduType.PDataTf;
+  out[1] = 0;
+  out.writeUInt32BE(bodyLength, 2);
+  let off = PDU_HEADER_LENGTH;
+  for (const pdv of pdu.pdvs) {
+    writePdvHeader(out, off, pdv);
+    pdv.data.copy(out, off + PDV_HEADER_LENGTH);
+    off += PDV_HEADER_LENGTH + pdv.data.length;
+  }
+  return out;
+}
+
+/**
+ * One DIMSE message part (a command set or a data set) as the PDVs of
+ * P-DATA-TF PDUs of at most `maxPduLength` (the peer's Maximum Length,
+ * 0 = unlimited), one PDV per PDU; the last one has the last-fragment bit.
+ * The PDV data are views of `bytes`, not copies.
+ */
+export function messagePdvs(presentationContextId: number, isCommand: boolean, bytes: Buffer, maxPduLength: number): Pdv[] {
+  const maxData = maxPduLength > 0 ? Math.max(maxPduLength - PDV_HEADER_LENGTH, 1) : UNLIMITED_PDV_DATA;
+  const pdvs: Pdv[] = [];
+  let off = 0;
+  do {
+    const n = Math.min(maxData, bytes.length - off);
+    pdvs.push({ presentationContextId, isCommand, isLast: off + n >= bytes.length, data: bytes.subarray(off, off + n) });
+    off += n;
+  } while (off < bytes.length);
+  return pdvs;
 }
 
 export function encodePdu(pdu: Pdu): Buffer {
@@ -142,10 +193,7 @@ export function encodePdu(pdu: Pdu): Buffer {
     case 'A-ASSOCIATE-RQ': type = PduType.AAssociateRq; body = encodeAssociate(pdu); break;
     case 'A-ASSOCIATE-AC': type = PduType.AAssociateAc; body = encodeAssociate(pdu); break;
     case 'A-ASSOCIATE-RJ': type = PduType.AAssociateRj; body = fourBytes(0, pdu.result, pdu.source, pdu.reason); break;
-    case 'P-DATA-TF':
-      type = PduType.PDataTf;
-      body = Buffer.concat(pdu.pdvs.flatMap((p) => [encodePdvHeader(p, p.data.length), p.data]));
-      break;
+    case 'P-DATA-TF': return encodePDataTf(pdu);
     case 'A-RELEASE-RQ': type = PduType.AReleaseRq; body = Buffer.alloc(4); break;
     case 'A-RELEASE-RP': type = PduType.AReleaseRp; body = Buffer.alloc(4); break;
     case 'A-ABORT': type = PduType.AAbort; body = fourBytes(0, 0, pdu.source, pdu.reason); break;
@@ -189,7 +237,12 @@ export function decodePdvs(body: Buffer): Pdv[] {
     if (len < 2) throw new PduDecodeError(`PDV item length ${len} < 2`);
     const presentationContextId = r.u8('presentation context id');
     const mch = r.u8('message control header');
-    pdvs.push({ presentationContextId, isCommand: (mch & 1) !== 0, isLast: (mch & 2) !== 0, data: r.bytes(len - 2, 'PDV data') });
+    pdvs.push({
+      presentationContextId,
+      isCommand: (mch & MessageControlHeader.Command) !== 0,
+      isLast: (mch & MessageControlHeader.LastFragment) !== 0,
+      data: r.bytes(len - 2, 'PDV data'),
+    });
   }
   return pdvs;
 }

@@ -3,7 +3,9 @@
  * (./upper-layer.ts) when the bridge is the SCU. It opens the transport
  * (TCP or TLS: AE-1), proposes presentation contexts in an A-ASSOCIATE-RQ
  * (AE-2), sends DIMSE requests without data set and awaits their
- * responses, then releases (AR-1) or aborts. Every wait has a timeout:
+ * responses, then releases (AR-1) or aborts. Responses are assembled by the
+ * shared assembler (./message-assembler.ts), data set included when one
+ * comes (C-FIND responses carry identifiers). Every wait has a timeout:
  * connect (TCP and TLS handshake), ACSE (the A-ASSOCIATE-AC/RJ and the
  * A-RELEASE-RP) and DIMSE (a response). Failures are AssociationErrors
  * whose message carries the PS3.8 result/source/reason text.
@@ -14,8 +16,9 @@ import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { Indication } from './actions.js';
 import { AbortReason, AbortSource } from './bytes.js';
-import { COMMAND_SET_CAP_BYTES, DICOM_APPLICATION_CONTEXT, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, PROTOCOL_VERSION } from './constants.js';
-import { decodeCommand, encodeCommand, type DimseCommand } from './dimse-command.js';
+import { DICOM_APPLICATION_CONTEXT, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME, PROTOCOL_VERSION, SCU_DATA_SET_CAP_BYTES } from './constants.js';
+import { encodeCommand, type DimseCommand } from './dimse-command.js';
+import { MessageAssembler, WholeMessages, type DimseMessage, type MessageError } from './message-assembler.js';
 import type { AcceptedContext } from './negotiation.js';
 import { PresentationContextResult, emptyUserInformation } from './pdu-items.js';
 import type { AAssociateAc, AAssociateRj, AAssociateRq } from './pdu.js';
@@ -88,8 +91,7 @@ export class ScuAssociation {
   private releasing: Waiter<void> | undefined;
   private responding: (Waiter<DimseCommand> & { messageId: number }) | undefined;
   private failure: AssociationError | undefined;
-  private commandParts: Buffer[] = [];
-  private commandBytes = 0;
+  private readonly assembler: MessageAssembler;
   private messageId = 0;
   private closedResolve!: () => void;
   /** Resolves once the transport is closed (after release, rejection or abort). */
@@ -103,9 +105,13 @@ export class ScuAssociation {
   private constructor(private readonly options: ScuAssociationOptions) {
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.where = `${options.calledAeTitle}@${options.host}:${options.port}`;
+    this.assembler = new MessageAssembler(
+      new WholeMessages({ onMessage: (m) => this.onMessage(m), onMessageError: (e) => this.onMessageError(e) }, SCU_DATA_SET_CAP_BYTES),
+      (contextId) => this.accepted.has(contextId),
+    );
     const user: UpperLayerUser = {
       onIndication: (ind) => this.onIndication(ind),
-      onPdvData: (id, mch, data, complete) => this.onPdvData(id, mch, data, complete),
+      onPdvData: (id, mch, data, complete) => this.assembler.push(id, mch, data, complete),
       onProviderRejected: () => undefined, // acceptor role only
       onClosed: () => this.onClosed(),
     };
@@ -319,30 +325,21 @@ export class ScuAssociation {
     });
   }
 
-  private onPdvData(contextId: number, mch: number, data: Buffer, complete: boolean): void {
-    if ((mch & 0x01) === 0) return; // data sets: none expected for the requests sent here
-    this.commandBytes += data.length;
-    if (this.commandBytes > COMMAND_SET_CAP_BYTES) {
-      this.fail(new AssociationError('protocol', `command set from ${this.where} larger than ${COMMAND_SET_CAP_BYTES} bytes`));
-      this.ul.abort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue, 'abort-sent');
-      return;
-    }
-    this.commandParts.push(Buffer.from(data));
-    if (!(complete && (mch & 0x02) !== 0)) return;
-    const raw = Buffer.concat(this.commandParts);
-    this.commandParts = [];
-    this.commandBytes = 0;
-    let command: DimseCommand;
-    try {
-      command = decodeCommand(raw);
-    } catch (err) {
-      this.fail(new AssociationError('protocol', `bad command set from ${this.where}: ${(err as Error).message}`));
-      this.ul.abort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue, 'abort-sent');
-      return;
-    }
+  private onMessageError(error: MessageError): void {
+    this.fail(new AssociationError('protocol', `protocol error from ${this.where}: ${error.detail}`));
+    this.ul.abort(AbortSource.ServiceProvider, AbortReason.InvalidPduParameterValue, 'abort-sent');
+  }
+
+  /**
+   * A whole message from the peer: the response awaited, or (anything else)
+   * ignored. request() resolves with its command set; a data set that came
+   * with it (a C-FIND identifier, say) is in `message.dataSet`.
+   */
+  private onMessage(message: DimseMessage): void {
+    const { command } = message;
     const w = this.responding;
     if (w === undefined || command.messageIdBeingRespondedTo !== w.messageId) {
-      this.logger.debug({ contextId, commandField: command.commandField }, 'unexpected DIMSE message ignored');
+      this.logger.debug({ contextId: message.presentationContextId, commandField: command.commandField }, 'unexpected DIMSE message ignored');
       return;
     }
     this.responding = undefined;
@@ -352,6 +349,7 @@ export class ScuAssociation {
 
   private onClosed(): void {
     this.phase = 'closed';
+    this.assembler.reset();
     this.disarm();
     this.fail(this.failure ?? new AssociationError('transport', `connection to ${this.where} closed`));
     this.closedResolve();

@@ -2,8 +2,9 @@
  * The DICOM Upper Layer state machine as data: PS3.8 Section 9.2, states
  * (Table 9-2), events (Table 9-9) and the state transition table (Table 9-10).
  * The actions themselves are in ./actions.ts; this file only says which action
- * an event triggers in a state. Both roles (requestor and acceptor) are in
- * the table; the bridge currently drives it as the acceptor only.
+ * an event triggers in a state, and the next state PS3.8 gives for it. Both
+ * roles are in the table and the bridge drives both: the acceptor for the SCP
+ * (./association.ts) and the requestor for the SCU (./scu-association.ts).
  */
 
 export const STATES = {
@@ -79,40 +80,175 @@ export const ACTIONS = {
 } as const;
 export type ActionName = keyof typeof ACTIONS;
 
-/** Sta3 .. Sta12 minus Sta4: the states with an open connection after the A-ASSOCIATE-RQ. */
-const AFTER_RQ = ['Sta3', 'Sta5', 'Sta6', 'Sta7', 'Sta8', 'Sta9', 'Sta10', 'Sta11', 'Sta12'] as const;
+/** A cell of Table 9-10: the event (row) and the state (column). */
+export type Cell = `${Event} ${State}`;
 
-function row(entries: Partial<Record<State, ActionName>>, others?: { states: readonly State[]; action: ActionName }) {
-  const out: Partial<Record<State, ActionName>> = {};
-  if (others) for (const s of others.states) out[s] = others.action;
-  return Object.freeze({ ...out, ...entries });
+/** What a cell says: the action to run and the next state (two for AE-6 and AR-8, which choose). */
+export interface Transition {
+  action: ActionName;
+  next: (typeof ACTIONS)[ActionName]['next'];
 }
 
-/** PS3.8 Table 9-10, one row per event: state → action. */
-export const TRANSITIONS: Readonly<Record<Event, Readonly<Partial<Record<State, ActionName>>>>> = Object.freeze({
-  Evt1: row({ Sta1: 'AE-1' }),
-  Evt2: row({ Sta4: 'AE-2' }),
-  Evt3: row({ Sta2: 'AA-1', Sta5: 'AE-3', Sta13: 'AA-6' }, { states: AFTER_RQ, action: 'AA-8' }),
-  Evt4: row({ Sta2: 'AA-1', Sta5: 'AE-4', Sta13: 'AA-6' }, { states: AFTER_RQ, action: 'AA-8' }),
-  Evt5: row({ Sta1: 'AE-5' }),
-  Evt6: row({ Sta2: 'AE-6', Sta13: 'AA-7' }, { states: AFTER_RQ, action: 'AA-8' }),
-  Evt7: row({ Sta3: 'AE-7' }),
-  Evt8: row({ Sta3: 'AE-8' }),
-  Evt9: row({ Sta6: 'DT-1', Sta8: 'AR-7' }),
-  Evt10: row({ Sta2: 'AA-1', Sta6: 'DT-2', Sta7: 'AR-6', Sta13: 'AA-6' }, { states: AFTER_RQ, action: 'AA-8' }),
-  Evt11: row({ Sta6: 'AR-1' }),
-  Evt12: row({ Sta2: 'AA-1', Sta6: 'AR-2', Sta7: 'AR-8', Sta13: 'AA-6' }, { states: AFTER_RQ, action: 'AA-8' }),
-  Evt13: row(
-    { Sta2: 'AA-1', Sta7: 'AR-3', Sta10: 'AR-10', Sta11: 'AR-3', Sta13: 'AR-5' },
-    { states: AFTER_RQ, action: 'AA-8' },
-  ),
-  Evt14: row({ Sta8: 'AR-4', Sta9: 'AR-9', Sta12: 'AR-4' }),
-  Evt15: row({ Sta4: 'AA-2' }, { states: AFTER_RQ, action: 'AA-1' }),
-  Evt16: row({ Sta2: 'AA-2', Sta13: 'AA-2' }, { states: AFTER_RQ, action: 'AA-3' }),
-  Evt17: row({ Sta2: 'AA-5', Sta4: 'AA-4', Sta13: 'AR-5' }, { states: AFTER_RQ, action: 'AA-4' }),
-  Evt18: row({ Sta2: 'AA-2', Sta13: 'AA-2' }),
-  Evt19: row({ Sta2: 'AA-1', Sta13: 'AA-7' }, { states: AFTER_RQ, action: 'AA-8' }),
+/**
+ * PS3.8 Table 9-10, written out: one entry per non-blank cell, in the
+ * order of the table (event rows Evt1..Evt19, state columns Sta1..Sta13),
+ * so it can be checked against the standard line by line. A cell not listed
+ * is blank in the standard (see `undefinedBecause`).
+ */
+export const TRANSITION_TABLE: Readonly<Partial<Record<Cell, Transition>>> = Object.freeze({
+  // Evt1: A-ASSOCIATE request (local user)
+  'Evt1 Sta1':   { action: 'AE-1', next: 'Sta4' },
+  // Evt2: Transport connect confirmation (local transport service)
+  'Evt2 Sta4':   { action: 'AE-2', next: 'Sta5' },
+  // Evt3: A-ASSOCIATE-AC PDU (received on transport connection)
+  'Evt3 Sta2':   { action: 'AA-1', next: 'Sta13' },
+  'Evt3 Sta3':   { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta5':   { action: 'AE-3', next: 'Sta6' },
+  'Evt3 Sta6':   { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta7':   { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta8':   { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta9':   { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta10':  { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta11':  { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta12':  { action: 'AA-8', next: 'Sta13' },
+  'Evt3 Sta13':  { action: 'AA-6', next: 'Sta13' },
+  // Evt4: A-ASSOCIATE-RJ PDU (received on transport connection)
+  'Evt4 Sta2':   { action: 'AA-1', next: 'Sta13' },
+  'Evt4 Sta3':   { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta5':   { action: 'AE-4', next: 'Sta1' },
+  'Evt4 Sta6':   { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta7':   { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta8':   { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta9':   { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta10':  { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta11':  { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta12':  { action: 'AA-8', next: 'Sta13' },
+  'Evt4 Sta13':  { action: 'AA-6', next: 'Sta13' },
+  // Evt5: Transport connection indication (local transport service)
+  'Evt5 Sta1':   { action: 'AE-5', next: 'Sta2' },
+  // Evt6: A-ASSOCIATE-RQ PDU (received on transport connection)
+  'Evt6 Sta2':   { action: 'AE-6', next: 'Sta3|Sta13' },
+  'Evt6 Sta3':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta5':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta6':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta7':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta8':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta9':   { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta10':  { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta11':  { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta12':  { action: 'AA-8', next: 'Sta13' },
+  'Evt6 Sta13':  { action: 'AA-7', next: 'Sta13' },
+  // Evt7: A-ASSOCIATE response primitive (accept)
+  'Evt7 Sta3':   { action: 'AE-7', next: 'Sta6' },
+  // Evt8: A-ASSOCIATE response primitive (reject)
+  'Evt8 Sta3':   { action: 'AE-8', next: 'Sta13' },
+  // Evt9: P-DATA request primitive
+  'Evt9 Sta6':   { action: 'DT-1', next: 'Sta6' },
+  'Evt9 Sta8':   { action: 'AR-7', next: 'Sta8' },
+  // Evt10: P-DATA-TF PDU
+  'Evt10 Sta2':  { action: 'AA-1', next: 'Sta13' },
+  'Evt10 Sta3':  { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta5':  { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta6':  { action: 'DT-2', next: 'Sta6' },
+  'Evt10 Sta7':  { action: 'AR-6', next: 'Sta7' },
+  'Evt10 Sta8':  { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta9':  { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta10': { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta11': { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta12': { action: 'AA-8', next: 'Sta13' },
+  'Evt10 Sta13': { action: 'AA-6', next: 'Sta13' },
+  // Evt11: A-RELEASE request primitive
+  'Evt11 Sta6':  { action: 'AR-1', next: 'Sta7' },
+  // Evt12: A-RELEASE-RQ PDU (received on open transport connection)
+  'Evt12 Sta2':  { action: 'AA-1', next: 'Sta13' },
+  'Evt12 Sta3':  { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta5':  { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta6':  { action: 'AR-2', next: 'Sta8' },
+  'Evt12 Sta7':  { action: 'AR-8', next: 'Sta9|Sta10' },
+  'Evt12 Sta8':  { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta9':  { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta10': { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta11': { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta12': { action: 'AA-8', next: 'Sta13' },
+  'Evt12 Sta13': { action: 'AA-6', next: 'Sta13' },
+  // Evt13: A-RELEASE-RP PDU (received on transport connection)
+  'Evt13 Sta2':  { action: 'AA-1', next: 'Sta13' },
+  'Evt13 Sta3':  { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta5':  { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta6':  { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta7':  { action: 'AR-3', next: 'Sta1' },
+  'Evt13 Sta8':  { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta9':  { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta10': { action: 'AR-10', next: 'Sta12' },
+  'Evt13 Sta11': { action: 'AR-3', next: 'Sta1' },
+  'Evt13 Sta12': { action: 'AA-8', next: 'Sta13' },
+  'Evt13 Sta13': { action: 'AA-6', next: 'Sta13' },
+  // Evt14: A-RELEASE response primitive
+  'Evt14 Sta8':  { action: 'AR-4', next: 'Sta13' },
+  'Evt14 Sta9':  { action: 'AR-9', next: 'Sta11' },
+  'Evt14 Sta12': { action: 'AR-4', next: 'Sta13' },
+  // Evt15: A-ABORT request primitive
+  'Evt15 Sta3':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta4':  { action: 'AA-2', next: 'Sta1' },
+  'Evt15 Sta5':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta6':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta7':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta8':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta9':  { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta10': { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta11': { action: 'AA-1', next: 'Sta13' },
+  'Evt15 Sta12': { action: 'AA-1', next: 'Sta13' },
+  // Evt16: A-ABORT PDU (received on open transport connection)
+  'Evt16 Sta2':  { action: 'AA-2', next: 'Sta1' },
+  'Evt16 Sta3':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta5':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta6':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta7':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta8':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta9':  { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta10': { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta11': { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta12': { action: 'AA-3', next: 'Sta1' },
+  'Evt16 Sta13': { action: 'AA-2', next: 'Sta1' },
+  // Evt17: Transport connection closed indication (local transport service)
+  'Evt17 Sta2':  { action: 'AA-5', next: 'Sta1' },
+  'Evt17 Sta3':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta4':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta5':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta6':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta7':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta8':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta9':  { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta10': { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta11': { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta12': { action: 'AA-4', next: 'Sta1' },
+  'Evt17 Sta13': { action: 'AR-5', next: 'Sta1' },
+  // Evt18: ARTIM timer expired (Association reject/release timer)
+  'Evt18 Sta2':  { action: 'AA-2', next: 'Sta1' },
+  'Evt18 Sta13': { action: 'AA-2', next: 'Sta1' },
+  // Evt19: Unrecognized or invalid PDU received
+  'Evt19 Sta2':  { action: 'AA-1', next: 'Sta13' },
+  'Evt19 Sta3':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta5':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta6':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta7':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta8':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta9':  { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta10': { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta11': { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta12': { action: 'AA-8', next: 'Sta13' },
+  'Evt19 Sta13': { action: 'AA-7', next: 'Sta13' },
 });
+
+/** The table indexed by event then state, built once, for the driver's lookup. */
+const BY_EVENT: Readonly<Record<Event, Partial<Record<State, Transition>>>> = (() => {
+  const index = Object.fromEntries(Object.keys(EVENTS).map((e) => [e, {}])) as Record<Event, Partial<Record<State, Transition>>>;
+  for (const [cell, transition] of Object.entries(TRANSITION_TABLE) as Array<[Cell, Transition]>) {
+    const [event, state] = cell.split(' ') as [Event, State];
+    index[event][state] = transition;
+  }
+  return index;
+})();
 
 /**
  * Why a (state, event) pair has no entry in Table 9-10. PS3.8 leaves these
@@ -129,9 +265,14 @@ export const UNDEFINED_BECAUSE = {
 const LOCAL_PRIMITIVES: ReadonlySet<Event> = new Set(['Evt1', 'Evt7', 'Evt8', 'Evt9', 'Evt11', 'Evt14', 'Evt15']);
 const TRANSPORT_PRIMITIVES: ReadonlySet<Event> = new Set(['Evt2', 'Evt5']);
 
+/** The cell of Table 9-10 for an event in a state, or undefined for a blank cell. */
+export function transitionFor(state: State, event: Event): Transition | undefined {
+  return BY_EVENT[event][state];
+}
+
 /** The action Table 9-10 gives for an event in a state, or undefined for a blank cell. */
 export function actionFor(state: State, event: Event): ActionName | undefined {
-  return TRANSITIONS[event][state];
+  return BY_EVENT[event][state]?.action;
 }
 
 /** For a blank cell of Table 9-10, the documented reason it is blank. */

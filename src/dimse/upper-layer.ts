@@ -12,7 +12,7 @@ import { ACTION_FUNCTIONS, type EventData, type Indication, type UpperLayerPort 
 import { AbortReason, AbortSource, PduDecodeError } from './bytes.js';
 import { MAX_ASSOCIATE_PDU_LENGTH } from './constants.js';
 import { isProtocolVersionSupported, rejection } from './negotiation.js';
-import { PduType, decodePdu, encodePdu, writePdvHeader, PDU_HEADER_LENGTH, PDV_HEADER_LENGTH, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
+import { PduType, decodePdu, encodePdu, messagePdvs, type AAssociateAc, type AAssociateRj, type AAssociateRq, type Pdu } from './pdu.js';
 import { PduStreamReader } from './pdu-stream.js';
 import { readTransport } from './transport-reader.js';
 import { actionFor, type Event, type State } from './state-machine.js';
@@ -163,17 +163,11 @@ export class UpperLayer {
 
   /**
    * P-DATA request, Evt9: one DIMSE message part (command or data set) as
-   * PDVs fragmented to the peer's maximum PDU length, one PDV per PDU.
+   * PDVs fragmented to the peer's maximum PDU length, one PDV per PDU (./pdu.ts).
    */
   sendMessagePart(presentationContextId: number, isCommand: boolean, bytes: Buffer): void {
-    const maxData = this.peerMaxPduLength > 0 ? Math.max(this.peerMaxPduLength - 6, 1) : 1 << 20;
-    let off = 0;
-    do {
-      const n = Math.min(maxData, bytes.length - off);
-      const isLast = off + n >= bytes.length;
-      this.dispatch('Evt9', { pdu: { type: 'P-DATA-TF', pdvs: [{ presentationContextId, isCommand, isLast, data: bytes.subarray(off, off + n) }] } });
-      off += n;
-    } while (off < bytes.length);
+    for (const pdv of messagePdvs(presentationContextId, isCommand, bytes, this.peerMaxPduLength))
+      this.dispatch('Evt9', { pdu: { type: 'P-DATA-TF', pdvs: [pdv] } });
   }
 
   /** A-RELEASE request, Evt11 (graceful shutdown initiated by us). */
@@ -276,19 +270,6 @@ export class UpperLayer {
         return;
       }
       if (pdu.type === 'A-RELEASE-RP') this.endedBy ??= 'release';
-      if (pdu.type === 'P-DATA-TF') {
-        // One PDU per PDV, each in a single buffer and a single write: PDU header, PDV header, data.
-        for (const pdv of pdu.pdvs) {
-          const out = Buffer.allocUnsafe(PDU_HEADER_LENGTH + PDV_HEADER_LENGTH + pdv.data.length);
-          out[0] = PduType.PDataTf;
-          out[1] = 0;
-          out.writeUInt32BE(PDV_HEADER_LENGTH + pdv.data.length, 2);
-          writePdvHeader(out, PDU_HEADER_LENGTH, pdv, pdv.data.length);
-          pdv.data.copy(out, PDU_HEADER_LENGTH + PDV_HEADER_LENGTH);
-          this.write(out);
-        }
-        return;
-      }
       this.write(encodePdu(pdu));
     },
     closeTransport: () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodePdu, type Pdu } from '../../src/dimse/pdu.js';
 import { run } from '../support/run.js';
-import { RawClient, associateRq, receivePdus, startScp, type TestScp } from './helpers.js';
+import { encodeCommand } from '../../src/dimse/dimse-command.js';
+import { RawClient, associateRq, rawAssociate, receivePdus, startScp, type TestScp } from './helpers.js';
 
 const echoOk = async (port: number): Promise<void> => {
   const r = await run('echoscu', ['-aet', 'SCU', '-aec', 'BRIDGE', '127.0.0.1', String(port)]);
@@ -78,6 +79,23 @@ describe('bad input never stops the SCP', () => {
   it('aborts an A-ASSOCIATE-RQ header announcing more than an association PDU may be', async () => {
     const { pdus } = await sendRaw(t.port, Buffer.from([0x01, 0, 0x7f, 0xff, 0xff, 0xff]), Buffer.alloc(1024));
     expect(pdus).toEqual([{ type: 'A-ABORT', source: 2, reason: 6 }]);
+    await echoOk(t.port);
+  });
+
+  it('aborts with source 2, reason 6 when a data fragment comes before its command', async () => {
+    const { client } = await rawAssociate(t.port);
+    await client.write(encodePdu({ type: 'P-DATA-TF', pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: Buffer.alloc(16) }] }));
+    await client.closed;
+    expect((await receivePdus(client, 2)).at(-1)).toEqual({ type: 'A-ABORT', source: 2, reason: 6 });
+    await echoOk(t.port);
+  });
+
+  it('aborts with source 2, reason 6 on a PDV for a presentation context it did not accept', async () => {
+    const { client } = await rawAssociate(t.port);
+    const command = encodeCommand({ commandField: 0x0030, messageId: 1, affectedSopClassUid: '1.2.840.10008.1.1', commandDataSetType: 0x0101 });
+    await client.write(encodePdu({ type: 'P-DATA-TF', pdvs: [{ presentationContextId: 3, isCommand: true, isLast: true, data: command }] }));
+    await client.closed;
+    expect((await receivePdus(client, 2)).at(-1)).toEqual({ type: 'A-ABORT', source: 2, reason: 6 });
     await echoOk(t.port);
   });
 

@@ -3,11 +3,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssociationError, echo } from '../../src/dimse/echo-scu.js';
-import { encodePdu } from '../../src/dimse/pdu.js';
+import { decodeCommand, encodeCommand, type DimseCommand } from '../../src/dimse/dimse-command.js';
+import { emptyUserInformation } from '../../src/dimse/pdu-items.js';
+import { encodePdu, messagePdvs, type AAssociateRq, type Pdu, type Pdv } from '../../src/dimse/pdu.js';
 import { freePort } from '../support/free-port.js';
 import { startProcess, type StartedProcess } from '../support/processes.js';
 import { run } from '../support/run.js';
-import { startScp, type TestScp } from './helpers.js';
+import { splitPdus, startScp, type TestScp } from './helpers.js';
 import { makeTestPki, type TestPki } from './tls-pki.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -286,5 +288,86 @@ describe('dicom-fhir-bridge echo (CLI)', () => {
     expect(r.code).toBe(0);
     for (const option of ['--aet', '--aec', '--timeout', '--tls', '--ca', '--cert', '--key', '--servername', '--tls13', 'exit codes', '64'])
       expect(r.stdout).toContain(option);
+  });
+});
+
+/**
+ * A peer that accepts the Verification context (id 1) and answers the
+ * C-ECHO-RQ with the PDVs `answer` makes of it; A-RELEASE-RQ gets its RP.
+ * For DIMSE framing our StorageScp never produces.
+ */
+async function framingScp(answer: (rq: DimseCommand) => Pdv[]): Promise<{ port: number; close(): Promise<void> }> {
+  return fakeScp((socket) => {
+    let received = Buffer.alloc(0);
+    let command = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      let whole = 0; // bytes of the complete PDUs received so far
+      while (received.length - whole >= 6 && received.length - whole >= 6 + received.readUInt32BE(whole + 2)) whole += 6 + received.readUInt32BE(whole + 2);
+      const pdus = splitPdus(received.subarray(0, whole));
+      received = received.subarray(whole);
+      for (const pdu of pdus) {
+        if (pdu.type === 'A-ASSOCIATE-RQ') socket.write(encodePdu(acceptVerification(pdu)));
+        else if (pdu.type === 'A-RELEASE-RQ') socket.end(encodePdu({ type: 'A-RELEASE-RP' }));
+        else if (pdu.type === 'P-DATA-TF')
+          for (const pdv of pdu.pdvs) {
+            command = Buffer.concat([command, pdv.data]);
+            if (!pdv.isLast) continue;
+            for (const out of answer(decodeCommand(command))) socket.write(encodePdu({ type: 'P-DATA-TF', pdvs: [out] }));
+            command = Buffer.alloc(0);
+          }
+      }
+    });
+  });
+}
+
+function acceptVerification(rq: AAssociateRq): Pdu {
+  return {
+    type: 'A-ASSOCIATE-AC', protocolVersion: 1, calledAeTitle: rq.calledAeTitle, callingAeTitle: rq.callingAeTitle,
+    applicationContextName: rq.applicationContextName,
+    presentationContexts: [{ id: 1, result: 0, transferSyntax: '1.2.840.10008.1.2' }],
+    userInformation: { ...emptyUserInformation(), maximumLength: 16384, implementationClassUid: '1.2.3' },
+  };
+}
+
+const echoRsp = (rq: DimseCommand, commandDataSetType = 0x0101): DimseCommand => ({
+  commandField: 0x8030, messageIdBeingRespondedTo: rq.messageId!, affectedSopClassUid: rq.affectedSopClassUid!, commandDataSetType, status: 0,
+});
+
+describe('echo() and the DIMSE framing of the response (PS3.8 Annex E)', () => {
+  const servers: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+  });
+  const echoVia = async (answer: (rq: DimseCommand) => Pdv[]) => {
+    const fake = await framingScp(answer);
+    servers.push(fake);
+    return { port: fake.port, options: { host: '127.0.0.1', port: fake.port, callingAeTitle: 'ECHOSCU', calledAeTitle: 'FRAMING', timeoutMs: 5_000 } };
+  };
+
+  it('takes a response whose command set comes in three fragments and that carries a data set', async () => {
+    const { options } = await echoVia((rq) => {
+      const command = encodeCommand(echoRsp(rq, 0x0000));
+      const third = Math.ceil(command.length / 3);
+      return [
+        ...messagePdvs(1, true, command, 6 + third),
+        ...messagePdvs(1, false, Buffer.alloc(300, 0x20), 6 + 200),
+      ];
+    });
+    expect(await echo(options)).toMatchObject({ status: 0 });
+  });
+
+  it('a data fragment before the response command: a protocol error, the association aborted', async () => {
+    const { port, options } = await echoVia((rq) => [...messagePdvs(1, false, Buffer.alloc(8), 0), ...messagePdvs(1, true, encodeCommand(echoRsp(rq)), 0)]);
+    const err = await echoError(options);
+    expect(err.code).toBe('protocol');
+    expect(err.message).toBe(`protocol error from FRAMING@127.0.0.1:${port}: data fragment without a command expecting one`);
+  });
+
+  it('a response on a presentation context that was not accepted: a protocol error', async () => {
+    const { options } = await echoVia((rq) => messagePdvs(3, true, encodeCommand(echoRsp(rq)), 0));
+    const err = await echoError(options);
+    expect(err.code).toBe('protocol');
+    expect(err.message).toMatch(/presentation context 3, which is not accepted/);
   });
 });

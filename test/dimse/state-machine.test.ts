@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION_FUNCTIONS, type Indication, type UpperLayerPort } from '../../src/dimse/actions.js';
-import { ACTIONS, EVENTS, STATES, TRANSITIONS, actionFor, undefinedBecause, type Event, type State } from '../../src/dimse/state-machine.js';
+import { ACTIONS, EVENTS, STATES, TRANSITION_TABLE, actionFor, transitionFor, undefinedBecause, type Cell, type Event, type State } from '../../src/dimse/state-machine.js';
 import type { Pdu } from '../../src/dimse/pdu.js';
 
 const states = Object.keys(STATES) as State[];
@@ -38,7 +38,7 @@ describe('PS3.8 state transition table (Table 9-10)', () => {
   });
 
   it('uses every action at least once', () => {
-    const used = new Set(events.flatMap((e) => Object.values(TRANSITIONS[e])));
+    const used = new Set(Object.values(TRANSITION_TABLE).map((t) => t.action));
     expect([...used].sort()).toEqual(Object.keys(ACTIONS).sort());
   });
 
@@ -56,6 +56,90 @@ describe('PS3.8 state transition table (Table 9-10)', () => {
     expect(actionFor('Sta6', 'Evt16')).toBe('AA-3');
     expect(actionFor('Sta2', 'Evt18')).toBe('AA-2');
     expect(actionFor('Sta7', 'Evt12')).toBe('AR-8');
+  });
+});
+
+/**
+ * The non-blank cells of PS3.8 Table 9-10, row by row: for each event, the
+ * states whose column has an entry. Written from the standard, apart from
+ * the table under test.
+ */
+const NON_BLANK_IN_PS38: Readonly<Record<Event, string>> = {
+  Evt1: 'Sta1',
+  Evt2: 'Sta4',
+  Evt3: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt4: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt5: 'Sta1',
+  Evt6: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt7: 'Sta3',
+  Evt8: 'Sta3',
+  Evt9: 'Sta6 Sta8',
+  Evt10: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt11: 'Sta6',
+  Evt12: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt13: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt14: 'Sta8 Sta9 Sta12',
+  Evt15: 'Sta3 Sta4 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12',
+  Evt16: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt17: 'Sta2 Sta3 Sta4 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+  Evt18: 'Sta2 Sta13',
+  Evt19: 'Sta2 Sta3 Sta5 Sta6 Sta7 Sta8 Sta9 Sta10 Sta11 Sta12 Sta13',
+};
+
+describe('the transition table written out (one entry per cell of Table 9-10)', () => {
+  const cells = Object.keys(TRANSITION_TABLE) as Cell[];
+
+  it('has exactly the non-blank cells of PS3.8 Table 9-10: 123 of the 19 × 13', () => {
+    const expected = events.flatMap((e) => NON_BLANK_IN_PS38[e].split(' ').map((s) => `${e} ${s}`));
+    expect(expected).toHaveLength(123);
+    expect([...cells].sort()).toEqual([...expected].sort());
+  });
+
+  it('lists the cells in the order of the table: event rows, then state columns', () => {
+    const number = (c: string): number[] => c.split(' ').map((x) => Number(x.replace(/\D/g, '')));
+    const sorted = [...cells].sort((a, b) => number(a)[0]! - number(b)[0]! || number(a)[1]! - number(b)[1]!);
+    expect(cells).toEqual(sorted);
+  });
+
+  it('matches the standard on known cells, action and next state', () => {
+    const known: Array<[Cell, string, string]> = [
+      ['Evt1 Sta1', 'AE-1', 'Sta4'],
+      ['Evt2 Sta4', 'AE-2', 'Sta5'],
+      ['Evt3 Sta5', 'AE-3', 'Sta6'],
+      ['Evt4 Sta5', 'AE-4', 'Sta1'],
+      ['Evt3 Sta2', 'AA-1', 'Sta13'],
+      ['Evt6 Sta2', 'AE-6', 'Sta3|Sta13'],
+      ['Evt6 Sta13', 'AA-7', 'Sta13'],
+      ['Evt10 Sta7', 'AR-6', 'Sta7'],
+      ['Evt12 Sta7', 'AR-8', 'Sta9|Sta10'],
+      ['Evt13 Sta10', 'AR-10', 'Sta12'],
+      ['Evt13 Sta11', 'AR-3', 'Sta1'],
+      ['Evt13 Sta13', 'AA-6', 'Sta13'],
+      ['Evt14 Sta9', 'AR-9', 'Sta11'],
+      ['Evt15 Sta4', 'AA-2', 'Sta1'],
+      ['Evt16 Sta13', 'AA-2', 'Sta1'],
+      ['Evt17 Sta4', 'AA-4', 'Sta1'],
+      ['Evt17 Sta13', 'AR-5', 'Sta1'],
+      ['Evt18 Sta13', 'AA-2', 'Sta1'],
+      ['Evt19 Sta13', 'AA-7', 'Sta13'],
+    ];
+    for (const [cell, action, next] of known) expect(TRANSITION_TABLE[cell], cell).toEqual({ action, next });
+  });
+
+  it('gives each cell the next state of its action (PS3.8 Tables 9-6 to 9-9)', () => {
+    for (const cell of cells) expect(TRANSITION_TABLE[cell]!.next, cell).toBe(ACTIONS[TRANSITION_TABLE[cell]!.action].next);
+  });
+
+  it('runs, in every cell, an action that ends in the next state the cell gives', () => {
+    for (const cell of cells) {
+      const [event, state] = cell.split(' ') as [Event, State];
+      const transition = transitionFor(state, event)!;
+      expect(transition, cell).toBe(TRANSITION_TABLE[cell]);
+      const { port } = fakePort();
+      const pdu = transition.action === 'AE-6' ? rqPdu(1) : pduFor(transition.action);
+      const next = ACTION_FUNCTIONS[transition.action](port, pdu ? { pdu } : {}, event);
+      expect(transition.next.split('|'), cell).toContain(next);
+    }
   });
 });
 
@@ -126,4 +210,11 @@ function pduFor(action: string): Pdu | undefined {
     case 'AA-3': return { type: 'A-ABORT', source: 0, reason: 0 };
     default: return undefined;
   }
+}
+
+function rqPdu(protocolVersion: number): Pdu {
+  return {
+    type: 'A-ASSOCIATE-RQ', protocolVersion, calledAeTitle: 'A', callingAeTitle: 'B', applicationContextName: '1.2',
+    presentationContexts: [], userInformation: { roleSelections: [], sopClassExtended: [], sopClassCommonExtended: [], unknown: [] },
+  };
 }
