@@ -5,7 +5,7 @@
  * decoding because the `=`, `^` and `\` delimiters are in the G0 ASCII set.
  */
 import { characterSets, convertBytes } from 'dicom-character-set';
-import type { PersonName } from './instance-record.js';
+import type { PersonName } from './attribute-values.js';
 
 /** Default repertoire used when the declared one cannot be used. */
 const FALLBACK_CHARACTER_SET = 'ISO_IR 100';

@@ -43,7 +43,7 @@
  */
 import type { Basic as R4Basic, Extension as R4Extension, Identifier as R4Identifier, Reference as R4Reference } from '@medplum/fhirtypes';
 import type { PatientAttributes } from '../dicom/instance-record.js';
-import type { KeyObjectDocument, KeyObjectReference, RejectionReason } from '../dicom/key-object.js';
+import type { KeyObjectDocument, KeyObjectReference, RejectionReason } from '../dicom/key-object-document.js';
 import type { StudyState } from '../dicom/study-state.js';
 import { codedEntryToConcept } from './coding.js';
 import { toFhirDateTime } from './datetime.js';

@@ -16,7 +16,7 @@
  *   are not appended to displays. DICOM order is kept on purpose: it is the
  *   order the sender wrote, and it is the natural order of CJK names.
  */
-import type { PersonName } from '../dicom/instance-record.js';
+import type { PersonName } from '../dicom/attribute-values.js';
 import type { Extension, HumanName } from './types/common.js';
 
 export const EN_REPRESENTATION_URL = 'http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation';
