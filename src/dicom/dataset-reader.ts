@@ -18,6 +18,13 @@ const KEEP_LEADING_SPACES = new Set(['LT', 'ST', 'UT']);
 const INTEGER_STRING = /^[+-]?\d{1,12}$/;
 
 export class DatasetReader {
+  /**
+   * Keywords of the values identifier() kept as their bytes because they did
+   * not decode cleanly; undefined while there is none (allocates nothing in
+   * the usual case).
+   */
+  keptAsBytes: string[] | undefined;
+
   constructor(
     readonly dataSet: DataSet,
     private readonly decoder: TextDecoderForDataset,
@@ -34,6 +41,22 @@ export class DatasetReader {
   text(attribute: AttributeTag): string | undefined {
     const bytes = valueBytes(this.dataSet, attribute.tag);
     return bytes && trimmed(this.decoder.decode(bytes, attribute.vr), attribute.vr);
+  }
+
+  /**
+   * A text value that must not change through a decoding error (Patient ID):
+   * when its bytes do not decode cleanly it is read one byte per character
+   * (ASCII stays ASCII) and its keyword noted in keptAsBytes.
+   */
+  identifier(attribute: AttributeTag): string | undefined {
+    const bytes = valueBytes(this.dataSet, attribute.tag);
+    if (!bytes) return undefined;
+    let decoded = this.decoder.decodeExactly(bytes, attribute.vr);
+    if (decoded === undefined) {
+      decoded = rawString(this.dataSet, attribute.tag)!;
+      (this.keptAsBytes ??= []).push(attribute.keyword);
+    }
+    return trimmed(decoded, attribute.vr);
   }
 
   /** The first IS value; an invalid one is left out (logged at debug). */

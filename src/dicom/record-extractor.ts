@@ -63,7 +63,11 @@ export function parseHeader(bytes: Uint8Array, parserSyntax: string): DataSet {
   return dataSet;
 }
 
-/** Reads the attributes the mapping needs. Throws MissingAttributeError for a missing required UID. */
+/**
+ * Reads the attributes the mapping needs. Throws MissingAttributeError for a
+ * missing required UID. A Patient ID that does not decode cleanly is kept as
+ * its bytes and logged at warn (with no patient data).
+ */
 export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttributes {
   const rawCharset = rawString(dataSet, TAG.SpecificCharacterSet.tag);
   const specificCharacterSet = rawCharset === undefined ? undefined : trimTrailing(rawCharset) || undefined;
@@ -79,7 +83,7 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
 
   const patient: PatientAttributes = {};
   assign(patient, 'patientName', r.personName(TAG.PatientName));
-  assign(patient, 'patientId', r.text(TAG.PatientID));
+  assign(patient, 'patientId', r.identifier(TAG.PatientID));
   assign(patient, 'issuerOfPatientId', r.text(TAG.IssuerOfPatientID));
   assign(patient, 'issuerOfPatientIdQualifiers', r.firstItem(TAG.IssuerOfPatientIDQualifiersSequence, hierarchicDesignator));
   assign(patient, 'patientBirthDate', r.text(TAG.PatientBirthDate));
@@ -118,6 +122,14 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
   assign(instance, 'documentTitle', r.text(TAG.DocumentTitle));
   assign(instance, 'conceptNameCode', r.firstItem(TAG.ConceptNameCodeSequence, codedEntry));
   assign(instance, 'numberOfFrames', r.integer(TAG.NumberOfFrames));
+
+  if (r.keptAsBytes) {
+    // The instance and the attribute, never the value: it is patient data.
+    log.warn(
+      { sopInstanceUid, specificCharacterSet, attributes: r.keptAsBytes },
+      'value not decodable with the Specific Character Set: kept as its bytes',
+    );
+  }
 
   const attributes: ExtractedAttributes = { patient, study, series, instance };
   if (specificCharacterSet !== undefined) attributes.specificCharacterSet = specificCharacterSet;

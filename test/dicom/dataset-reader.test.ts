@@ -52,4 +52,14 @@ describe('DatasetReader', () => {
     expect(r.firstItem(TAG.ProcedureCodeSequence, (item) => item.text(TAG.CodeMeaning))).toBe('Résumé');
     expect(r.items(TAG.RequestedProcedureCodeSequence, (item) => item)).toBeUndefined();
   });
+
+  it('keeps an identifier that does not decode cleanly as its bytes and notes its keyword; allocates nothing otherwise', () => {
+    const clean = reader([el(0x00100020, 'LO', 'PID-12345')], 'ISO 2022 IR 87');
+    expect(clean.identifier(TAG.PatientID)).toBe('PID-12345');
+    expect(clean.keptAsBytes).toBeUndefined();
+    const broken = reader([el(0x00100020, 'LO', Buffer.from([0x41, 0xc3, 0x28, 0x42]))], 'ISO_IR 192');
+    expect(broken.text(TAG.PatientID)).toBe('A\uFFFD(B');
+    expect(broken.identifier(TAG.PatientID)).toBe('A\xc3(B');
+    expect(broken.keptAsBytes).toEqual(['PatientID']);
+  });
 });
