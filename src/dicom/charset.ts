@@ -5,7 +5,7 @@
  * decoding because the `=`, `^` and `\` delimiters are in the G0 ASCII set.
  */
 import { characterSets, convertBytes } from 'dicom-character-set';
-import type { PersonName } from './instance-record.js';
+import type { PersonName } from './attribute-values.js';
 
 /** Default repertoire used when the declared one cannot be used. */
 const FALLBACK_CHARACTER_SET = 'ISO_IR 100';
@@ -15,7 +15,10 @@ export interface TextDecoderForDataset {
   readonly characterSet: string | undefined;
   /** Terms of (0008,0005) that were not recognised, if any. */
   readonly unknownTerms: readonly string[];
+  /** Never throws: bytes that cannot be decoded are read as Latin-1. */
   decode(bytes: Uint8Array, vr: string): string;
+  /** undefined when the bytes do not decode cleanly (a conversion error or a replacement character). */
+  decodeExactly(bytes: Uint8Array, vr: string): string | undefined;
 }
 
 /**
@@ -63,17 +66,41 @@ function createDecoder(specificCharacterSet: string | undefined): TextDecoderFor
         return new TextDecoder('latin1').decode(bytes);
       }
     },
+    decodeExactly(bytes: Uint8Array, vr: string): string | undefined {
+      if (bytes.length === 0) return '';
+      if (asciiReadsAsIs && isAscii(bytes)) return asciiString(bytes);
+      let text: string;
+      try {
+        text = convertBytes(characterSet, bytes, { vr });
+      } catch {
+        return undefined;
+      }
+      return text.includes(REPLACEMENT_CHARACTER) ? undefined : text;
+    },
   };
 }
+
+/** What TextDecoder gives for bytes that are invalid in its encoding. */
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/**
+ * ISO 2022 sets that designate G0 (PS3.3 Table C.12-4: JIS X 0208 and JIS X
+ * 0212) cannot be value 1, whose G0 is the initial one: a lone
+ * `ISO 2022 IR 87` is read as `\ISO 2022 IR 87`: ASCII until an escape
+ * sequence, as pydicom reads it (DCMTK does not convert it and shows the
+ * bytes, ASCII as ASCII). dicom-character-set would start in JIS X 0208 and
+ * read ASCII as kanji.
+ */
+const G0_MULTI_BYTE_SETS = new Set(['ISO 2022 IR 87', 'ISO 2022 IR 159']);
 
 function usableCharacterSet(value: string | undefined): { characterSet: string | undefined; unknownTerms: string[] } {
   if (value === undefined) return { characterSet: undefined, unknownTerms: [] };
   const terms = value.split('\\').map((term) => term.trim().toUpperCase());
   const unknownTerms = terms.filter((term, index) => !(term === '' && index === 0) && !(term in characterSets));
-  if (unknownTerms.length === 0) return { characterSet: terms.join('\\') || undefined, unknownTerms };
-  const known = terms.filter((term, index) => (term === '' && index === 0) || term in characterSets);
-  const characterSet = known.some((term) => term !== '') ? known.join('\\') : FALLBACK_CHARACTER_SET;
-  return { characterSet, unknownTerms };
+  const known = unknownTerms.length === 0 ? terms : terms.filter((term, index) => (term === '' && index === 0) || term in characterSets);
+  if (unknownTerms.length > 0 && !known.some((term) => term !== '')) return { characterSet: FALLBACK_CHARACTER_SET, unknownTerms };
+  if (G0_MULTI_BYTE_SETS.has(known[0]!)) known.unshift('');
+  return { characterSet: known.join('\\') || undefined, unknownTerms };
 }
 
 function isAscii(bytes: Uint8Array): boolean {

@@ -32,7 +32,7 @@ export interface DatasetSinkOptions {
   transferSyntaxUid: string;
   /** Most bytes of header (everything before top-level Pixel Data) kept. */
   headerCapBytes: number;
-  /** Debug logging (never patient data). Default: silent. */
+  /** Debug logging, and a warning for a Patient ID kept as its bytes (never patient data). Default: silent. */
   logger?: Logger;
 }
 

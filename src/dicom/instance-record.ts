@@ -6,34 +6,8 @@
  * Specific Character Set and trimmed of DICOM padding; absent or empty
  * attributes are left out (never empty strings, never 0 for a missing number).
  */
-import type { KeyObjectDocument } from './key-object.js';
-
-export type { KeyObjectDocument, KeyObjectReference, RejectionReason } from './key-object.js';
-
-/** One item of a code sequence (PS3.3 Table 8.8-1). */
-export interface CodedEntry {
-  codeValue?: string;
-  codingSchemeDesignator?: string;
-  codingSchemeVersion?: string;
-  codeMeaning?: string;
-}
-
-/**
- * A decoded PN value: its component groups (PS3.5 6.2.1), each still in the
- * DICOM `Family^Given^Middle^Prefix^Suffix` form.
- */
-export interface PersonName {
-  alphabetic?: string;
-  ideographic?: string;
-  phonetic?: string;
-}
-
-/** Hierarchic Designator Macro (PS3.3 Table 10-17), e.g. Issuer of Accession Number. */
-export interface HierarchicDesignator {
-  localNamespaceEntityId?: string;
-  universalEntityId?: string;
-  universalEntityIdType?: string;
-}
+import type { CodedEntry, HierarchicDesignator, PersonName } from './attribute-values.js';
+import type { KeyObjectDocument } from './key-object-document.js';
 
 export interface PatientAttributes {
   /** (0010,0010) */

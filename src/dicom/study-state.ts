@@ -5,7 +5,7 @@ import type {
   SeriesAttributes,
   StudyAttributes,
 } from './instance-record.js';
-import type { KeyObjectDocument, RejectionReason } from './key-object.js';
+import type { KeyObjectDocument, RejectionReason } from './key-object-document.js';
 
 /**
  * An IHE IOCM rejection: the rejection note (a KOS titled 113001, 113037,

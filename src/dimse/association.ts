@@ -239,7 +239,11 @@ export class Association {
           message.failure = { status: Status.SopClassNotSupported, errorComment: 'SOP Class differs from the presentation context' };
         else if (hasDataSet(command)) {
           try {
-            message.sink = new DatasetHeaderSink({ transferSyntaxUid: context.transferSyntax, headerCapBytes: this.options.headerCapBytes });
+            message.sink = new DatasetHeaderSink({
+              transferSyntaxUid: context.transferSyntax,
+              headerCapBytes: this.options.headerCapBytes,
+              logger: this.logger,
+            });
           } catch (err) {
             message.failure = failureOf(err);
           }

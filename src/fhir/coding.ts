@@ -1,5 +1,5 @@
 /** DICOM code sequence items and terminology look-ups → FHIR Coding / CodeableConcept. */
-import type { CodedEntry, HierarchicDesignator } from '../dicom/instance-record.js';
+import type { CodedEntry, HierarchicDesignator } from '../dicom/attribute-values.js';
 import { codingSchemeSystem } from './terminology/index.js';
 import { DATA_ABSENT_REASON_URL, OID_PREFIX, oidUri } from './systems.js';
 import type { CodeableConcept, Coding, Extension } from './types/common.js';

@@ -42,7 +42,7 @@
  * observer's name as a display-only reference.
  */
 import type { PatientAttributes } from '../dicom/instance-record.js';
-import type { KeyObjectDocument, KeyObjectReference, RejectionReason } from '../dicom/key-object.js';
+import type { KeyObjectDocument, KeyObjectReference, RejectionReason } from '../dicom/key-object-document.js';
 import { absentExtension, codedEntryToConcept } from './coding.js';
 import { toFhirDateTime } from './datetime.js';
 import { reportDropped, type FhirVersion, type MappingOptions } from './mapping-options.js';

@@ -16,7 +16,7 @@
  *   are not appended to displays. DICOM order is kept on purpose: it is the
  *   order the sender wrote, and it is the natural order of CJK names.
  */
-import type { PersonName } from '../dicom/instance-record.js';
+import type { PersonName } from '../dicom/attribute-values.js';
 import { EN_REPRESENTATION_URL } from './systems.js';
 import type { Extension, HumanName } from './types/common.js';
 

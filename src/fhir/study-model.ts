@@ -4,7 +4,8 @@
  * counts computed, series and instances sorted). The per-version emitters in
  * map-imaging-study.ts only arrange it in each version's element names.
  */
-import type { CodedEntry, PersonName, SeriesAttributes } from '../dicom/instance-record.js';
+import type { CodedEntry, PersonName } from '../dicom/attribute-values.js';
+import type { SeriesAttributes } from '../dicom/instance-record.js';
 import type { SeriesState, StudyState } from '../dicom/study-state.js';
 import { codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
 import { toFhirDateTime, type DateTimeContext } from './datetime.js';

@@ -3,7 +3,8 @@
  * "latest received wins" rule, rejection notes. No I/O; shared by the SQLite
  * and Redis stores.
  */
-import type { InstanceRecord, KeyObjectDocument, RejectionReason } from '../dicom/instance-record.js';
+import type { InstanceRecord } from '../dicom/instance-record.js';
+import type { KeyObjectDocument, RejectionReason } from '../dicom/key-object-document.js';
 import type { KeyObjectEntry, Rejection, SeriesState } from '../dicom/study-state.js';
 
 /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetHeaderSink } from '../../src/dicom/dataset-sink.js';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
-import { KEY_OBJECT_SELECTION_SOP_CLASS, rejectionReasonOf } from '../../src/dicom/key-object.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS, rejectionReasonOf } from '../../src/dicom/key-object-document.js';
 import { run } from '../support/run.js';
 import { splitPart10 } from './support/part10.js';
 

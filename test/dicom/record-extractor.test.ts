@@ -1,3 +1,4 @@
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { DatasetHeaderSink } from '../../src/dicom/dataset-sink.js';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
@@ -17,8 +18,13 @@ const code = (value: string, scheme: string, meaning: string): Element[] => [
   el(0x00080104, 'LO', meaning),
 ];
 
-async function record(elements: Element[], enc: Encoding = EXPLICIT_LE, ts = '1.2.840.10008.1.2.1'): Promise<InstanceRecord> {
-  const sink = new DatasetHeaderSink({ transferSyntaxUid: ts, headerCapBytes: 1 << 20 });
+async function record(
+  elements: Element[],
+  enc: Encoding = EXPLICIT_LE,
+  ts = '1.2.840.10008.1.2.1',
+  logger?: Logger,
+): Promise<InstanceRecord> {
+  const sink = new DatasetHeaderSink({ transferSyntaxUid: ts, headerCapBytes: 1 << 20, ...(logger ? { logger } : {}) });
   sink.write(encode([...elements].sort((a, b) => a.tag - b.tag), enc));
   return sink.finish(receipt);
 }
@@ -195,5 +201,49 @@ describe('record extraction', () => {
     const r = await sink.finish(receipt);
     expect(r.study.studyDescription).toBe(description);
     expect(r.study.studyInstanceUid).toBe('1.2.3');
+  });
+
+  it('reads a lone ISO 2022 IR 87 (non-conformant) as \\ISO 2022 IR 87: ASCII until an escape sequence', async () => {
+    const esc = (t: string) => Buffer.from(t.replace(/\$B/g, '\x1b$B').replace(/\(B/g, '\x1b(B'), 'latin1');
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const r = await record(
+      [
+        ...required(),
+        el(0x00080005, 'CS', 'ISO 2022 IR 87'),
+        el(0x00100010, 'PN', esc('Yamada^Tarou=$B;3ED(B^$BB@O:(B=$B$d$^$@(B^$B$?$m$&(B')),
+        el(0x00100020, 'LO', 'PID-12345'),
+        el(0x00081030, 'LO', esc('CT $B;3ED(B')),
+      ],
+      EXPLICIT_LE,
+      '1.2.840.10008.1.2.1',
+      logger,
+    );
+    expect(r.specificCharacterSet).toBe('ISO 2022 IR 87');
+    expect(r.patient).toEqual({ patientId: 'PID-12345', patientName: { alphabetic: 'Yamada^Tarou', ideographic: '山田^太郎', phonetic: 'やまだ^たろう' } });
+    expect(r.study.studyDescription).toBe('CT 山田');
+    expect(lines).toEqual([]);
+  });
+
+  it.each([
+    ['ISO_IR 192', Buffer.from([0x50, 0x49, 0x44, 0xff, 0x34, 0x32]), 'PID\xff42', 'invalid UTF-8'],
+    ['\\ISO 2022 IR 87', Buffer.from('PID\x1b(J42', 'latin1'), 'PID\x1b(J42', 'an escape sequence of no declared set'],
+    ['\\ISO 2022 IR 87', Buffer.from('PID\x1b$B;', 'latin1'), 'PID\x1b$B;', 'half a JIS X 0208 character'],
+  ])('keeps a Patient ID that does not decode cleanly (%s, %s) as its bytes, and logs the instance without patient data', async (charset, id, kept) => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const r = await record([...required(), el(0x00080005, 'CS', charset), el(0x00100020, 'LO', id), el(0x00100010, 'PN', 'Doe^Jane')], EXPLICIT_LE, '1.2.840.10008.1.2.1', logger);
+    expect(r.patient.patientId).toBe(kept);
+    expect(r.patient.patientName).toEqual({ alphabetic: 'Doe^Jane' });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({
+        level: 40,
+        sopInstanceUid: '1.2.3.9',
+        specificCharacterSet: charset,
+        attributes: ['PatientID'],
+        msg: 'value not decodable with the Specific Character Set: kept as its bytes',
+      }),
+    ]);
+    expect(lines.join('')).not.toMatch(/PID|Doe|Jane/);
   });
 });

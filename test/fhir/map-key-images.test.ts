@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyObjectDocument } from '../../src/dicom/key-object.js';
+import type { KeyObjectDocument } from '../../src/dicom/key-object-document.js';
 import { mapImagingStudy } from '../../src/fhir/map-imaging-study.js';
 import {
   emptyStudyStatus,

@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it, test } from 'vitest';
-import type { InstanceRecord, RejectionReason } from '../../src/dicom/instance-record.js';
+import type { InstanceRecord } from '../../src/dicom/instance-record.js';
+import type { RejectionReason } from '../../src/dicom/key-object-document.js';
 import { mapImagingStudy } from '../../src/fhir/map-imaging-study.js';
 import { rejectedOutcome, rejectionCheckingStoreHandler, STATUS_ELEMENTS_DISCARDED } from '../../src/pipeline/rejection-check.js';
 import { openDatabase, SCHEMA_VERSION } from '../../src/pipeline/sqlite/database.js';

@@ -5,8 +5,8 @@
  * another Study Instance UID (SQLite moves it; Redis keeps one copy per study).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { InstanceRecord, KeyObjectDocument, RejectionReason } from '../../src/dicom/instance-record.js';
-import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../src/dicom/key-object.js';
+import type { InstanceRecord } from '../../src/dicom/instance-record.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS, type KeyObjectDocument, type RejectionReason } from '../../src/dicom/key-object-document.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
 import { makeRecord, type RecordSpec } from './helpers.js';
 

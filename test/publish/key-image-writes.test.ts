@@ -4,7 +4,7 @@ import { Publisher } from '../../src/publish/publisher.js';
 import type { JobQueue } from '../../src/pipeline/job-queue.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
 import { silentLogger } from '../pipeline/helpers.js';
-import type { KeyObjectDocument } from '../../src/dicom/key-object.js';
+import type { KeyObjectDocument } from '../../src/dicom/key-object-document.js';
 import { keyImageConditionalQuery, XVER_IMAGING_SELECTION_PROFILE } from '../../src/fhir/map-key-images.js';
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
 import { keyImageWrites } from '../../src/fhir/key-image-writes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readImportGraph } from './imports.js';
+import { importCircles, readImportGraph } from './imports.js';
 
 // docs/architecture.md: arrows run one way. A folder may import from the folders listed here (and itself).
 const ALLOWED: Record<string, string[]> = {
@@ -36,6 +36,10 @@ describe('structure of src/', () => {
         .map((l) => `${m.module} → ${l}`),
     );
     expect(wrong).toEqual([]);
+  });
+
+  it('has no import circle anywhere in src/ (type-only imports count too)', () => {
+    expect(importCircles(graph)).toEqual([]);
   });
 
   it('src/fhir/ is pure: no I/O module, packages only as types', () => {

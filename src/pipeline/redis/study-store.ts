@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, SeriesAttributes } from '../../dicom/instance-record.js';
+import type { InstanceAttributes, InstanceRecord, SeriesAttributes } from '../../dicom/instance-record.js';
+import type { KeyObjectDocument } from '../../dicom/key-object-document.js';
 import { canonicalJson, decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
 import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { InstanceAttributes, InstanceRecord, KeyObjectDocument, ReceiptData, RejectionReason } from '../../dicom/instance-record.js';
+import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
+import type { KeyObjectDocument, RejectionReason } from '../../dicom/key-object-document.js';
 import { canonicalJson, isLatest, keyObjectEntries, rejectionNoteOf, type RejectionNote } from '../merge.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
 import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
