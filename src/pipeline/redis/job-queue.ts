@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
-import { defaultRetryDelayMs } from '../merge.js';
+import { defaultRetryDelayMs } from '../retry-delay.js';
 import { DEFAULT_PREFIX, INSTANCES_QUEUE, PUBLISHES_QUEUE, studyKeys } from './keys.js';
 
 export interface RedisJobQueueOptions {
