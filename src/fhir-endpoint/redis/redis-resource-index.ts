@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { indexTerms, sortStarted } from '../index-terms.js';
+import { logConnectionErrors } from '../../pipeline/redis/connection-errors.js';
 import { quitOrDisconnect } from '../../pipeline/redis/study-store.js';
 import { deterministicId } from '../../fhir/resource-ids.js';
 import type {
@@ -93,14 +94,8 @@ export class RedisResourceIndex implements ResourceIndex {
         connectionName: `${options.prefix ?? DEFAULT_PREFIX}:fhir-index`,
       });
       this.ownsClient = true;
-      let lastLog = 0;
-      this.client.on('error', (err: Error) => {
-        const now = Date.now();
-        if (now - lastLog > 10_000) {
-          lastLog = now;
-          options.logger?.warn({ err: err.message }, 'redis connection error (FHIR index)');
-        }
-      });
+      if (options.logger) logConnectionErrors(this.client, options.logger, 'redis connection error (FHIR index)');
+      else this.client.on('error', () => undefined); // no logger given: the command that fails says why
     } else {
       this.client = options.client;
       this.ownsClient = false;

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRedisPipeline, type RedisPipeline } from '../../../src/pipeline/redis/index.js';
+import type { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { openRedisPipeline } from '../../../src/pipeline/redis/index.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { makeRecord, silentLogger } from '../helpers.js';
 import { waitFor } from './wait.js';
 
 // appendfsync always (the startRedis default): a write acknowledged before a kill -9 is on disk.
 let server: TestRedis | undefined;
-const opened: RedisPipeline[] = [];
+const opened: Pipeline[] = [];
 
 afterAll(async () => {
   await Promise.all(opened.map((p) => p.close()));
