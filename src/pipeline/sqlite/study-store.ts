@@ -91,7 +91,8 @@ const SUMMARY_COUNTS = `
  * finishes in it, so generations live in memory, only for the studies with
  * a publish under way (`publishing`): beginPublish gives the study one, a
  * change (merge or republish, once committed) gives it a new one,
- * finishPublish compares and drops it.
+ * finishPublish compares and drops it. (Two attempts of one study at once,
+ * which the queue never runs: the earlier one finishes pending.)
  */
 export class SqliteStudyStore implements StudyStore {
   private readonly db: Database.Database;
