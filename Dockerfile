@@ -11,6 +11,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json ./
+COPY scripts/copy-lua.mjs ./scripts/
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 

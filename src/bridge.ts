@@ -10,16 +10,13 @@ import { createFhirClient } from './fhir-client/create-fhir-client.js';
 import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
-import type { JobQueue } from './pipeline/job-queue.js';
 import { mappingOptionsFor } from './publish/mapping-options-for.js';
 import { Publisher, publisherSettings } from './publish/publisher.js';
-import { openRedisPipeline } from './pipeline/redis/index.js';
 import { RedisResourceIndex } from './fhir-endpoint/redis/index.js';
 import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
-import { openSqlitePipeline } from './pipeline/sqlite/index.js';
-import type { StudyStore } from './pipeline/study-store.js';
+import { openPipeline } from './pipeline/open-pipeline.js';
 
 /** What a process runs: everything, only the DICOM receiver, or only the aggregator and publisher. */
 export type Role = 'all' | 'scp' | 'worker';
@@ -32,39 +29,6 @@ export interface RunningBridge {
   reloadPeers(config: BridgeConfig): void;
   /** Graceful stop: no new associations, running ones get `graceMs`, queues closed after running work, stores closed. */
   stop(graceMs?: number): Promise<void>;
-}
-
-interface Pipeline {
-  queue: JobQueue;
-  store: StudyStore;
-  close(): Promise<void>;
-  isHealthy(): boolean;
-}
-
-async function openPipeline(config: BridgeConfig, logger: Logger): Promise<Pipeline> {
-  if (config.redisUrl) {
-    return openRedisPipeline({
-      url: config.redisUrl,
-      prefix: config.redis.prefix,
-      logger,
-      queue: { lockDurationMs: config.redis.lockDurationMs },
-    });
-  }
-  const sqlite = openSqlitePipeline({
-    dataDir: config.dataDir,
-    logger,
-    synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
-  });
-  let open = true;
-  return {
-    queue: sqlite.queue,
-    store: sqlite.store,
-    isHealthy: () => open,
-    close: async () => {
-      open = false;
-      await sqlite.close();
-    },
-  };
 }
 
 function warnAboutDefaults(config: BridgeConfig, role: Role, peers: PeerTable, logger: Logger): void {

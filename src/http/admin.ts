@@ -3,8 +3,8 @@
  * `dicom-fhir-bridge republish`:
  *   POST /studies/{uid}/republish          → 202, the study is pending and its publish scheduled (404 unknown)
  *   POST /studies/republish?state=failed   → 202, every failed study likewise; body lists them
- * A republished study starts over (attempts 0, last error cleared); its
- * publish follows the pipeline's debounce.
+ * A republished study starts over (attempts 0, last error cleared; a publish
+ * running meanwhile finishes pending); its publish follows the pipeline's debounce.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -26,13 +26,16 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
-/** Marks the study pending and schedules its publish; false when the study is unknown. */
+/**
+ * Starts the study's publishing over (StudyStore.republish: pending, attempts 0, last error
+ * cleared, a publish under way finishes pending) and schedules its publish; undefined when the
+ * study is unknown.
+ */
 export async function republishStudy(uid: string, deps: AdminDependencies): Promise<{ previousState: string } | undefined> {
-  const summary = await deps.store.getSummary(uid);
-  if (summary === undefined) return undefined;
-  await deps.store.setPublishStatus(uid, { state: 'pending', attempts: 0, lastError: undefined });
+  const previousState = await deps.store.republish(uid);
+  if (previousState === undefined) return undefined;
   await deps.queue.schedulePublish(uid, deps.schedule);
-  return { previousState: summary.publish.state };
+  return { previousState };
 }
 
 /** Republishes every failed study; returns their UIDs. */

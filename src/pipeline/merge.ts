@@ -1,11 +1,97 @@
 /**
- * Pure helpers of the study merge: change detection by canonical JSON and the
- * "latest received wins" rule, rejection notes. No I/O; shared by the SQLite
- * and Redis stores.
+ * The study merge: its rules as a named table (MERGE_RULES), and the pure
+ * helpers both stores share (canonical JSON, "latest received wins",
+ * rejection notes). No I/O. The SQLite merge (sqlite/study-store.ts) and the
+ * Redis merge (redis/lua/*.lua) cite each rule where they apply it, as
+ * `[merge:<id>]`; the StudyStore contract tests have one test per rule
+ * (test/pipeline/store-contract.ts), and test/pipeline/merge-rules.test.ts
+ * checks that both stores cite every rule.
+ *
+ * Adding a rule: add its row here, then the compiler asks for its contract
+ * test (MERGE_RULE_TESTS is a Record over the ids) and the citation test
+ * for its `[merge:<id>]` in both stores.
  */
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { KeyObjectDocument, RejectionReason } from '../dicom/key-object-document.js';
 import type { KeyObjectEntry, Rejection, SeriesState } from '../dicom/study-state.js';
+
+export interface MergeRule {
+  /** Kebab-case name, cited as `[merge:<id>]` where a store applies the rule. */
+  readonly id: string;
+  readonly statement: string;
+}
+
+/** What a merge of instance records into their studies does, rule by rule. */
+export const MERGE_RULES = [
+  {
+    id: 'keyed-by-sop-instance-uid',
+    statement: 'An instance is identified by its SOP Instance UID: a re-send replaces it, never adds a second one.',
+  },
+  {
+    id: 'latest-received-wins',
+    statement:
+      'Patient, study and series attributes are those of the latest received record (receivedAt; a tie goes to the record merged later); an older record does not overwrite them.',
+  },
+  {
+    id: 'older-instance-changes-nothing',
+    statement: 'A record received before the stored one of the same SOP Instance UID changes nothing of that instance.',
+  },
+  {
+    id: 'first-received-is-earliest',
+    statement: 'The study is first received at the earliest receivedAt of its records, an older record merged later included.',
+  },
+  {
+    id: 'change-is-a-different-value',
+    statement:
+      'A change is a value that differs in canonical JSON (sorted keys) from the stored one; a pure re-send is no change and causes no publish.',
+  },
+  {
+    id: 'calling-ae-is-a-change',
+    statement: 'Another calling AE title on the latest record is a change: it selects the peer settings of the mapping.',
+  },
+  {
+    id: 'sop-moves-between-series',
+    statement: 'An instance re-sent with another Series Instance UID moves to that series; a series left empty goes.',
+  },
+  {
+    id: 'change-restarts-publish',
+    statement:
+      'A change marks the study pending with attempts 0, clears its last error and note and bumps its generation, so a publish running meanwhile finishes pending.',
+  },
+  {
+    id: 'pending-study-reported',
+    statement:
+      'A touched study still pending is reported even without a change, so a batch merged again after a crash still gets its publish scheduled.',
+  },
+  {
+    id: 'record-without-uids-skipped',
+    statement: 'A record without its Study, Series or SOP Instance UID is skipped with a log line; the rest of the batch is merged.',
+  },
+  {
+    id: 'rejected-instances-stay-out',
+    statement:
+      'An instance rejected by an IHE IOCM rejection note, merged before or after the note, is skipped whole (its study and series attributes too).',
+  },
+  {
+    id: 'rejection-removes-instances',
+    statement: 'A rejection note removes the instances it references from their studies (a series left empty goes) and is itself no instance.',
+  },
+  {
+    id: 'rejection-creates-no-study',
+    statement: 'A rejection note does not create a study it references that is not in the store.',
+  },
+  {
+    id: 'latest-rejection-wins',
+    statement: 'Of two notes rejecting the same instance, or touching the same study, the latest received is remembered.',
+  },
+  {
+    id: 'key-object-document-kept',
+    statement:
+      'A Key Object Selection Document that is no rejection note is an instance whose document is kept with it, and goes when the instance goes.',
+  },
+] as const satisfies readonly MergeRule[];
+
+export type MergeRuleId = (typeof MERGE_RULES)[number]['id'];
 
 /**
  * JSON with object keys sorted, so two equal values give the same string
@@ -32,16 +118,10 @@ function sortKeys(value: unknown): unknown {
 /**
  * Whether attributes received at `incoming` replace those received at
  * `stored` (ISO 8601 UTC timestamps, comparable as strings). Ties go to the
- * record merged later, which is the one queued later.
+ * record merged later, which is the one queued later. [merge:latest-received-wins]
  */
 export function isLatest(incoming: string, stored: string | undefined): boolean {
   return stored === undefined || incoming >= stored;
-}
-
-/** Default publish retry delay: 1 s · 2^(attempt-1), capped at 5 min, ±20 % jitter. */
-export function defaultRetryDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
-  return Math.round(base * (0.8 + 0.4 * random()));
 }
 
 /** A rejection note of a record, with its references grouped by the study they are in. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS, type KeyObjectDocument, type RejectionReason } from '../../src/dicom/key-object-document.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -69,4 +70,37 @@ export function deferred<T = void>(): Deferred<T> {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+const CT = '1.2.840.10008.5.1.4.1.1.2';
+
+/** A KOS record (its own series `KO`) referencing instances; a rejection note when the title is one of the IOCM codes. */
+export function kosRecord(spec: {
+  sop: string;
+  study?: string;
+  series?: string;
+  title: string;
+  refs: Array<{ study?: string; series?: string; sop: string }>;
+  receivedAt?: string;
+}): InstanceRecord {
+  const base: RecordSpec = { sop: spec.sop, series: spec.series ?? 'KO', modality: 'KO', instanceNumber: 1, seriesNumber: 99 };
+  if (spec.study !== undefined) base.study = spec.study;
+  if (spec.receivedAt !== undefined) base.receivedAt = spec.receivedAt;
+  const record = makeRecord(base);
+  const rejection = (['113001', '113037', '113038', '113039'] as const).find((c) => c === spec.title);
+  record.instance.sopClassUid = KEY_OBJECT_SELECTION_SOP_CLASS;
+  record.instance.conceptNameCode = { codeValue: spec.title, codingSchemeDesignator: 'DCM', codeMeaning: `title ${spec.title}` };
+  const document: KeyObjectDocument = {
+    title: record.instance.conceptNameCode,
+    isRejection: rejection !== undefined,
+    references: spec.refs.map((r) => ({
+      studyInstanceUid: r.study ?? '1.2.3',
+      seriesInstanceUid: r.series ?? '1.2.3.1',
+      sopClassUid: CT,
+      sopInstanceUid: r.sop,
+    })),
+  };
+  if (rejection) document.rejectionReason = rejection as RejectionReason;
+  record.keyObject = document;
+  return record;
 }

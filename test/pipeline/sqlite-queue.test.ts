@@ -2,15 +2,15 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
-import { openSqlitePipeline, SCHEMA_VERSION, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import { openSqliteParts, SCHEMA_VERSION, type SqliteParts } from '../../src/pipeline/sqlite/index.js';
 import { deferred, type Deferred, makeRecord, manualClock, silentLogger, tempDir } from './helpers.js';
 
 let dir: string;
 let remove: () => Promise<void>;
-const open: SqlitePipeline[] = [];
+const open: SqliteParts[] = [];
 
-function openPipeline(options: Partial<Parameters<typeof openSqlitePipeline>[0]> = {}): SqlitePipeline {
-  const pipeline = openSqlitePipeline({ dataDir: dir, logger: silentLogger, ...options });
+function openPipeline(options: Partial<Parameters<typeof openSqliteParts>[0]> = {}): SqliteParts {
+  const pipeline = openSqliteParts({ dataDir: dir, logger: silentLogger, ...options });
   open.push(pipeline);
   return pipeline;
 }

@@ -1,13 +1,14 @@
 // The behaviour both stores share is in store-contract.ts (run on SQLite by
 // store-contract-sqlite.test.ts); these are the SQLite store's own.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
 import { makeRecord, silentLogger, tempDir } from './helpers.js';
 import { kosRecord } from './store-contract.js';
 
 let dir: string;
 let remove: () => Promise<void>;
-let pipeline: SqlitePipeline;
+let pipeline: Pipeline;
 
 beforeEach(async () => {
   ({ dir, remove } = await tempDir());

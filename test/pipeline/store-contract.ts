@@ -1,14 +1,19 @@
 /**
  * The StudyStore contract, run against each implementation (SQLite, Redis):
- * merge semantics, assembly of the study state, publish status, summaries.
+ * merge semantics (one test per rule of MERGE_RULES, merge-rule-tests.ts),
+ * assembly of the study state, the publish protocol, publish status, summaries.
  * Not covered here (implementation-specific): an instance re-sent under
  * another Study Instance UID (SQLite moves it; Redis keeps one copy per study).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
-import { KEY_OBJECT_SELECTION_SOP_CLASS, type KeyObjectDocument, type RejectionReason } from '../../src/dicom/key-object-document.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../src/dicom/key-object-document.js';
+import { MERGE_RULES } from '../../src/pipeline/merge.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
-import { makeRecord, type RecordSpec } from './helpers.js';
+import { kosRecord, makeRecord } from './helpers.js';
+import { MERGE_RULE_TESTS } from './merge-rule-tests.js';
+
+export { kosRecord } from './helpers.js';
 
 export interface StoreUnderTest {
   store: StudyStore;
@@ -17,39 +22,6 @@ export interface StoreUnderTest {
 }
 
 const t = (second: number): string => `2024-01-15T10:20:${String(second).padStart(2, '0')}.000Z`;
-
-const CT = '1.2.840.10008.5.1.4.1.1.2';
-
-/** A KOS record (its own series `KO`) referencing instances; a rejection note when the title is one of the IOCM codes. */
-export function kosRecord(spec: {
-  sop: string;
-  study?: string;
-  series?: string;
-  title: string;
-  refs: Array<{ study?: string; series?: string; sop: string }>;
-  receivedAt?: string;
-}): InstanceRecord {
-  const base: RecordSpec = { sop: spec.sop, series: spec.series ?? 'KO', modality: 'KO', instanceNumber: 1, seriesNumber: 99 };
-  if (spec.study !== undefined) base.study = spec.study;
-  if (spec.receivedAt !== undefined) base.receivedAt = spec.receivedAt;
-  const record = makeRecord(base);
-  const rejection = (['113001', '113037', '113038', '113039'] as const).find((c) => c === spec.title);
-  record.instance.sopClassUid = KEY_OBJECT_SELECTION_SOP_CLASS;
-  record.instance.conceptNameCode = { codeValue: spec.title, codingSchemeDesignator: 'DCM', codeMeaning: `title ${spec.title}` };
-  const document: KeyObjectDocument = {
-    title: record.instance.conceptNameCode,
-    isRejection: rejection !== undefined,
-    references: spec.refs.map((r) => ({
-      studyInstanceUid: r.study ?? '1.2.3',
-      seriesInstanceUid: r.series ?? '1.2.3.1',
-      sopClassUid: CT,
-      sopInstanceUid: r.sop,
-    })),
-  };
-  if (rejection) document.rejectionReason = rejection as RejectionReason;
-  record.keyObject = document;
-  return record;
-}
 
 /** 20 instances: series S1 with <prefix>I1…I12, series S2 with <prefix>I13…I20. */
 function twentyInstances(study = '1.2.3', prefix = ''): InstanceRecord[] {
@@ -359,6 +331,135 @@ export function describeStudyStoreContract(name: string, factory: () => Promise<
       it('returns undefined for an unknown study', async () => {
         expect(await store.getStudy('9.9')).toBeUndefined();
         expect(await store.getSummary('9.9')).toBeUndefined();
+      });
+    });
+
+    describe('merge rules (merge.ts MERGE_RULES)', () => {
+      for (const rule of MERGE_RULES) {
+        it(`${rule.id}: ${rule.statement}`, () => MERGE_RULE_TESTS[rule.id](store));
+      }
+    });
+
+    describe('publish protocol (beginPublish, finishPublish, republish)', () => {
+      const published = (at: number, extra: { resourceId?: string; note?: string } = {}) => ({
+        state: 'published' as const,
+        publishedAt: t(at),
+        lastResource: { resourceType: 'ImagingStudy', numberOfInstances: at },
+        ...extra,
+      });
+
+      it('beginPublish loads the study, counts the attempt and marks it pending; an unknown study gives undefined', async () => {
+        await store.mergeInstances([makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1' }), makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I2' })]);
+        await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1, resourceId: 'srv-1', lastResource: { resourceType: 'ImagingStudy' } });
+        const begun = await store.beginPublish('1.2.3');
+        expect(begun?.state).toEqual(await store.getStudy('1.2.3'));
+        expect(begun?.status).toEqual({ state: 'pending', attempts: 2, resourceId: 'srv-1', lastResource: { resourceType: 'ImagingStudy' } });
+        expect(typeof begun?.generation).toBe('number');
+        expect((await store.getSummary('1.2.3'))?.publish).toMatchObject({ state: 'pending', attempts: 2 });
+        expect(await store.countByState()).toEqual({ pending: 1, published: 0, failed: 0 });
+
+        expect(await store.beginPublish('9.9')).toBeUndefined();
+        expect(await store.getSummary('9.9')).toBeUndefined();
+        expect(await store.countByState()).toEqual({ pending: 1, published: 0, failed: 0 });
+      });
+
+      it('finishPublish records the outcome: retries count attempts and keep the error, a publish clears it', async () => {
+        await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+        let begun = await store.beginPublish('1.2.3');
+        expect(await store.finishPublish('1.2.3', begun!.generation, { state: 'pending', lastError: 'HTTP 503' })).toBe('pending');
+        expect((await store.getSummary('1.2.3'))?.publish).toEqual({ state: 'pending', attempts: 1, lastError: 'HTTP 503' });
+
+        begun = await store.beginPublish('1.2.3');
+        expect(begun?.status.attempts).toBe(2);
+        expect(await store.finishPublish('1.2.3', begun!.generation, published(5, { resourceId: 'srv-1', note: 'kept here' }))).toBe('published');
+        expect((await store.getSummary('1.2.3'))?.publish).toEqual({
+          state: 'published',
+          attempts: 2,
+          publishedAt: t(5),
+          resourceId: 'srv-1',
+          note: 'kept here',
+          lastResource: { resourceType: 'ImagingStudy', numberOfInstances: 5 },
+        });
+        expect(await store.countByState()).toEqual({ pending: 0, published: 1, failed: 0 });
+
+        // A publish without a resource id keeps the known one and clears the note; a failure keeps the last resource.
+        begun = await store.beginPublish('1.2.3');
+        await store.finishPublish('1.2.3', begun!.generation, published(6));
+        expect((await store.getSummary('1.2.3'))?.publish).toMatchObject({ state: 'published', attempts: 3, resourceId: 'srv-1' });
+        expect((await store.getSummary('1.2.3'))?.publish.note).toBeUndefined();
+        begun = await store.beginPublish('1.2.3');
+        expect(await store.finishPublish('1.2.3', begun!.generation, { state: 'failed', lastError: 'HTTP 400: bad' })).toBe('failed');
+        expect((await store.getSummary('1.2.3'))?.publish).toMatchObject({
+          state: 'failed',
+          attempts: 4,
+          lastError: 'HTTP 400: bad',
+          resourceId: 'srv-1',
+          lastResource: { numberOfInstances: 6 },
+        });
+        expect(await store.countByState()).toEqual({ pending: 0, published: 0, failed: 1 });
+      });
+
+      it('a merge during a publish: the finish keeps the study pending, with what the attempt learned', async () => {
+        await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+        const begun = await store.beginPublish('1.2.3');
+        // The merge reports the study, so the aggregator schedules its own publish.
+        expect(await store.mergeInstances([makeRecord({ sop: 'I2', receivedAt: t(30) })])).toEqual(['1.2.3']);
+        expect(await store.finishPublish('1.2.3', begun!.generation, published(31, { resourceId: 'srv-1' }))).toBe('pending');
+        expect((await store.getSummary('1.2.3'))?.publish).toEqual({
+          state: 'pending',
+          attempts: 0,
+          publishedAt: t(31),
+          resourceId: 'srv-1',
+          lastResource: { resourceType: 'ImagingStudy', numberOfInstances: 31 },
+        });
+        expect(await store.countByState()).toEqual({ pending: 1, published: 0, failed: 0 });
+        // The next attempt, begun after the change, publishes.
+        const next = await store.beginPublish('1.2.3');
+        expect(next?.status).toMatchObject({ attempts: 1, resourceId: 'srv-1' });
+        expect(next?.state.series[0]?.instances).toHaveLength(2);
+        expect(await store.finishPublish('1.2.3', next!.generation, published(32))).toBe('published');
+      });
+
+      it('a failure finished after a change meanwhile leaves the study pending too', async () => {
+        await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+        const begun = await store.beginPublish('1.2.3');
+        await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 3, receivedAt: t(30) })]);
+        expect(await store.finishPublish('1.2.3', begun!.generation, { state: 'failed', lastError: 'HTTP 422' })).toBe('pending');
+        expect((await store.getSummary('1.2.3'))?.publish).toMatchObject({ state: 'pending', attempts: 0 });
+        expect(await store.listSummaries({ state: 'failed' })).toEqual([]);
+      });
+
+      it('a rejection note during a publish is a change; a pure re-send is none', async () => {
+        const record = makeRecord({ sop: 'I1' });
+        await store.mergeInstances([record, makeRecord({ sop: 'I2' })]);
+        let begun = await store.beginPublish('1.2.3');
+        await store.mergeInstances([record]);
+        expect(await store.finishPublish('1.2.3', begun!.generation, published(10))).toBe('published');
+
+        begun = await store.beginPublish('1.2.3');
+        await store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ sop: 'I2' }], receivedAt: t(20) })]);
+        expect(await store.finishPublish('1.2.3', begun!.generation, published(21))).toBe('pending');
+      });
+
+      it('republish starts over: pending, attempts 0, last error cleared; a publish under way finishes pending', async () => {
+        await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+        let begun = await store.beginPublish('1.2.3');
+        await store.finishPublish('1.2.3', begun!.generation, { state: 'failed', lastError: 'HTTP 400' });
+        expect(await store.republish('1.2.3')).toBe('failed');
+        expect((await store.getSummary('1.2.3'))?.publish).toEqual({ state: 'pending', attempts: 0 });
+        expect(await store.countByState()).toEqual({ pending: 1, published: 0, failed: 0 });
+
+        begun = await store.beginPublish('1.2.3');
+        expect(await store.republish('1.2.3')).toBe('pending');
+        expect(await store.finishPublish('1.2.3', begun!.generation, published(40))).toBe('pending');
+        expect(await store.republish('9.9')).toBeUndefined();
+        expect(await store.getSummary('9.9')).toBeUndefined();
+      });
+
+      it('finishPublish leaves an unknown study alone', async () => {
+        expect(await store.finishPublish('9.9', 1, published(1))).toBeUndefined();
+        expect(await store.getSummary('9.9')).toBeUndefined();
+        expect(await store.countByState()).toEqual({ pending: 0, published: 0, failed: 0 });
       });
     });
 

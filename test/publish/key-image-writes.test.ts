@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FhirHttpError, type FhirClient } from '../../src/fhir-client/fhir-client.js';
 import { Publisher } from '../../src/publish/publisher.js';
 import type { JobQueue } from '../../src/pipeline/job-queue.js';
-import type { StudyStore } from '../../src/pipeline/study-store.js';
+import { finishedStatus, type PublishFinish, type StudyStore } from '../../src/pipeline/study-store.js';
 import { silentLogger } from '../pipeline/helpers.js';
 import type { KeyObjectDocument } from '../../src/dicom/key-object-document.js';
 import { keyImageConditionalQuery, XVER_IMAGING_SELECTION_PROFILE } from '../../src/fhir/map-key-images.js';
@@ -134,10 +134,13 @@ describe('Publisher key-image step', () => {
     const { state, kosUid } = withKos();
     let status: any = { state: 'pending', attempts: 0 };
     const store = {
-      getStudy: async () => state,
-      getSummary: async () => ({ publish: status }),
-      setPublishStatus: async (_uid: string, s: any) => {
-        status = { ...status, ...s };
+      beginPublish: async () => {
+        status = { ...status, state: 'pending', attempts: status.attempts + 1 };
+        return { state, status, generation: 1 };
+      },
+      finishPublish: async (_uid: string, _generation: number, outcome: PublishFinish) => {
+        status = { ...status, ...finishedStatus(outcome), state: outcome.state };
+        return outcome.state;
       },
     } as unknown as StudyStore;
     const puts: Array<{ type: string; query: string; resource: any }> = [];

@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { FhirClient, FhirHttpError } from '../../src/fhir-client/fhir-client.js';
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
 import { Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
-import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { deferred, makeRecord, silentLogger, tempDir } from '../pipeline/helpers.js';
 
@@ -24,7 +25,7 @@ const STUDY = '1.2.826.0.1.3680043.8.498.7';
 const byIdentifier = (uid: string) => `ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${uid}`)}`;
 
 let server: TestFhirServer;
-const opened: { pipeline: SqlitePipeline; remove: () => Promise<void> }[] = [];
+const opened: { pipeline: Pipeline; remove: () => Promise<void> }[] = [];
 
 beforeAll(async () => {
   server = await startFhirServer();
@@ -40,14 +41,14 @@ afterEach(async () => {
   }
 });
 
-async function openPipeline(): Promise<SqlitePipeline> {
+async function openPipeline(): Promise<Pipeline> {
   const temp = await tempDir();
   const pipeline = openSqlitePipeline({ dataDir: temp.dir, logger: silentLogger });
   opened.push({ pipeline, remove: temp.remove });
   return pipeline;
 }
 
-function publisher(pipeline: SqlitePipeline, options: Partial<PublisherOptions> = {}, fetchImpl?: typeof fetch): Publisher {
+function publisher(pipeline: Pipeline, options: Partial<PublisherOptions> = {}, fetchImpl?: typeof fetch): Publisher {
   return new Publisher({
     queue: pipeline.queue,
     store: pipeline.store,

@@ -3,7 +3,8 @@ import { FhirClient, FhirHttpError } from '../../src/fhir-client/fhir-client.js'
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
 import { Aggregator } from '../../src/pipeline/aggregator.js';
 import { NO_SERVER_NOTE, Publisher, type PublisherOptions } from '../../src/publish/publisher.js';
-import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { makeRecord, silentLogger, tempDir } from '../pipeline/helpers.js';
 
@@ -17,7 +18,7 @@ const STUDY = '1.2.826.0.1.3680043.8.498.1';
 const ISSUE = `ImagingStudy?identifier=${encodeURIComponent(`urn:dicom:uid|urn:oid:${STUDY}`)}`;
 
 let server: TestFhirServer;
-let pipeline: SqlitePipeline;
+let pipeline: Pipeline;
 let remove: () => Promise<void>;
 
 beforeAll(async () => {

@@ -11,7 +11,8 @@ import { progressBar, daemonUrl } from '../../src/commands/republish.js';
 import { FhirClient } from '../../src/fhir-client/fhir-client.js';
 import { createHttpServer } from '../../src/http/server.js';
 import { Publisher } from '../../src/publish/publisher.js';
-import { openSqlitePipeline, type SqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { freePort } from '../support/free-port.js';
 import { run } from '../support/run.js';
@@ -21,7 +22,7 @@ const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 const UIDS = ['1.2.3.500', '1.2.3.501', '1.2.3.502'];
 
 let fhir: TestFhirServer;
-let pipeline: SqlitePipeline;
+let pipeline: Pipeline;
 let remove: () => Promise<void>;
 let http: Server;
 let base: string;

@@ -8,7 +8,8 @@
  * ids (with its system, without it, system only, parameter only); each date
  * term in two sorted sets scored by the low and high end, so prefixes become
  * ZRANGEBYSCORE ranges; per type a sorted set of all ids (id order, paging)
- * and one of `started` (sort). put() is one Lua script: it takes out the old
+ * and one of `started` (sort). The Lua scripts are lua/*.lua, called
+ * through IndexScripts (index-scripts.ts). put() is one Lua script: it takes out the old
  * terms listed in the resource's term set and adds the new ones, for the
  * whole batch atomically. A search is one Lua script: SUNIONSTORE/SINTERSTORE
  * over the term sets (temporary keys, 60 s expiry, deleted at the end), then
@@ -23,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { indexTerms, sortStarted } from '../index-terms.js';
+import { logConnectionErrors } from '../../pipeline/redis/connection-errors.js';
 import { quitOrDisconnect } from '../../pipeline/redis/study-store.js';
 import { deterministicId } from '../../fhir/resource-ids.js';
 import type {
@@ -35,7 +37,7 @@ import type {
   SearchResult,
 } from '../resource-index.js';
 import { DEFAULT_PREFIX, IndexKeys, indexBase } from './keys.js';
-import { PUT_LUA, REMOVE_LUA, SEARCH_LUA } from './scripts.js';
+import { IndexScripts, type IndexedResource } from './index-scripts.js';
 
 export interface RedisResourceIndexOptions extends ResourceIndexOptions {
   /**
@@ -67,19 +69,6 @@ interface SearchPlan {
   offset: number;
 }
 
-interface IndexCommands {
-  dfbFhirIndexPut(...args: string[]): Promise<number>;
-  dfbFhirIndexRemove(...args: string[]): Promise<number>;
-  dfbFhirIndexSearch(...args: string[]): Promise<[number, ...string[]]>;
-}
-
-function defineIndexCommands(client: Redis): void {
-  const c = client as unknown as Partial<IndexCommands>;
-  if (typeof c.dfbFhirIndexPut !== 'function') client.defineCommand('dfbFhirIndexPut', { numberOfKeys: 1, lua: PUT_LUA });
-  if (typeof c.dfbFhirIndexRemove !== 'function') client.defineCommand('dfbFhirIndexRemove', { numberOfKeys: 4, lua: REMOVE_LUA });
-  if (typeof c.dfbFhirIndexSearch !== 'function') client.defineCommand('dfbFhirIndexSearch', { numberOfKeys: 1, lua: SEARCH_LUA });
-}
-
 /** ORDER BY of the SQLite index (each key, then id) as the script's two-level order. */
 function orderOf(sort: ParsedSearch['sort']): SearchPlan['order'] {
   const first = sort[0];
@@ -91,7 +80,7 @@ function orderOf(sort: ParsedSearch['sort']): SearchPlan['order'] {
 
 export class RedisResourceIndex implements ResourceIndex {
   private readonly client: Redis;
-  private readonly commands: IndexCommands;
+  private readonly scripts: IndexScripts;
   private readonly ownsClient: boolean;
   private readonly keys: IndexKeys;
   private readonly timezone: string;
@@ -105,29 +94,22 @@ export class RedisResourceIndex implements ResourceIndex {
         connectionName: `${options.prefix ?? DEFAULT_PREFIX}:fhir-index`,
       });
       this.ownsClient = true;
-      let lastLog = 0;
-      this.client.on('error', (err: Error) => {
-        const now = Date.now();
-        if (now - lastLog > 10_000) {
-          lastLog = now;
-          options.logger?.warn({ err: err.message }, 'redis connection error (FHIR index)');
-        }
-      });
+      if (options.logger) logConnectionErrors(this.client, options.logger, 'redis connection error (FHIR index)');
+      else this.client.on('error', () => undefined); // no logger given: the command that fails says why
     } else {
       this.client = options.client;
       this.ownsClient = false;
     }
     this.keys = new IndexKeys(indexBase(options.prefix ?? DEFAULT_PREFIX));
     this.timezone = options.timezone ?? 'UTC';
-    defineIndexCommands(this.client);
-    this.commands = this.client as unknown as IndexCommands;
+    this.scripts = new IndexScripts(this.client, this.keys);
   }
 
   async put(resources: FhirResource[]): Promise<void> {
     this.assertOpen();
     if (resources.length === 0) return;
     // Everything computed before anything is sent: a bad resource changes nothing.
-    const args: string[] = [];
+    const indexed: IndexedResource[] = [];
     for (const resource of resources) {
       const id = resource.id ?? deterministicId(resource);
       if (!id) throw new Error(`${resource.resourceType} without id and nothing to derive one from`);
@@ -136,7 +118,7 @@ export class RedisResourceIndex implements ResourceIndex {
       const stored: FhirResource = { resourceType: type, id, ...rest };
       const started = sortStarted(stored, this.timezone);
       const sets = new Set<string>();
-      const dates: string[] = [];
+      const dates: IndexedResource['dates'] = [];
       const dateCount = new Map<string, number>();
       for (const t of indexTerms(stored, this.options.fhirVersion, this.timezone)) {
         if (t.code !== undefined) {
@@ -144,31 +126,18 @@ export class RedisResourceIndex implements ResourceIndex {
         } else if (t.low !== undefined && t.high !== undefined) {
           const k = dateCount.get(t.param) ?? 0;
           dateCount.set(t.param, k + 1);
-          dates.push(this.keys.dateLow(type, t.param), String(t.low), String(k));
-          dates.push(this.keys.dateHigh(type, t.param), String(t.high), String(k));
+          dates.push({ key: this.keys.dateLow(type, t.param), score: t.low, k });
+          dates.push({ key: this.keys.dateHigh(type, t.param), score: t.high, k });
         }
       }
-      args.push(
-        this.keys.resource(type, id),
-        this.keys.terms(type, id),
-        this.keys.all(type),
-        this.keys.sortStarted(type),
-        id,
-        JSON.stringify(stored),
-        started === null ? '' : String(started),
-        String(sets.size),
-        ...sets,
-        String(dates.length / 3),
-        ...dates,
-      );
+      indexed.push({ resourceType: type, id, json: JSON.stringify(stored), started, sets, dates });
     }
-    await this.commands.dfbFhirIndexPut(this.keys.all(resources[0]!.resourceType), ...args);
+    await this.scripts.put(indexed);
   }
 
   async remove(resourceType: string, id: string): Promise<void> {
     this.assertOpen();
-    const k = this.keys;
-    await this.commands.dfbFhirIndexRemove(k.resource(resourceType, id), k.terms(resourceType, id), k.all(resourceType), k.sortStarted(resourceType), id);
+    await this.scripts.remove(resourceType, id);
   }
 
   async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
@@ -188,8 +157,8 @@ export class RedisResourceIndex implements ResourceIndex {
       count: Math.max(0, Math.floor(query.count)),
       offset: Math.max(0, Math.floor(query.offset)),
     };
-    const [total, ...page] = await this.commands.dfbFhirIndexSearch(this.keys.all(resourceType), JSON.stringify(plan));
-    return { total: Number(total), resources: page.filter((json) => json !== '').map((json) => JSON.parse(json) as FhirResource) };
+    const { total, page } = await this.scripts.search(resourceType, JSON.stringify(plan));
+    return { total, resources: page.filter((json) => json !== '').map((json) => JSON.parse(json) as FhirResource) };
   }
 
   private planMatch(type: string, m: SearchMatch): PlanMatch {

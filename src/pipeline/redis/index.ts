@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { JobQueue } from '../job-queue.js';
-import type { StudyStore } from '../study-store.js';
+import type { Pipeline } from '../pipeline.js';
+import { logConnectionErrors } from './connection-errors.js';
 import { RedisJobQueue, type RedisJobQueueOptions } from './job-queue.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import { quitOrDisconnect, RedisStudyStore } from './study-store.js';
@@ -25,15 +25,6 @@ export interface RedisPipelineOptions {
   >;
 }
 
-export interface RedisPipeline {
-  queue: JobQueue & RedisJobQueue;
-  store: StudyStore & RedisStudyStore;
-  /** Closes the queue (waiting for running handlers), the store and the connections. */
-  close(): Promise<void>;
-  /** False while the command connection to Redis is down (readiness). */
-  isHealthy(): boolean;
-}
-
 /** Reconnect delay: 100 ms, growing to 2 s; ioredis keeps trying for ever. */
 const retryStrategy = (times: number): number => Math.min(100 * times, 2000);
 
@@ -41,9 +32,10 @@ const retryStrategy = (times: number): number => Math.min(100 * times, 2000);
  * The distributed pipeline: BullMQ queues and the study store on one Redis.
  * Resolves without waiting for Redis: while it is unreachable (at start or
  * later) isHealthy() is false, addInstance and schedulePublish reject at
- * once, workers wait, and everything resumes when Redis is back.
+ * once, workers wait, and everything resumes when Redis is back. isHealthy()
+ * is false while the command connection is down (readiness).
  */
-export async function openRedisPipeline(options: RedisPipelineOptions): Promise<RedisPipeline> {
+export async function openRedisPipeline(options: RedisPipelineOptions): Promise<Pipeline> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const logger = options.logger;
   // Producers and the store: fail fast instead of queueing commands in memory while Redis is down.
@@ -60,19 +52,13 @@ export async function openRedisPipeline(options: RedisPipelineOptions): Promise<
     retryStrategy,
   });
 
-  let lastErrorLog = 0;
-  client.on('error', (err: Error) => {
-    const now = Date.now();
-    if (now - lastErrorLog > 10_000) {
-      lastErrorLog = now;
-      logger.warn({ err: err.message }, 'redis connection error');
-    }
-  });
+  logConnectionErrors(client, logger, 'redis connection error');
   client.on('ready', () => logger.info('redis connection ready'));
   client.on('close', () => logger.debug('redis connection closed'));
-  workerClient.on('error', () => undefined);
+  // The workers' connections are BullMQ's duplicates of the template: their errors come as worker errors.
+  const workerError = logConnectionErrors(workerClient, logger, 'redis worker connection error');
 
-  const queue = new RedisJobQueue({ ...options.queue, client, workerClient, logger, prefix, now: options.now });
+  const queue = new RedisJobQueue({ ...options.queue, client, workerClient, logger, prefix, now: options.now, onWorkerError: workerError });
   const store = new RedisStudyStore({ client, logger, prefix });
   let closing: Promise<void> | undefined;
   return {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
-import { defaultRetryDelayMs } from '../merge.js';
+import { defaultRetryDelayMs } from '../retry-delay.js';
 import { DEFAULT_PREFIX, INSTANCES_QUEUE, PUBLISHES_QUEUE, studyKeys } from './keys.js';
 
 export interface RedisJobQueueOptions {
@@ -35,6 +35,8 @@ export interface RedisJobQueueOptions {
   commandTimeoutMs?: number;
   /** Worker lock duration; a job of a crashed worker is handed out again after about this long. Default 30 s. */
   lockDurationMs?: number;
+  /** Told the errors of the workers (their connections); default a debug log line. */
+  onWorkerError?: (err: Error) => void;
 }
 
 interface PublishJobData {
@@ -78,6 +80,7 @@ export class RedisJobQueue implements JobQueue {
   private readonly publishConcurrency: number;
   private readonly commandTimeoutMs: number;
   private readonly lockDurationMs: number;
+  private readonly onWorkerError: ((err: Error) => void) | undefined;
   private readonly instances: Queue<InstanceRecord>;
   private readonly publishes: Queue<PublishJobData>;
   private readonly workers: Worker[] = [];
@@ -97,6 +100,7 @@ export class RedisJobQueue implements JobQueue {
     this.publishConcurrency = options.publishConcurrency ?? 4;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.lockDurationMs = options.lockDurationMs ?? 30_000;
+    this.onWorkerError = options.onWorkerError;
     const queueOptions = { connection: this.client, prefix: this.prefix };
     this.instances = new Queue<InstanceRecord>(INSTANCES_QUEUE, queueOptions);
     this.publishes = new Queue<PublishJobData>(PUBLISHES_QUEUE, queueOptions);
@@ -261,7 +265,10 @@ export class RedisJobQueue implements JobQueue {
       maxStalledCount: MAX_STALLED_COUNT,
       settings: { backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) => backoff(attemptsMade, err) },
     });
-    worker.on('error', (err) => this.logger.debug({ err, queue: name }, 'redis worker error'));
+    worker.on('error', (err) => {
+      if (this.onWorkerError) this.onWorkerError(err);
+      else this.logger.debug({ err, queue: name }, 'redis worker error');
+    });
     this.workers.push(worker as Worker);
     return worker;
   }

@@ -2,13 +2,22 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, SeriesAttributes } from '../../dicom/instance-record.js';
 import type { KeyObjectDocument } from '../../dicom/key-object-document.js';
-import { canonicalJson, decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js';
+import { decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
-import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
+import {
+  finishedStatus,
+  type PublishFinish,
+  type PublishStart,
+  type PublishState,
+  type PublishStatus,
+  type StudyStore,
+  type StudySummary,
+  type SummaryFilter,
+} from '../study-store.js';
 import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKeys } from './keys.js';
-import { INDEX_LUA, MERGE_ARGS_PER_RECORD, MERGE_LUA, REJECT_LUA, SET_STATUS_LUA } from './scripts.js';
+import { PUBLISH_STATES, STATUS_FIELDS, StudyScripts, type StudyStateReply } from './study-scripts.js';
 
-export const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
+export { PUBLISH_STATES } from './study-scripts.js';
 
 export interface RedisStudyStoreOptions {
   client: Redis;
@@ -19,30 +28,21 @@ export interface RedisStudyStoreOptions {
   ownsClient?: boolean;
 }
 
-/** The Lua commands this store defines on its client. */
-interface StoreCommands {
-  dfbStudyMerge(...args: (string | number)[]): Promise<[number, string | null, string | null]>;
-  dfbStudyReject(...args: (string | number)[]): Promise<[number, string | null, string | null]>;
-  dfbStudySetStatus(...args: (string | number)[]): Promise<[string | null, string | null] | null>;
-  dfbStateIndex(...args: (string | number)[]): Promise<number>;
-}
-
-/** PublishStatus members (other than state) and how they are kept in the study hash. */
-const STATUS_FIELDS = ['attempts', 'lastError', 'note', 'publishedAt', 'lastResource', 'resourceId'] as const;
-type StatusField = (typeof STATUS_FIELDS)[number];
-
 const SUMMARY_FIELDS = ['firstReceivedAt', 'lastReceivedAt', 'state', ...STATUS_FIELDS] as const;
 
 /**
  * StudyStore on Redis. Per study (all keys hash-tagged by its UID): a study
- * hash (attributes as canonical JSON, receipt, times, publish status), a
- * series hash, an instances hash and a series-size hash. A merge of the
- * records of one study is one Lua script (atomic). Rejection notes (see
+ * hash (attributes as canonical JSON, receipt, times, publish status and
+ * generation), a series hash, an instances hash and a series-size hash. A
+ * merge of the records of one study is one Lua script (atomic; the scripts
+ * are lua/*.lua, called through StudyScripts). Rejection notes (see
  * StudyStore): per referenced study, one script that remembers the rejected
  * SOP Instance UIDs (rejections hash), removes them and keeps the note and
  * the study's latest rejection, atomically; merges skip rejected instances.
  * A non-rejection KOS keeps its document in the study's key-objects hash. Summaries by state come
- * from one sorted set per publish state (score: lastReceivedAt).
+ * from one sorted set per publish state (score: lastReceivedAt). The
+ * publish protocol (see StudyStore) keeps the generation in the study hash:
+ * the merge scripts bump it with every change, finish-publish compares it.
  *
  * Trade-off (Redis Cluster): a script cannot touch keys of two slots, so the
  * state index is updated by a second command after the study's script. Each
@@ -54,7 +54,7 @@ const SUMMARY_FIELDS = ['firstReceivedAt', 'lastReceivedAt', 'state', ...STATUS_
  */
 export class RedisStudyStore implements StudyStore {
   private readonly client: Redis;
-  private readonly commands: StoreCommands;
+  private readonly scripts: StudyScripts;
   private readonly logger: Logger;
   private readonly prefix: string;
   private readonly ownsClient: boolean;
@@ -67,8 +67,7 @@ export class RedisStudyStore implements StudyStore {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.ownsClient = options.ownsClient ?? false;
     this.indexKeys = PUBLISH_STATES.map((s) => stateIndexKey(this.prefix, s));
-    defineStoreCommands(this.client);
-    this.commands = this.client as unknown as StoreCommands;
+    this.scripts = new StudyScripts(this.client, this.prefix);
   }
 
   async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
@@ -85,24 +84,9 @@ export class RedisStudyStore implements StudyStore {
       run = [];
       const json = JSON.stringify(record);
       for (const [studyUid, sopUids] of note.byStudy) {
-        const k = { ...studyKeys(this.prefix, studyUid), ...studyNoteKeys(this.prefix, studyUid) };
-        const [report, state, lastReceivedAt] = await this.commands.dfbStudyReject(
-          k.study,
-          k.series,
-          k.instances,
-          k.seriesSizes,
-          k.rejections,
-          k.studyRejection,
-          k.rejectionNotes,
-          k.keyObjects,
-          note.kosSopInstanceUid,
-          note.reason,
-          note.receivedAt,
-          json,
-          ...sopUids,
-        );
-        if (state !== null) await this.syncIndex(studyUid, state, lastReceivedAt);
-        if (report === 1) changed.add(studyUid);
+        const reply = await this.scripts.rejectInstances(studyUid, note, json, sopUids);
+        if (reply.state !== null) await this.syncIndex(studyUid, reply.state, reply.lastReceivedAt);
+        if (reply.report) changed.add(studyUid);
       }
       this.logger.info(
         { kosSopInstanceUid: note.kosSopInstanceUid, reason: note.reason, studies: [...note.byStudy.keys()] },
@@ -122,50 +106,25 @@ export class RedisStudyStore implements StudyStore {
   /** Merges records that are not rejection notes: one script per study. */
   private async mergeRun(records: InstanceRecord[]): Promise<string[]> {
     if (records.length === 0) return [];
-    const byStudy = new Map<string, (string | number)[]>();
+    const byStudy = new Map<string, InstanceRecord[]>();
     for (const record of records) {
       const studyUid = record.study?.studyInstanceUid;
       const seriesUid = record.series?.seriesInstanceUid;
       const sopUid = record.instance?.sopInstanceUid;
       if (!studyUid || !seriesUid || !sopUid) {
-        // The SCP rejects such instances (C000H); one slipping through must not block the queue.
+        // [merge:record-without-uids-skipped] The SCP rejects such instances (C000H); one slipping through must not block the queue.
         this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
         continue;
       }
-      let args = byStudy.get(studyUid);
-      if (args === undefined) {
-        args = [];
-        byStudy.set(studyUid, args);
-      }
-      args.push(
-        sopUid,
-        seriesUid,
-        record.receipt.receivedAt,
-        record.specificCharacterSet ?? '',
-        canonicalJson(record.patient ?? {}),
-        canonicalJson(record.study),
-        JSON.stringify(record.receipt),
-        record.receipt.callingAeTitle ?? '',
-        canonicalJson(record.series),
-        canonicalJson(record.instance),
-        record.keyObject ? canonicalJson(record.keyObject) : '',
-      );
+      const list = byStudy.get(studyUid);
+      if (list === undefined) byStudy.set(studyUid, [record]);
+      else list.push(record);
     }
     const results = await Promise.all(
-      [...byStudy].map(async ([studyUid, args]) => {
-        const k = { ...studyKeys(this.prefix, studyUid), ...studyNoteKeys(this.prefix, studyUid) };
-        const [changed, state, lastReceivedAt] = await this.commands.dfbStudyMerge(
-          k.study,
-          k.series,
-          k.instances,
-          k.seriesSizes,
-          k.rejections,
-          k.keyObjects,
-          args.length / MERGE_ARGS_PER_RECORD,
-          ...args,
-        );
-        await this.syncIndex(studyUid, state, lastReceivedAt);
-        return changed === 1 ? studyUid : undefined;
+      [...byStudy].map(async ([studyUid, studyRecords]) => {
+        const reply = await this.scripts.mergeInstances(studyUid, studyRecords);
+        await this.syncIndex(studyUid, reply.state, reply.lastReceivedAt);
+        return reply.report ? studyUid : undefined;
       }),
     );
     return results.filter((uid): uid is string => uid !== undefined);
@@ -181,7 +140,7 @@ export class RedisStudyStore implements StudyStore {
       .hgetall(k.keyObjects)
       .get(k.studyRejection)
       .exec();
-    const [study, seriesHash, instancesHash, keyObjectsHash, studyRejection] = pipelineValues<unknown>(replies) as [
+    const [study, series, instances, keyObjects, studyRejection] = pipelineValues<unknown>(replies) as [
       Record<string, string> | undefined,
       Record<string, string> | undefined,
       Record<string, string> | undefined,
@@ -189,45 +148,13 @@ export class RedisStudyStore implements StudyStore {
       string | null | undefined,
     ];
     if (study === undefined || study.lastReceivedAt === undefined) return undefined;
-
-    const bySeries = new Map<string, SeriesState>();
-    for (const [seriesUid, value] of Object.entries(seriesHash ?? {})) {
-      const [, json] = splitFields(value, 2);
-      bySeries.set(seriesUid, { attributes: JSON.parse(json!) as SeriesAttributes, instances: [] });
-    }
-    for (const value of Object.values(instancesHash ?? {})) {
-      const [, seriesUid, json] = splitFields(value, 3);
-      bySeries.get(seriesUid!)?.instances.push(JSON.parse(json!) as InstanceAttributes);
-    }
-    const series = [...bySeries.values()].filter((s) => s.instances.length > 0);
-    for (const s of series) {
-      s.instances.sort((a, b) => compareNumberThenUid(a.instanceNumber, a.sopInstanceUid, b.instanceNumber, b.sopInstanceUid));
-    }
-    series.sort((a, b) =>
-      compareNumberThenUid(
-        a.attributes.seriesNumber,
-        a.attributes.seriesInstanceUid,
-        b.attributes.seriesNumber,
-        b.attributes.seriesInstanceUid,
-      ),
-    );
-    const state: StudyState = {
-      studyInstanceUid,
-      patient: JSON.parse(study.patient ?? '{}'),
-      study: JSON.parse(study.study ?? '{}'),
-      series,
-      lastReceipt: JSON.parse(study.lastReceipt ?? '{}'),
-      firstReceivedAt: study.firstReceivedAt ?? study.lastReceivedAt,
-      lastReceivedAt: study.lastReceivedAt,
-    };
-    if (study.charset) state.specificCharacterSet = study.charset;
-    const rejection = decodeRejection(studyRejection);
-    if (rejection) state.rejection = { reason: rejection.reason, kosSopInstanceUid: rejection.kosSopInstanceUid };
-    const documents = new Map<string, KeyObjectDocument>();
-    for (const [sop, json] of Object.entries(keyObjectsHash ?? {})) documents.set(sop, JSON.parse(json) as KeyObjectDocument);
-    const keyObjects = keyObjectEntries(series, documents);
-    if (keyObjects.length > 0) state.keyObjects = keyObjects;
-    return state;
+    return assembleState(studyInstanceUid, {
+      study,
+      series: series ?? {},
+      instances: instances ?? {},
+      keyObjects: keyObjects ?? {},
+      studyRejection: studyRejection ?? null,
+    });
   }
 
   async getSummary(studyInstanceUid: string): Promise<StudySummary | undefined> {
@@ -268,24 +195,36 @@ export class RedisStudyStore implements StudyStore {
     return limit === undefined ? kept : kept.slice(0, limit);
   }
 
-  /**
-   * Sets `state` and each member present in `status`; a member present with
-   * the value undefined clears it. A study that is not in the store is left
-   * alone.
-   */
+  async beginPublish(studyInstanceUid: string): Promise<PublishStart | undefined> {
+    const begun = await this.scripts.beginPublish(studyInstanceUid);
+    if (begun === undefined) return undefined;
+    const state = assembleState(studyInstanceUid, begun);
+    if (begun.previousState !== 'pending') await this.syncIndex(studyInstanceUid, 'pending', state.lastReceivedAt);
+    const status = statusOf(begun.study, true);
+    return { state, status, generation: Number.parseInt(begun.study.generation ?? '0', 10) };
+  }
+
+  async finishPublish(studyInstanceUid: string, generation: number, outcome: PublishFinish): Promise<PublishState | undefined> {
+    const reply = await this.scripts.finishPublish(studyInstanceUid, generation, outcome.state, finishedStatus(outcome));
+    return this.afterStatus(studyInstanceUid, reply);
+  }
+
+  async republish(studyInstanceUid: string): Promise<PublishState | undefined> {
+    const reply = await this.scripts.republish(studyInstanceUid);
+    if (reply === undefined) return undefined;
+    if (reply.previousState !== 'pending') await this.syncIndex(studyInstanceUid, 'pending', reply.lastReceivedAt);
+    return reply.previousState;
+  }
+
   async setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void> {
-    const sets: string[] = [];
-    const dels: string[] = [];
-    for (const field of STATUS_FIELDS) {
-      if (!Object.prototype.hasOwnProperty.call(status, field)) continue;
-      const value = (status as Partial<Record<StatusField, unknown>>)[field];
-      if (value === undefined || value === null) dels.push(field);
-      else sets.push(field, field === 'lastResource' ? JSON.stringify(value) : String(value));
-    }
-    const k = studyKeys(this.prefix, studyInstanceUid);
-    const reply = await this.commands.dfbStudySetStatus(k.study, status.state, sets.length / 2, ...sets, ...dels);
-    if (reply === null) return;
-    await this.syncIndex(studyInstanceUid, reply[0], reply[1]);
+    await this.afterStatus(studyInstanceUid, await this.scripts.setPublishStatus(studyInstanceUid, status.state, status));
+  }
+
+  /** Index update after a status script; the state the study is left in. */
+  private async afterStatus(studyInstanceUid: string, reply: StudyStateReply | undefined): Promise<PublishState | undefined> {
+    if (reply === undefined) return undefined;
+    await this.syncIndex(studyInstanceUid, reply.state, reply.lastReceivedAt);
+    return (reply.state ?? undefined) as PublishState | undefined;
   }
 
   async countByState(): Promise<Record<PublishState, number>> {
@@ -329,8 +268,7 @@ export class RedisStudyStore implements StudyStore {
   private async syncIndex(studyUid: string, state: string | null, lastReceivedAt: string | null): Promise<void> {
     const k = studyKeys(this.prefix, studyUid);
     for (let round = 0; round < 10; round += 1) {
-      const target = state === null ? 0 : PUBLISH_STATES.indexOf(state as PublishState) + 1;
-      await this.commands.dfbStateIndex(...this.indexKeys, studyUid, target, scoreOf(lastReceivedAt));
+      await this.scripts.moveStateIndex(studyUid, state, scoreOf(lastReceivedAt));
       const [nowState, nowAt] = await this.client.hmget(k.study, 'state', 'lastReceivedAt');
       if (nowState === state && nowAt === lastReceivedAt) return;
       state = nowState;
@@ -339,7 +277,6 @@ export class RedisStudyStore implements StudyStore {
     this.logger.warn({ studyUid }, 'state index of a study kept changing; left for the next update');
   }
 
-  /** UIDs of the `limit` newest of an index set, plus any that tie with the last of them. */
   /** The newest (or oldest) `limit` members of a state index, with every member tied on the last score. */
   private async endOfIndex(key: string, limit: number | undefined, oldest: boolean): Promise<string[]> {
     if (limit === undefined) return oldest ? this.client.zrange(key, '0', '-1') : this.client.zrevrange(key, 0, -1);
@@ -373,15 +310,7 @@ export class RedisStudyStore implements StudyStore {
       string | undefined
     >;
     if (f.lastReceivedAt === undefined) return undefined;
-    const publish: PublishStatus = {
-      state: (f.state ?? 'pending') as PublishState,
-      attempts: Number.parseInt(f.attempts ?? '0', 10),
-    };
-    if (f.lastError !== undefined) publish.lastError = f.lastError;
-    if (f.note !== undefined) publish.note = f.note;
-    if (f.publishedAt !== undefined) publish.publishedAt = f.publishedAt;
-    if (f.resourceId !== undefined) publish.resourceId = f.resourceId;
-    if (withResource && f.lastResource !== undefined) publish.lastResource = JSON.parse(f.lastResource);
+    const publish = statusOf(f, withResource);
     return {
       studyInstanceUid: studyUid,
       numberOfSeries,
@@ -390,19 +319,6 @@ export class RedisStudyStore implements StudyStore {
       lastReceivedAt: f.lastReceivedAt,
       publish,
     };
-  }
-}
-
-/** Defines the store's Lua commands on a client (once; EVALSHA with EVAL fallback, as ioredis does). */
-export function defineStoreCommands(client: Redis): void {
-  const c = client as unknown as Partial<StoreCommands>;
-  if (typeof c.dfbStudyMerge !== 'function') client.defineCommand('dfbStudyMerge', { numberOfKeys: 6, lua: MERGE_LUA });
-  if (typeof c.dfbStudyReject !== 'function') client.defineCommand('dfbStudyReject', { numberOfKeys: 8, lua: REJECT_LUA });
-  if (typeof c.dfbStudySetStatus !== 'function') {
-    client.defineCommand('dfbStudySetStatus', { numberOfKeys: 1, lua: SET_STATUS_LUA });
-  }
-  if (typeof c.dfbStateIndex !== 'function') {
-    client.defineCommand('dfbStateIndex', { numberOfKeys: PUBLISH_STATES.length, lua: INDEX_LUA });
   }
 }
 
@@ -417,6 +333,68 @@ export async function quitOrDisconnect(client: Redis): Promise<void> {
     }
   }
   client.disconnect();
+}
+
+/** The publish status in a study hash's fields. */
+function statusOf(f: Partial<Record<string, string>>, withResource: boolean): PublishStatus {
+  const publish: PublishStatus = {
+    state: (f.state ?? 'pending') as PublishState,
+    attempts: Number.parseInt(f.attempts ?? '0', 10),
+  };
+  if (f.lastError !== undefined) publish.lastError = f.lastError;
+  if (f.note !== undefined) publish.note = f.note;
+  if (f.publishedAt !== undefined) publish.publishedAt = f.publishedAt;
+  if (f.resourceId !== undefined) publish.resourceId = f.resourceId;
+  if (withResource && f.lastResource !== undefined) publish.lastResource = JSON.parse(f.lastResource);
+  return publish;
+}
+
+/** The StudyState of a study's hashes (its study hash has lastReceivedAt). */
+function assembleState(
+  studyInstanceUid: string,
+  hashes: {
+    study: Record<string, string>;
+    series: Record<string, string>;
+    instances: Record<string, string>;
+    keyObjects: Record<string, string>;
+    studyRejection: string | null;
+  },
+): StudyState {
+  const { study } = hashes;
+  const bySeries = new Map<string, SeriesState>();
+  for (const [seriesUid, value] of Object.entries(hashes.series)) {
+    const [, json] = splitFields(value, 2);
+    bySeries.set(seriesUid, { attributes: JSON.parse(json!) as SeriesAttributes, instances: [] });
+  }
+  for (const value of Object.values(hashes.instances)) {
+    const [, seriesUid, json] = splitFields(value, 3);
+    bySeries.get(seriesUid!)?.instances.push(JSON.parse(json!) as InstanceAttributes);
+  }
+  const series = [...bySeries.values()].filter((s) => s.instances.length > 0);
+  for (const s of series) {
+    s.instances.sort((a, b) => compareNumberThenUid(a.instanceNumber, a.sopInstanceUid, b.instanceNumber, b.sopInstanceUid));
+  }
+  series.sort((a, b) =>
+    compareNumberThenUid(a.attributes.seriesNumber, a.attributes.seriesInstanceUid, b.attributes.seriesNumber, b.attributes.seriesInstanceUid),
+  );
+  const lastReceivedAt = study.lastReceivedAt!;
+  const state: StudyState = {
+    studyInstanceUid,
+    patient: JSON.parse(study.patient ?? '{}'),
+    study: JSON.parse(study.study ?? '{}'),
+    series,
+    lastReceipt: JSON.parse(study.lastReceipt ?? '{}'),
+    firstReceivedAt: study.firstReceivedAt ?? lastReceivedAt,
+    lastReceivedAt,
+  };
+  if (study.charset) state.specificCharacterSet = study.charset;
+  const rejection = decodeRejection(hashes.studyRejection);
+  if (rejection) state.rejection = { reason: rejection.reason, kosSopInstanceUid: rejection.kosSopInstanceUid };
+  const documents = new Map<string, KeyObjectDocument>();
+  for (const [sop, json] of Object.entries(hashes.keyObjects)) documents.set(sop, JSON.parse(json) as KeyObjectDocument);
+  const keyObjects = keyObjectEntries(series, documents);
+  if (keyObjects.length > 0) state.keyObjects = keyObjects;
+  return state;
 }
 
 function pipelineValues<T>(replies: [Error | null, unknown][] | null): (T | undefined)[] {

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import type { JobQueue } from '../job-queue.js';
-import type { StudyStore } from '../study-store.js';
+import type { Pipeline } from '../pipeline.js';
 import { openDatabase, type SqliteSynchronous } from './database.js';
 import { SqliteJobQueue, type SqliteJobQueueOptions } from './job-queue.js';
 import { SqliteStudyStore } from './study-store.js';
@@ -25,9 +24,10 @@ export interface SqlitePipelineOptions {
   queue?: Pick<SqliteJobQueueOptions, 'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency' | 'gatherMs'>;
 }
 
-export interface SqlitePipeline {
-  queue: JobQueue & SqliteJobQueue;
-  store: StudyStore & SqliteStudyStore;
+/** The embedded queue and store with their SQLite specifics (group-commit stats, publish rows): for tests and tools. */
+export interface SqliteParts {
+  queue: SqliteJobQueue;
+  store: SqliteStudyStore;
   /** Closes the queue (waiting for running handlers), the store and the database. */
   close(): Promise<void>;
 }
@@ -35,9 +35,24 @@ export interface SqlitePipeline {
 /**
  * The embedded pipeline: job queue and study store in one SQLite database,
  * `<dataDir>/bridge.sqlite`, in WAL mode. The database closes once both the
- * queue and the store are closed.
+ * queue and the store are closed; isHealthy() is true until then.
  */
-export function openSqlitePipeline(options: SqlitePipelineOptions): SqlitePipeline {
+export function openSqlitePipeline(options: SqlitePipelineOptions): Pipeline {
+  const parts = openSqliteParts(options);
+  let open = true;
+  return {
+    queue: parts.queue,
+    store: parts.store,
+    isHealthy: () => open,
+    close: async () => {
+      open = false;
+      await parts.close();
+    },
+  };
+}
+
+/** openSqlitePipeline with the SQLite classes themselves. */
+export function openSqliteParts(options: SqlitePipelineOptions): SqliteParts {
   const db = openDatabase(options.dataDir, 'NORMAL');
   let users = 2;
   const release = (): void => {

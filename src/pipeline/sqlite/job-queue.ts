@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
-import { defaultRetryDelayMs } from '../merge.js';
+import { defaultRetryDelayMs } from '../retry-delay.js';
 
 export interface SqliteJobQueueOptions {
   db: Database.Database;

@@ -4,7 +4,16 @@ import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dico
 import type { KeyObjectDocument, RejectionReason } from '../../dicom/key-object-document.js';
 import { canonicalJson, isLatest, keyObjectEntries, rejectionNoteOf, type RejectionNote } from '../merge.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
-import type { PublishState, PublishStatus, StudyStore, StudySummary, SummaryFilter } from '../study-store.js';
+import {
+  finishedStatus,
+  type PublishFinish,
+  type PublishStart,
+  type PublishState,
+  type PublishStatus,
+  type StudyStore,
+  type StudySummary,
+  type SummaryFilter,
+} from '../study-store.js';
 
 export interface SqliteStudyStoreOptions {
   db: Database.Database;
@@ -78,6 +87,13 @@ const SUMMARY_COUNTS = `
  * rejected (study, SOP) in rejections, the latest note per study in
  * study_rejections; all in the merge transaction. A non-rejection KOS keeps
  * its KeyObjectDocument in instances.key_object.
+ *
+ * Publish protocol: one process owns DATA_DIR and a publish begins and
+ * finishes in it, so generations live in memory, only for the studies with
+ * a publish under way (`publishing`): beginPublish gives the study one, a
+ * change (merge or republish, once committed) gives it a new one,
+ * finishPublish compares and drops it. (Two attempts of one study at once,
+ * which the queue never runs: the earlier one finishes pending.)
  */
 export class SqliteStudyStore implements StudyStore {
   private readonly db: Database.Database;
@@ -85,7 +101,7 @@ export class SqliteStudyStore implements StudyStore {
   private readonly onClose: (() => void) | undefined;
   private closed = false;
   private readonly stmt;
-  private readonly mergeTransaction: (records: InstanceRecord[]) => string[];
+  private readonly mergeTransaction: (records: InstanceRecord[]) => { changed: string[]; reported: string[] };
   /**
    * Studies with rows in rejections (a superset: entries stay after a
    * rollback). rejectionOf runs for every C-STORE before it is acknowledged,
@@ -93,6 +109,12 @@ export class SqliteStudyStore implements StudyStore {
    * store is the only writer of the table (one process owns DATA_DIR).
    */
   private readonly studiesWithRejections = new Set<string>();
+  /** Study Instance UID → generation, for the studies with a publish under way (see the class comment). */
+  private readonly publishing = new Map<string, number>();
+  private lastGeneration = 0;
+  private readonly beginTransaction: (studyInstanceUid: string) => PublishStart | undefined;
+  /** UPDATE statements of setPublishStatus, by their SQL (one per combination of members). */
+  private readonly statusUpdates = new Map<string, Database.Statement>();
 
   constructor(options: SqliteStudyStoreOptions) {
     this.db = options.db;
@@ -117,6 +139,12 @@ export class SqliteStudyStore implements StudyStore {
       ),
       markPending: db.prepare<[string]>(
         `UPDATE studies SET publish_state = 'pending', attempts = 0, last_error = NULL, note = NULL WHERE study_uid = ?`,
+      ),
+      markRepublish: db.prepare<[string]>(
+        `UPDATE studies SET publish_state = 'pending', attempts = 0, last_error = NULL WHERE study_uid = ?`,
+      ),
+      countAttempt: db.prepare<[string]>(
+        `UPDATE studies SET publish_state = 'pending', attempts = attempts + 1 WHERE study_uid = ?`,
       ),
       selectSeries: db.prepare<[string, string], SeriesRow>(
         'SELECT attributes, last_received_at FROM series WHERE study_uid = ? AND series_uid = ?',
@@ -205,13 +233,25 @@ export class SqliteStudyStore implements StudyStore {
         this.mergeOne(record, changed);
         if (record.study?.studyInstanceUid) touched.add(record.study.studyInstanceUid);
       }
+      // [merge:change-restarts-publish] (the generation: in mergeInstances, once committed)
       for (const uid of changed) this.stmt.markPending.run(uid);
-      // A touched study whose last change is not published yet is returned too: after a crash
-      // between this merge and schedulePublish, the re-merge of the batch schedules it again.
+      // [merge:pending-study-reported] A touched study whose last change is not published yet is returned
+      // too: after a crash between this merge and schedulePublish, the re-merge of the batch schedules it again.
+      const reported = new Set(changed);
       for (const uid of touched) {
-        if (!changed.has(uid) && this.stmt.selectState.get(uid)?.publish_state === 'pending') changed.add(uid);
+        if (!changed.has(uid) && this.stmt.selectState.get(uid)?.publish_state === 'pending') reported.add(uid);
       }
-      return [...changed];
+      return { changed: [...changed], reported: [...reported] };
+    });
+    this.beginTransaction = db.transaction((studyInstanceUid: string): PublishStart | undefined => {
+      const row = this.stmt.selectStudy.get(studyInstanceUid);
+      if (row === undefined) return undefined;
+      const state = this.assemble(row);
+      this.stmt.countAttempt.run(studyInstanceUid);
+      const status = toStatus({ ...row, publish_state: 'pending', attempts: row.attempts + 1 }, true);
+      const generation = ++this.lastGeneration;
+      this.publishing.set(studyInstanceUid, generation);
+      return { state, status, generation };
     });
   }
 
@@ -223,7 +263,14 @@ export class SqliteStudyStore implements StudyStore {
    */
   async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
     if (records.length === 0) return [];
-    return this.mergeTransaction(records);
+    const { changed, reported } = this.mergeTransaction(records);
+    for (const uid of changed) this.bumpGeneration(uid);
+    return reported;
+  }
+
+  /** A committed change of a study with a publish under way: that publish finishes pending. */
+  private bumpGeneration(studyInstanceUid: string): void {
+    if (this.publishing.has(studyInstanceUid)) this.publishing.set(studyInstanceUid, ++this.lastGeneration);
   }
 
   private mergeOne(record: InstanceRecord, changed: Set<string>): void {
@@ -231,13 +278,13 @@ export class SqliteStudyStore implements StudyStore {
     const seriesUid = record.series?.seriesInstanceUid;
     const sopUid = record.instance?.sopInstanceUid;
     if (!studyUid || !seriesUid || !sopUid) {
-      // The SCP rejects such instances (C000H); one slipping through must not block the queue.
+      // [merge:record-without-uids-skipped] The SCP rejects such instances (C000H); one slipping through must not block the queue.
       this.logger.warn({ studyUid, seriesUid, sopUid }, 'instance record without its UIDs skipped');
       return;
     }
     const rejection = this.studiesWithRejections.has(studyUid) ? this.stmt.selectRejection.get(studyUid, sopUid) : undefined;
     if (rejection !== undefined) {
-      // Rejected by a note merged earlier: the instance stays out (its study attributes too).
+      // [merge:rejected-instances-stay-out] Rejected by a note merged earlier: the instance stays out (its study attributes too).
       this.logger.debug({ studyUid, sopUid, kosSopInstanceUid: rejection.kos_sop_uid }, 'rejected instance skipped');
       return;
     }
@@ -247,7 +294,8 @@ export class SqliteStudyStore implements StudyStore {
     const studyJson = canonicalJson(record.study);
     const receiptJson = JSON.stringify(record.receipt);
 
-    // Study level: latest received wins. The calling AE selects peer settings of the mapping, so it counts as a change.
+    // Study level. [merge:latest-received-wins] [merge:change-is-a-different-value] (canonical JSON strings compared)
+    // [merge:calling-ae-is-a-change] The calling AE selects peer settings of the mapping.
     const study = this.stmt.selectStudy.get(studyUid);
     if (study === undefined) {
       this.stmt.insertStudy.run(studyUid, charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt);
@@ -264,10 +312,11 @@ export class SqliteStudyStore implements StudyStore {
       }
       this.stmt.updateStudyLatest.run(charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt, studyUid);
     } else {
+      // [merge:first-received-is-earliest] (also in updateStudyLatest: MIN(first_received_at, ?))
       this.stmt.updateStudyFirst.run(receivedAt, studyUid);
     }
 
-    // Series level: latest received wins.
+    // Series level. [merge:latest-received-wins]
     const seriesJson = canonicalJson(record.series);
     const series = this.stmt.selectSeries.get(studyUid, seriesUid);
     if (series === undefined || (isLatest(receivedAt, series.last_received_at) && series.attributes !== seriesJson)) {
@@ -277,10 +326,12 @@ export class SqliteStudyStore implements StudyStore {
       this.stmt.upsertSeries.run(studyUid, seriesUid, numberOrNull(record.series.seriesNumber), seriesJson, receivedAt);
     }
 
-    // Instance level: keyed by SOP Instance UID; a re-send in another series (or study) moves it.
+    // Instance level. [merge:keyed-by-sop-instance-uid] (the primary key of instances)
+    // [merge:key-object-document-kept] A KOS keeps its document in key_object; another record clears it.
     const instanceJson = canonicalJson(record.instance);
     const keyObjectJson = record.keyObject ? canonicalJson(record.keyObject) : null;
     const instance = this.stmt.selectInstance.get(sopUid);
+    // [merge:older-instance-changes-nothing]
     if (instance !== undefined && !isLatest(receivedAt, instance.received_at)) return;
     if (
       instance === undefined ||
@@ -300,6 +351,7 @@ export class SqliteStudyStore implements StudyStore {
       receivedAt,
       keyObjectJson,
     );
+    // [merge:sop-moves-between-series] A re-send in another series (or study) moves it; an emptied series goes.
     if (instance !== undefined && (instance.study_uid !== studyUid || instance.series_uid !== seriesUid)) {
       changed.add(instance.study_uid);
       this.stmt.deleteSeriesIfEmpty.run(instance.study_uid, instance.series_uid, instance.study_uid, instance.series_uid);
@@ -311,6 +363,8 @@ export class SqliteStudyStore implements StudyStore {
    * instance remembered as rejected and removed (an emptied series goes),
    * and the study's latest rejection updated. A study not in the store is
    * not created (its instances are skipped when they come).
+   * [merge:rejection-removes-instances] [merge:rejection-creates-no-study] (nothing inserted into studies here)
+   * [merge:latest-rejection-wins] (upsertRejection and upsertRejectionNote keep the latest received; study_rejections below)
    */
   private applyRejectionNote(record: InstanceRecord, note: RejectionNote, changed: Set<string>): void {
     const { reason, kosSopInstanceUid, receivedAt } = note;
@@ -354,7 +408,12 @@ export class SqliteStudyStore implements StudyStore {
 
   async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
     const row = this.stmt.selectStudy.get(studyInstanceUid);
-    if (row === undefined) return undefined;
+    return row === undefined ? undefined : this.assemble(row);
+  }
+
+  /** The StudyState of a study row: its series and instances in order, rejection and key objects. */
+  private assemble(row: StudyRow): StudyState {
+    const studyInstanceUid = row.study_uid;
     const bySeries = new Map<string, SeriesState>();
     const series: SeriesState[] = [];
     for (const s of this.stmt.selectStudySeries.all(studyInstanceUid)) {
@@ -401,14 +460,43 @@ export class SqliteStudyStore implements StudyStore {
     return rows.map((row) => toSummary(row, false));
   }
 
+  async beginPublish(studyInstanceUid: string): Promise<PublishStart | undefined> {
+    return this.beginTransaction(studyInstanceUid);
+  }
+
+  async finishPublish(studyInstanceUid: string, generation: number, outcome: PublishFinish): Promise<PublishState | undefined> {
+    const current = this.publishing.get(studyInstanceUid) === generation;
+    if (current) this.publishing.delete(studyInstanceUid);
+    // Changed meanwhile: what the attempt learned is kept, the state stays as the change left it (pending).
+    this.updateStatus(studyInstanceUid, current ? outcome.state : undefined, finishedStatus(outcome));
+    return this.stmt.selectState.get(studyInstanceUid)?.publish_state;
+  }
+
+  async republish(studyInstanceUid: string): Promise<PublishState | undefined> {
+    const previous = this.stmt.selectState.get(studyInstanceUid)?.publish_state;
+    if (previous === undefined) return undefined;
+    this.stmt.markRepublish.run(studyInstanceUid);
+    this.bumpGeneration(studyInstanceUid);
+    return previous;
+  }
+
   /**
    * Sets `state` and each member present in `status`; a member present with
    * the value undefined clears it (e.g. `lastError: undefined`). A study
    * that is not in the store is left alone.
    */
   async setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void> {
-    const sets = ['publish_state = ?'];
-    const values: (string | number | null)[] = [status.state];
+    this.updateStatus(studyInstanceUid, status.state, status);
+  }
+
+  /** One UPDATE of the state (unless undefined) and of the members present in `status`. */
+  private updateStatus(studyInstanceUid: string, state: PublishState | undefined, status: Partial<PublishStatus>): void {
+    const sets: string[] = [];
+    const values: (string | number | null)[] = [];
+    if (state !== undefined) {
+      sets.push('publish_state = ?');
+      values.push(state);
+    }
     for (const [member, column] of Object.entries(STATUS_COLUMNS) as [keyof typeof STATUS_COLUMNS, string][]) {
       if (!Object.prototype.hasOwnProperty.call(status, member)) continue;
       const value = status[member];
@@ -417,8 +505,15 @@ export class SqliteStudyStore implements StudyStore {
       else if (member === 'lastResource') values.push(JSON.stringify(value));
       else values.push(value as string | number);
     }
+    if (sets.length === 0) return;
     values.push(studyInstanceUid);
-    this.db.prepare(`UPDATE studies SET ${sets.join(', ')} WHERE study_uid = ?`).run(...values);
+    const sql = `UPDATE studies SET ${sets.join(', ')} WHERE study_uid = ?`;
+    let statement = this.statusUpdates.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statusUpdates.set(sql, statement);
+    }
+    statement.run(...values);
   }
 
   async countByState(): Promise<Record<PublishState, number>> {
@@ -438,13 +533,18 @@ function numberOrNull(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function toSummary(row: SummaryRow, withResource: boolean): StudySummary {
+function toStatus(row: StudyRow, withResource: boolean): PublishStatus {
   const publish: PublishStatus = { state: row.publish_state, attempts: row.attempts };
   if (row.last_error !== null) publish.lastError = row.last_error;
   if (row.note !== null) publish.note = row.note;
   if (row.published_at !== null) publish.publishedAt = row.published_at;
   if (row.resource_id !== null) publish.resourceId = row.resource_id;
   if (withResource && row.last_resource !== null) publish.lastResource = JSON.parse(row.last_resource);
+  return publish;
+}
+
+function toSummary(row: SummaryRow, withResource: boolean): StudySummary {
+  const publish = toStatus(row, withResource);
   return {
     studyInstanceUid: row.study_uid,
     numberOfSeries: row.number_of_series,

@@ -1,15 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceRecord } from '../../../src/dicom/instance-record.js';
-import { openRedisPipeline, type RedisPipeline } from '../../../src/pipeline/redis/index.js';
+import type { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { openRedisPipeline } from '../../../src/pipeline/redis/index.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { deferred, makeRecord, silentLogger } from '../helpers.js';
 import { sleep, waitFor } from './wait.js';
 
 let server: TestRedis;
-const opened: RedisPipeline[] = [];
+const opened: Pipeline[] = [];
 let n = 0;
 
-async function open(prefix: string): Promise<RedisPipeline> {
+async function open(prefix: string): Promise<Pipeline> {
   const pipeline = await openRedisPipeline({ url: server.url, prefix, logger: silentLogger });
   opened.push(pipeline);
   await waitFor(() => pipeline.isHealthy(), 10_000, 'redis connection ready');

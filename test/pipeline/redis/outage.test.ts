@@ -1,12 +1,15 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openRedisPipeline, type RedisPipeline } from '../../../src/pipeline/redis/index.js';
+import type { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { openRedisPipeline } from '../../../src/pipeline/redis/index.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { makeRecord, silentLogger } from '../helpers.js';
 import { waitFor } from './wait.js';
 
 // appendfsync always (the startRedis default): a write acknowledged before a kill -9 is on disk.
 let server: TestRedis | undefined;
-const opened: RedisPipeline[] = [];
+const opened: Pipeline[] = [];
 
 afterAll(async () => {
   await Promise.all(opened.map((p) => p.close()));
@@ -50,5 +53,41 @@ describe('Redis outage', () => {
     await waitFor(() => received.size === 21, 20_000, 'every acknowledged record handled');
     expect(received.has('late')).toBe(false);
     expect([...received].sort()).toEqual([...acknowledged.map((r) => r.instance.sopInstanceUid), 'after'].sort());
+  });
+
+  it('logs the errors of the worker connections, like those of the command connection: one warn line per 10 s, no stack', async () => {
+    const redis = await startRedis({ appendfsync: 'no' });
+    const lines: { level: number; msg: string; err?: unknown }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          for (const l of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+          cb();
+        },
+      }),
+    );
+    const pipeline = await openRedisPipeline({ url: redis.url, prefix: 'workers', logger });
+    try {
+      pipeline.queue.processInstances(async () => undefined);
+      await waitFor(() => pipeline.isHealthy(), 10_000, 'healthy');
+      await pipeline.queue.addInstance(makeRecord({ sop: 'I1' }));
+      await waitFor(async () => (await pipeline.queue.depth()).instances === 0, 10_000, 'worker running');
+
+      process.kill(redis.pid, 'SIGKILL');
+      // Both connections keep reconnecting (every 100 ms to 2 s) and fail each time; within 8 s one line each.
+      const of = (msg: string) => lines.filter((l) => l.msg === msg);
+      await waitFor(() => of('redis worker connection error').length > 0 && of('redis connection error').length > 0, 8_000, 'both logged');
+      for (const msg of ['redis worker connection error', 'redis connection error']) {
+        expect(of(msg)).toHaveLength(1);
+        expect(of(msg)[0]).toMatchObject({ level: 40, err: expect.any(String) });
+      }
+    } finally {
+      // Closing waits for the workers, which need their Redis back.
+      await redis.restart();
+      await waitFor(() => pipeline.isHealthy(), 20_000, 'healthy again');
+      await pipeline.close();
+      await redis.stop();
+    }
   });
 });

@@ -1,91 +1,20 @@
-/**
- * Lua scripts of the Redis resource index (see keys.ts for the key layout).
- * Key names are computed in TypeScript and passed in; the scripts only
- * derive the keys they cannot know beforehand (a resource's previous terms,
- * the JSON of the page's ids, the references to a chain's targets, search
- * intermediates), all under the same hash tag, hence in the same Cluster slot
- * as the declared KEYS[1].
- */
+--[[
+  Searches one resource type (ResourceIndex.search).
 
-/** Takes a resource's previous entries (its term set) out of the index. */
-const UNINDEX = String.raw`
-local function unindex(termsKey, id)
-  local old = redis.call('SMEMBERS', termsKey)
-  for _, e in ipairs(old) do
-    if string.sub(e, 1, 2) == 's:' then
-      redis.call('SREM', string.sub(e, 3), id)
-    else
-      local k, key = string.match(e, '^z:(%d+):(.*)$')
-      if key then redis.call('ZREM', key, k .. ':' .. id) end
-    end
-  end
-  redis.call('DEL', termsKey)
-end
-`;
+  Input:
+    KEYS[1] the type's all-ids sorted set
+    ARGV[1] the plan, JSON (SearchPlan in redis-resource-index.ts): temporary key prefix, resource
+            key prefix, sort set, AND-ed groups of OR-ed matches, order, count, offset
 
-/**
- * put: KEYS[1] an index key (slot routing). ARGV, per resource: jsonKey,
- * termsKey, allKey, sortKey, id, json, started ('' = none), nSets, set keys…,
- * nDates, (sorted set key, score, k)… Replaces each resource, its terms and
- * sort keys; the whole batch is one script, so readers never see half of it.
- */
-export const PUT_LUA = `${UNINDEX}
-local i = 1
-local n = 0
-while i <= #ARGV do
-  local jsonKey, termsKey, allKey, sortKey = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
-  local id, json, started = ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
-  i = i + 7
-  unindex(termsKey, id)
-  redis.call('SET', jsonKey, json)
-  redis.call('ZADD', allKey, 0, id)
-  if started == '' then redis.call('ZREM', sortKey, id) else redis.call('ZADD', sortKey, started, id) end
-  local entries = {}
-  local nSets = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, nSets do
-    local key = ARGV[i]
-    i = i + 1
-    redis.call('SADD', key, id)
-    entries[#entries + 1] = 's:' .. key
-  end
-  local nDates = tonumber(ARGV[i])
-  i = i + 1
-  for _ = 1, nDates do
-    local key, score, k = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    i = i + 3
-    redis.call('ZADD', key, score, k .. ':' .. id)
-    entries[#entries + 1] = 'z:' .. k .. ':' .. key
-  end
-  for j = 1, #entries, 500 do
-    redis.call('SADD', termsKey, unpack(entries, j, math.min(j + 499, #entries)))
-  end
-  n = n + 1
-end
-return n
-`;
+  Output:
+    { total, json... } (json '' for an id whose resource is missing)
 
-/** remove: KEYS jsonKey, termsKey, allKey, sortKey; ARGV[1] id. */
-export const REMOVE_LUA = `${UNINDEX}
-local id = ARGV[1]
-unindex(KEYS[2], id)
-redis.call('ZREM', KEYS[3], id)
-redis.call('ZREM', KEYS[4], id)
-return redis.call('DEL', KEYS[1])
-`;
-
-/**
- * search: KEYS[1] the type's all-ids sorted set; ARGV[1] the plan (JSON, see
- * SearchPlan in redis-resource-index.ts). Each AND-ed group becomes one set
- * (a term set as is, or the SUNIONSTORE/SADD of its OR-ed matches into a
- * temporary key); the groups are SINTERSTOREd. The page is taken in order
- * from ZINTERSTORE (matches ∩ started sort key) and ZDIFFSTORE (undated
- * matches), then its JSON read. Returns [total, json…] ('' for a missing id).
- * Temporary keys expire after 60 s and are deleted before returning; they
- * are not propagated (redis.set_repl(REPL_NONE)), so a search writes nothing
- * to the AOF or the replicas.
- */
-export const SEARCH_LUA = String.raw`
+  Each AND-ed group becomes one set (a term set as is, or the SUNIONSTORE/SADD of its OR-ed
+  matches into a temporary key); the groups are SINTERSTOREd. The page is taken in order from
+  ZINTERSTORE (matches and the started sort set) and ZDIFFSTORE (undated matches), then its JSON
+  read. Temporary keys expire after 60 s and are deleted before returning; they are not
+  propagated (redis.set_repl(REPL_NONE)), so a search writes nothing to the AOF or the replicas.
+]]
 -- The temporary keys live and die inside this script: keep them out of the AOF and replicas.
 redis.set_repl(redis.REPL_NONE)
 local plan = cjson.decode(ARGV[1])
@@ -233,4 +162,3 @@ for _, id in ipairs(ids) do
 end
 if #tmps > 0 then redis.call('DEL', unpack(tmps)) end
 return out
-`;

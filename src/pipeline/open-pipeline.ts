@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { Pipeline } from './pipeline.js';
+import { openRedisPipeline } from './redis/index.js';
+import { openSqlitePipeline } from './sqlite/index.js';
+
+/** The configuration the pipeline reads (of BridgeConfig). */
+export interface PipelineConfig {
+  /** Set: distributed mode. */
+  redisUrl?: string | undefined;
+  redis: { prefix: string; lockDurationMs: number };
+  dataDir: string;
+  pipeline: { dataSync: 'full' | 'normal' };
+}
+
+/** The pipeline of the configured mode: distributed when REDIS_URL is set, else embedded in DATA_DIR. */
+export async function openPipeline(config: PipelineConfig, logger: Logger): Promise<Pipeline> {
+  if (config.redisUrl) {
+    return openRedisPipeline({
+      url: config.redisUrl,
+      prefix: config.redis.prefix,
+      logger,
+      queue: { lockDurationMs: config.redis.lockDurationMs },
+    });
+  }
+  return openSqlitePipeline({
+    dataDir: config.dataDir,
+    logger,
+    synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * One test per merge rule (src/pipeline/merge.ts MERGE_RULES), run by the
+ * StudyStore contract against each store. A Record over the rule ids: a new
+ * rule does not compile without its test.
+ */
+import { expect } from 'vitest';
+import type { InstanceRecord } from '../../src/dicom/instance-record.js';
+import type { MergeRuleId } from '../../src/pipeline/merge.js';
+import type { StudyStore } from '../../src/pipeline/study-store.js';
+import { kosRecord, makeRecord } from './helpers.js';
+
+const t = (second: number): string => `2024-01-15T10:20:${String(second).padStart(2, '0')}.000Z`;
+
+const sopsOf = async (store: StudyStore, uid = '1.2.3') =>
+  (await store.getStudy(uid))?.series.map((s) => [s.attributes.seriesInstanceUid, s.instances.map((i) => i.sopInstanceUid)]);
+
+/** The same record with every object's keys set in reverse order. */
+function reversedKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reversedKeys) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).reverse()) out[key] = reversedKeys((value as Record<string, unknown>)[key]);
+    return out as T;
+  }
+  return value;
+}
+
+export const MERGE_RULE_TESTS: Record<MergeRuleId, (store: StudyStore) => Promise<void>> = {
+  async 'keyed-by-sop-instance-uid'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 1, receivedAt: t(0) })]);
+    await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 2, receivedAt: t(1) })]);
+    expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 1, numberOfInstances: 1 });
+    expect((await store.getStudy('1.2.3'))?.series[0]?.instances).toEqual([expect.objectContaining({ sopInstanceUid: 'I1', instanceNumber: 2 })]);
+  },
+
+  async 'latest-received-wins'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', studyDescription: 'first', seriesDescription: 'a', patientId: 'P1', receivedAt: t(10) })]);
+    await store.mergeInstances([makeRecord({ sop: 'I2', studyDescription: 'latest', seriesDescription: 'b', patientId: 'P2', receivedAt: t(20) })]);
+    await store.mergeInstances([makeRecord({ sop: 'I3', studyDescription: 'older', seriesDescription: 'c', patientId: 'P3', receivedAt: t(15) })]);
+    const state = await store.getStudy('1.2.3');
+    expect(state?.study.studyDescription).toBe('latest');
+    expect(state?.patient.patientId).toBe('P2');
+    expect(state?.series[0]?.attributes.seriesDescription).toBe('b');
+    expect(state?.lastReceivedAt).toBe(t(20));
+  },
+
+  async 'older-instance-changes-nothing'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 5, receivedAt: t(20) })]);
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 4, receivedAt: t(10) })])).toEqual([]);
+    expect((await store.getStudy('1.2.3'))?.series[0]?.instances[0]?.instanceNumber).toBe(5);
+  },
+
+  async 'first-received-is-earliest'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', receivedAt: t(20) })]);
+    await store.mergeInstances([makeRecord({ sop: 'I2', receivedAt: t(5) })]);
+    expect(await store.getSummary('1.2.3')).toMatchObject({ firstReceivedAt: t(5), lastReceivedAt: t(20) });
+  },
+
+  async 'change-is-a-different-value'(store) {
+    const record = makeRecord({ sop: 'I1', instanceNumber: 1, studyDescription: 'CT head' });
+    await store.mergeInstances([record]);
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    // Equal values with their keys in another order, received later: no change.
+    const same: InstanceRecord = reversedKeys({ ...record, receipt: { ...record.receipt, receivedAt: t(30) } });
+    expect(await store.mergeInstances([same])).toEqual([]);
+    expect((await store.getSummary('1.2.3'))?.publish.state).toBe('published');
+    expect(await store.mergeInstances([makeRecord({ sop: 'I1', instanceNumber: 1, studyDescription: 'CT head/neck', receivedAt: t(40) })])).toEqual([
+      '1.2.3',
+    ]);
+  },
+
+  async 'calling-ae-is-a-change'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', callingAeTitle: 'CT1' })]);
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([makeRecord({ sop: 'I1', callingAeTitle: 'PACS', receivedAt: t(50) })])).toEqual(['1.2.3']);
+    expect((await store.getStudy('1.2.3'))?.lastReceipt.callingAeTitle).toBe('PACS');
+  },
+
+  async 'sop-moves-between-series'(store) {
+    await store.mergeInstances([makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1' }), makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I2' })]);
+    await store.mergeInstances([makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I1', receivedAt: t(50) })]);
+    expect(await sopsOf(store)).toEqual([['S2', ['I1', 'I2']]]);
+    expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 1, numberOfInstances: 2 });
+  },
+
+  async 'change-restarts-publish'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+    await store.setPublishStatus('1.2.3', { state: 'failed', attempts: 4, lastError: 'HTTP 400', note: 'a note' });
+    const begun = await store.beginPublish('1.2.3');
+    await store.mergeInstances([makeRecord({ sop: 'I2', receivedAt: t(30) })]);
+    expect((await store.getSummary('1.2.3'))?.publish).toEqual({ state: 'pending', attempts: 0 });
+    // The attempt begun before the change finishes pending.
+    expect(await store.finishPublish('1.2.3', begun!.generation, { state: 'published', publishedAt: t(31), lastResource: {} })).toBe('pending');
+  },
+
+  async 'pending-study-reported'(store) {
+    const record = makeRecord({ sop: 'I1' });
+    await store.mergeInstances([record]);
+    expect(await store.mergeInstances([record])).toEqual(['1.2.3']);
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([record])).toEqual([]);
+  },
+
+  async 'record-without-uids-skipped'(store) {
+    const noSeries = makeRecord({ sop: 'I9' });
+    noSeries.series.seriesInstanceUid = '';
+    expect(await store.mergeInstances([makeRecord({ sop: '' }), noSeries, makeRecord({ sop: 'I1' })])).toEqual(['1.2.3']);
+    expect(await sopsOf(store)).toEqual([['1.2.3.1', ['I1']]]);
+  },
+
+  async 'rejected-instances-stay-out'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1', studyDescription: 'a', receivedAt: t(0) })]);
+    await store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ sop: 'I2' }], receivedAt: t(10) })]);
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([makeRecord({ sop: 'I2', studyDescription: 'b', receivedAt: t(20) })])).toEqual([]);
+    const state = await store.getStudy('1.2.3');
+    expect(await sopsOf(store)).toEqual([['1.2.3.1', ['I1']]]);
+    expect(state?.study.studyDescription).toBe('a');
+    expect(state?.lastReceivedAt).toBe(t(0));
+  },
+
+  async 'rejection-removes-instances'(store) {
+    await store.mergeInstances([makeRecord({ series: 'S1', seriesNumber: 1, sop: 'I1' }), makeRecord({ series: 'S2', seriesNumber: 2, sop: 'I2' })]);
+    expect(await store.mergeInstances([kosRecord({ sop: 'K1', title: '113037', refs: [{ series: 'S2', sop: 'I2' }] })])).toEqual(['1.2.3']);
+    expect(await sopsOf(store)).toEqual([['S1', ['I1']]]);
+    expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfSeries: 1, numberOfInstances: 1 });
+  },
+
+  async 'rejection-creates-no-study'(store) {
+    expect(await store.mergeInstances([kosRecord({ sop: 'K1', study: '7.7', title: '113001', refs: [{ study: '7.7', sop: 'X1' }] })])).toEqual([]);
+    expect(await store.getStudy('7.7')).toBeUndefined();
+    expect(await store.listSummaries()).toEqual([]);
+  },
+
+  async 'latest-rejection-wins'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1' }), makeRecord({ sop: 'I2' })]);
+    await store.mergeInstances([kosRecord({ sop: 'K2', title: '113037', refs: [{ sop: 'I1' }], receivedAt: t(20) })]);
+    await store.mergeInstances([kosRecord({ sop: 'K1', title: '113001', refs: [{ sop: 'I1' }], receivedAt: t(10) })]);
+    expect(await store.rejectionOf('1.2.3', 'I1')).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+    expect((await store.getStudy('1.2.3'))?.rejection).toEqual({ reason: '113037', kosSopInstanceUid: 'K2' });
+  },
+
+  async 'key-object-document-kept'(store) {
+    await store.mergeInstances([makeRecord({ sop: 'I1' })]);
+    const kos = kosRecord({ sop: 'K20', title: '113020', refs: [{ sop: 'I1' }], receivedAt: t(10) });
+    await store.mergeInstances([kos]);
+    expect((await store.getStudy('1.2.3'))?.keyObjects?.map((k) => [k.sopInstanceUid, k.document])).toEqual([['K20', kos.keyObject]]);
+    // Re-sent as an instance that is no KOS: the document goes.
+    await store.mergeInstances([makeRecord({ sop: 'K20', series: 'KO', seriesNumber: 99, receivedAt: t(20) })]);
+    expect((await store.getStudy('1.2.3'))?.keyObjects).toBeUndefined();
+    expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfInstances: 2 });
+  },
+};
