@@ -7,6 +7,7 @@ import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
 import { StorageScp } from './dimse/scp.js';
 import { createFhirClient } from './fhir-client/create-fhir-client.js';
+import { HttpAccess } from './http/access.js';
 import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
@@ -20,6 +21,8 @@ import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
 import { openSqlitePipeline } from './pipeline/sqlite/index.js';
 import type { StudyStore } from './pipeline/study-store.js';
+
+export { AccessConfigurationError } from './http/access.js';
 
 /** What a process runs: everything, only the DICOM receiver, or only the aggregator and publisher. */
 export type Role = 'all' | 'scp' | 'worker';
@@ -95,6 +98,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   }
   let peers = new PeerTable(config.peers, config.dicom.allowedCallers);
   warnAboutDefaults(config, role, peers, logger);
+  // Before anything opens: a listener that would expose patient data does not start.
+  const access = new HttpAccess({ host: config.http.host, adminToken: config.http.adminToken, fhirToken: config.fhirEndpoint.bearerToken });
 
   const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
@@ -176,6 +181,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
     metrics: metrics.registry,
     schedule,
+    access,
     fhirEndpoint: localIndex && {
       index: localIndex,
       fhirVersion: config.fhir.version,
@@ -207,6 +213,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       fhirVersion: config.fhir.version,
       fhirBaseUrl: role === 'scp' ? undefined : ((maskSecrets(config.fhir.baseUrl) as string | undefined) ?? null),
       fhirEndpoint: localIndex ? `http://${config.http.host}:${httpPort}/fhir` : 'off',
+      httpAccess: access.tokenRequired ? 'token' : 'open on loopback',
       dataDir: config.redisUrl ? undefined : config.dataDir,
     },
     'dicom-fhir-bridge started',

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startBridge, type Role } from '../bridge.js';
+import { AccessConfigurationError, startBridge, type Role } from '../bridge.js';
 import { createLogger } from '../logger.js';
 import { loadConfigOrReport } from './load-config.js';
 import { EXIT, type Command } from './types.js';
@@ -35,6 +35,10 @@ file and applies its peers and allowed callers to new associations.`,
     try {
       bridge = await startBridge(config, logger, role);
     } catch (err) {
+      if (err instanceof AccessConfigurationError) {
+        process.stderr.write(`${err.message}\n`);
+        return EXIT.config;
+      }
       logger.fatal({ err }, 'cannot start');
       return EXIT.failure;
     }
