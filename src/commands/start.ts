@@ -30,7 +30,7 @@ file and applies its peers and allowed callers to new associations.`,
     }
     const config = loadConfigOrReport(values.config);
     if (!config) return EXIT.config;
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, { format: config.log.format });
     let bridge;
     try {
       bridge = await startBridge(config, logger, role);

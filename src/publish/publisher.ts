@@ -10,6 +10,7 @@ import {
   type FhirResource,
   type OperationOutcomeJson,
 } from '../fhir-client/fhir-client.js';
+import { logSafeError } from '../fhir-client/log-safe.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../fhir-client/retry-policy.js';
 import { ASSUMED_CAPABILITIES, ServerProbe, type ServerCapabilities } from '../fhir-client/server-capabilities.js';
 import { endpointIdentifierQuery, mapEndpoint } from '../fhir/map-endpoint.js';
@@ -295,14 +296,15 @@ export class Publisher {
         const lastError =
           err instanceof FhirHttpError ? (outcomeText(err.outcome) ?? err.message) : err instanceof Error ? err.message : String(err);
         await store.setPublishStatus(studyInstanceUid, { state: 'failed', attempts, lastError, ...withBody });
-        logger.warn(line('failed', { httpStatus: status, error: lastError }), 'study publish');
+        // The server's text may quote patient data: redacted here, whole in lastError (behind the HTTP access model).
+        logger.warn(line('failed', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
         this.tell({ result: 'failed', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
         return;
       }
       // Retryable, or unexpected: nothing is dropped, the queue retries with backoff.
       const lastError = err instanceof Error ? err.message : String(err);
       await store.setPublishStatus(studyInstanceUid, { state: 'pending', attempts, lastError, ...withBody });
-      logger.warn(line('retry', { httpStatus: status, error: lastError }), 'study publish');
+      logger.warn(line('retry', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
       this.tell({ result: 'retry', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
       throw err;
     }
