@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { maskSecrets } from './config/mask.js';
 import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
-import { StorageScp } from './dimse/scp.js';
+import { StorageScp, type CStoreResult } from './dimse/scp.js';
 import { createFhirClient } from './fhir-client/create-fhir-client.js';
 import { HttpAccess } from './http/access.js';
 import { BridgeMetrics } from './http/metrics.js';
@@ -19,6 +19,7 @@ import { RedisResourceIndex } from './fhir-endpoint/redis/index.js';
 import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
+import { isRefusal, RefusedStoreLog, statusHex } from './pipeline/refused-store-log.js';
 import { openSqlitePipeline } from './pipeline/sqlite/index.js';
 import type { StudyStore } from './pipeline/study-store.js';
 
@@ -103,7 +104,10 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
 
   const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
-  const metrics = new BridgeMetrics(queue, store);
+  const metrics = new BridgeMetrics(queue, store, { dataDir: config.redisUrl ? undefined : config.dataDir });
+  // Per-sender metrics and refusal logs: configured peers by AE title, every other sender as one `other`.
+  const senderOf = (callingAeTitle: string): string => (peers.peer(callingAeTitle) ? callingAeTitle : 'other');
+  const refusals = new RefusedStoreLog({ logger, keyOf: senderOf });
   const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
   const localIndex = openLocalIndex(config);
 
@@ -119,7 +123,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       ...publisherSettings(config.fhir),
       logger,
       onOutcome: (outcome) => {
-        if (outcome.result === 'published') {
+        // 'stored': no FHIR server, the resources are in the store and the built-in endpoint.
+        if (outcome.result === 'published' || outcome.result === 'stored') {
           metrics.publishLatency.observe(Math.max(0, Date.now() - Date.parse(outcome.lastReceivedAt)) / 1000);
         } else if (outcome.result === 'retry' || outcome.result === 'failed') {
           metrics.fhirErrors.inc({ status: outcome.httpStatus === undefined ? 'network' : String(outcome.httpStatus) });
@@ -163,12 +168,22 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       // or, distributed, after Redis has the job); a rejection answers A700H.
       onStore: rejectionCheckingStoreHandler({ store, queue, logger }),
     });
-    scp.on('associationAccepted', () => metrics.associationsAccepted.inc());
-    scp.on('associationRejected', (event: { reason: string }) => metrics.associationsRejected.inc({ reason: event.reason }));
-    scp.on('cStore', (event: { status: number; bytes: number }) => {
+    scp.on('associationAccepted', (event: { callingAeTitle: string }) => {
+      metrics.associationsAccepted.inc();
+      metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle), result: 'accepted' });
+    });
+    scp.on('associationRejected', (event: { reason: string; callingAeTitle?: string }) => {
+      metrics.associationsRejected.inc({ reason: event.reason });
+      metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle ?? ''), result: event.reason });
+    });
+    scp.on('cStore', (event: CStoreResult) => {
+      const sender = senderOf(event.callingAeTitle);
       metrics.instancesReceived.inc();
+      metrics.callerInstances.inc({ calling_ae: sender });
       metrics.bytesReceived.inc(event.bytes);
-      metrics.cStoreStatus.inc({ status: event.status.toString(16).padStart(4, '0').toUpperCase() });
+      metrics.cStoreStatus.inc({ status: statusHex(event.status) });
+      if (isRefusal(event.status)) metrics.callerRefusals.inc({ calling_ae: sender, status: statusHex(event.status) });
+      refusals.record(event);
     });
   }
 
@@ -230,6 +245,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         await receiver?.close({ graceMs });
+        refusals.close();
         await pipeline.close();
         await localIndex?.close();
         http.closeAllConnections();

@@ -126,8 +126,8 @@ export function describeIssue(issue: ZodIssue, raw: unknown): string {
   const dotted = path.join('.') || '(root)';
   if (issue.code === 'unrecognized_keys') return `${dotted}: unknown key(s) ${issue.keys.join(', ')}`;
   const where = whereOf(path);
-  // Checks across keys say everything themselves.
-  if (issue.code === 'custom' && (issue.params as { crossField?: boolean } | undefined)?.crossField) return `${where}: ${issue.message}`;
+  // Checks across keys, and file checks, say everything themselves.
+  if (issue.code === 'custom' && (issue.params as { selfContained?: boolean } | undefined)?.selfContained) return `${where}: ${issue.message}`;
   // A record's bad key is reported at the key's path, like a bad value.
   const parent = path.length > 0 ? schemaAt(path.slice(0, -1)) : undefined;
   const record = parent ? core(parent).schema : undefined;
@@ -138,6 +138,8 @@ export function describeIssue(issue: ZodIssue, raw: unknown): string {
   const allowed = schema ? `; allowed: ${describeAllowed(schema)}` : '';
   if (issue.code === 'custom') return `${where}: ${issue.message}${allowed}`;
   if (issue.code === 'invalid_type' && issue.received === 'undefined') return `${where}: is required${allowed}`;
+  // The enum's values are what is allowed: said once.
+  if (issue.code === 'invalid_enum_value') return `${where}: must be one of ${issue.options.join(', ')}`;
   const value = shown(raw, path);
   let problem = `${value} is not allowed`;
   if ((issue.code === 'too_big' || issue.code === 'too_small') && issue.type === 'string') {

@@ -17,7 +17,8 @@ function isIanaTimezone(name: string): boolean {
 /*
  * `.describe()` texts say what a key allows: load.ts quotes them in every
  * problem line (numbers, enums and booleans are described from the schema).
- * Checks that involve two keys carry `params: { crossField: true }`.
+ * Checks whose message says everything (two keys involved, a missing file)
+ * carry `params: { selfContained: true }`.
  */
 const aeTitle = z
   .string()
@@ -110,8 +111,9 @@ export const configSchema = z
           .strict()
           .default({})
           .superRefine((t, ctx) => {
-            const problem = (key: string, message: string, crossField = false) =>
-              ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, ...(crossField ? { params: { crossField } } : {}) });
+            // The file problems say what is wrong with the file itself: an existing, readable file is what is allowed.
+            const problem = (key: string, message: string, selfContained = false) =>
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, ...(selfContained ? { params: { selfContained } } : {}) });
             if (t.keyFile !== undefined && t.certFile === undefined) problem('certFile', 'keyFile is set without certFile', true);
             if (t.certFile !== undefined && t.keyFile === undefined) problem('keyFile', 'certFile is set without keyFile', true);
             if (t.requireClientCert && t.caFile === undefined) problem('caFile', 'requireClientCert needs caFile (the CA client certificates must chain to)', true);
@@ -119,11 +121,11 @@ export const configSchema = z
               const file = t[key];
               if (file === undefined) continue;
               try {
-                if (!statSync(file).isFile()) problem(key, `${file} is not a file`);
+                if (!statSync(file).isFile()) problem(key, `${file} is not a file`, true);
                 else accessSync(file, fsConstants.R_OK);
               } catch (err) {
                 const code = (err as NodeJS.ErrnoException).code;
-                problem(key, code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? 'error'})`);
+                problem(key, code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? 'error'})`, true);
               }
             }
           }),
@@ -132,9 +134,9 @@ export const configSchema = z
       .superRefine((d, ctx) => {
         const tlsEnabled = d.tls.certFile !== undefined && d.tls.keyFile !== undefined;
         if (!d.plain && !tlsEnabled)
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plain'], params: { crossField: true }, message: 'false needs the TLS listener (dicom.tls.certFile and keyFile): nothing would listen' });
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plain'], params: { selfContained: true }, message: 'false needs the TLS listener (dicom.tls.certFile and keyFile): nothing would listen' });
         if (d.plain && tlsEnabled && d.port !== 0 && d.tls.port === d.port)
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tls', 'port'], params: { crossField: true }, message: `must differ from dicom.port (${d.port})` });
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tls', 'port'], params: { selfContained: true }, message: `must differ from dicom.port (${d.port})` });
       })
       .default({}),
     fhir: z
@@ -174,7 +176,7 @@ export const configSchema = z
           })
           .strict()
           .default({})
-          .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: 'maxDelayMs must be at least baseDelayMs', path: ['maxDelayMs'], params: { crossField: true } }),
+          .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: 'maxDelayMs must be at least baseDelayMs', path: ['maxDelayMs'], params: { selfContained: true } }),
         /** Authorization of FHIR requests. Secrets: bearerToken, clientSecret (masked by check-config, never logged). */
         auth: z
           .object({
@@ -200,7 +202,7 @@ export const configSchema = z
           .default({})
           .superRefine((auth, ctx) => {
             const need = (ok: boolean, key: string, message: string) => {
-              if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, params: { crossField: true } });
+              if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, params: { selfContained: true } });
             };
             if (auth.type === 'bearer') {
               need(auth.bearerToken !== undefined || auth.tokenFile !== undefined, 'bearerToken', 'bearer needs bearerToken (FHIR_BEARER_TOKEN) or tokenFile');
@@ -238,7 +240,7 @@ export const configSchema = z
           .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
             message: 'certFile and keyFile go together (mutual TLS)',
             path: ['keyFile'],
-            params: { crossField: true },
+            params: { selfContained: true },
           }),
       })
       .strict()
@@ -314,7 +316,7 @@ export const configSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['pipeline', 'maxDelayMs'],
-        params: { crossField: true },
+        params: { selfContained: true },
         message: `must be at least pipeline.debounceMs (${config.pipeline.debounceMs})`,
       });
     }
@@ -323,7 +325,7 @@ export const configSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['http', 'host'],
-        params: { crossField: true },
+        params: { selfContained: true },
         message:
           `'${config.http.host}' is not loopback, and no token is set: /studies, /status, republish and /fhir would be open to the network; ` +
           'set http.adminToken (ADMIN_TOKEN, at least 16 characters), or bind HTTP_HOST=127.0.0.1',
