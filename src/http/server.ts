@@ -217,7 +217,9 @@ export function createHttpServer(deps: HttpDependencies): Server {
 }
 
 function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, fhirEndpoint: FhirEndpointDependencies | undefined): void {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  // An origin-form target is a path: `//x` is the path //x, not a URL with host x (nor an error).
+  const target = req.url ?? '/';
+  const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
   const path = url.pathname;
   if (fhirEndpoint && isFhir(path)) {
     res.setHeader('cache-control', 'no-store');

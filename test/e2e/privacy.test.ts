@@ -207,3 +207,19 @@ describe.each(MODES)('%s mode', (mode) => {
     });
   });
 });
+
+describe('credentials in FHIR_BASE_URL', () => {
+  it('start and check-config refuse them with exit 2, showing the URL masked and never the password', async () => {
+    const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+    for (const command of ['start', 'check-config']) {
+      const result = await run(process.execPath, [cli, command], {
+        env: { FHIR_BASE_URL: 'https://bridge:Pa55-w0rd-canary@fhir.example.org/fhir', DATA_DIR: '/nonexistent/never-opened' },
+        timeoutMs: 20_000,
+      });
+      expect(result.code, command).toBe(2);
+      expect(result.stderr).toContain('fhir.baseUrl (FHIR_BASE_URL): https://***@fhir.example.org/fhir: user:password in the URL is not supported');
+      expect(result.stdout + result.stderr).not.toContain('Pa55-w0rd-canary');
+      expect(result.stdout + result.stderr).not.toContain('bridge:');
+    }
+  });
+});
