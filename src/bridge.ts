@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import { maskSecrets } from './config/mask.js';
 import { PeerTable } from './config/peers.js';
 import type { BridgeConfig } from './config/schema.js';
-import { StorageScp } from './dimse/scp.js';
+import { StorageScp, type CStoreResult } from './dimse/scp.js';
 import { createFhirClient } from './fhir-client/create-fhir-client.js';
+import { HttpAccess } from './http/access.js';
 import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
@@ -17,6 +18,9 @@ import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
 import { openPipeline } from './pipeline/open-pipeline.js';
+import { isRefusal, RefusedStoreLog, statusHex } from './pipeline/refused-store-log.js';
+
+export { AccessConfigurationError } from './http/access.js';
 
 /** What a process runs: everything, only the DICOM receiver, or only the aggregator and publisher. */
 export type Role = 'all' | 'scp' | 'worker';
@@ -59,10 +63,15 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   }
   let peers = new PeerTable(config.peers, config.dicom.allowedCallers);
   warnAboutDefaults(config, role, peers, logger);
+  // Before anything opens: a listener that would expose patient data does not start.
+  const access = new HttpAccess({ host: config.http.host, adminToken: config.http.adminToken, fhirToken: config.fhirEndpoint.bearerToken });
 
   const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
-  const metrics = new BridgeMetrics(queue, store);
+  const metrics = new BridgeMetrics(queue, store, { dataDir: config.redisUrl ? undefined : config.dataDir });
+  // Per-sender metrics and refusal logs: configured peers by AE title, every other sender as one `other`.
+  const senderOf = (callingAeTitle: string): string => (peers.peer(callingAeTitle) ? callingAeTitle : 'other');
+  const refusals = new RefusedStoreLog({ logger, keyOf: senderOf });
   const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
   const localIndex = openLocalIndex(config);
 
@@ -78,7 +87,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       ...publisherSettings(config.fhir),
       logger,
       onOutcome: (outcome) => {
-        if (outcome.result === 'published') {
+        // 'stored': no FHIR server, the resources are in the store and the built-in endpoint.
+        if (outcome.result === 'published' || outcome.result === 'stored') {
           metrics.publishLatency.observe(Math.max(0, Date.now() - Date.parse(outcome.lastReceivedAt)) / 1000);
         } else if (outcome.result === 'retry' || outcome.result === 'failed') {
           metrics.fhirErrors.inc({ status: outcome.httpStatus === undefined ? 'network' : String(outcome.httpStatus) });
@@ -122,12 +132,22 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       // or, distributed, after Redis has the job); a rejection answers A700H.
       onStore: rejectionCheckingStoreHandler({ store, queue, logger }),
     });
-    scp.on('associationAccepted', () => metrics.associationsAccepted.inc());
-    scp.on('associationRejected', (event: { reason: string }) => metrics.associationsRejected.inc({ reason: event.reason }));
-    scp.on('cStore', (event: { status: number; bytes: number }) => {
+    scp.on('associationAccepted', (event: { callingAeTitle: string }) => {
+      metrics.associationsAccepted.inc();
+      metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle), result: 'accepted' });
+    });
+    scp.on('associationRejected', (event: { reason: string; callingAeTitle?: string }) => {
+      metrics.associationsRejected.inc({ reason: event.reason });
+      metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle ?? ''), result: event.reason });
+    });
+    scp.on('cStore', (event: CStoreResult) => {
+      const sender = senderOf(event.callingAeTitle);
       metrics.instancesReceived.inc();
+      metrics.callerInstances.inc({ calling_ae: sender });
       metrics.bytesReceived.inc(event.bytes);
-      metrics.cStoreStatus.inc({ status: event.status.toString(16).padStart(4, '0').toUpperCase() });
+      metrics.cStoreStatus.inc({ status: statusHex(event.status) });
+      if (isRefusal(event.status)) metrics.callerRefusals.inc({ calling_ae: sender, status: statusHex(event.status) });
+      refusals.record(event);
     });
   }
 
@@ -140,6 +160,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
     metrics: metrics.registry,
     schedule,
+    access,
     fhirEndpoint: localIndex && {
       index: localIndex,
       fhirVersion: config.fhir.version,
@@ -171,6 +192,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       fhirVersion: config.fhir.version,
       fhirBaseUrl: role === 'scp' ? undefined : ((maskSecrets(config.fhir.baseUrl) as string | undefined) ?? null),
       fhirEndpoint: localIndex ? `http://${config.http.host}:${httpPort}/fhir` : 'off',
+      httpAccess: access.tokenRequired ? 'token' : 'open on loopback',
       dataDir: config.redisUrl ? undefined : config.dataDir,
     },
     'dicom-fhir-bridge started',
@@ -187,6 +209,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         await receiver?.close({ graceMs });
+        refusals.close();
         await pipeline.close();
         await localIndex?.close();
         http.closeAllConnections();

@@ -10,6 +10,24 @@ export function daemonUrl(http: { host: string; port: number }): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
 }
 
+/**
+ * The token the daemon wants (src/http/access.ts): ADMIN_TOKEN, else
+ * FHIR_ENDPOINT_BEARER_TOKEN, from the configuration or, with --url and no
+ * configuration, from the environment.
+ */
+export function daemonToken(config: { http: { adminToken?: string }; fhirEndpoint: { bearerToken?: string } } | undefined): string | undefined {
+  if (config) return config.http.adminToken ?? config.fhirEndpoint.bearerToken;
+  const env = process.env;
+  return env.ADMIN_TOKEN?.trim() || env.FHIR_ENDPOINT_BEARER_TOKEN?.trim() || undefined;
+}
+
+/** What to say when the daemon answers 401. */
+export function unauthorizedHint(token: string | undefined): string {
+  return token === undefined
+    ? 'the bridge requires a token: set ADMIN_TOKEN (as the daemon has it) in the environment or the configuration'
+    : 'the bridge refused the token: ADMIN_TOKEN differs from the daemon\'s';
+}
+
 /** `[#####     ] n/N` */
 export function progressBar(done: number, total: number, width = 30): string {
   const filled = total === 0 ? width : Math.round((done / total) * width);
@@ -18,10 +36,11 @@ export function progressBar(done: number, total: number, width = 30): string {
 
 class Unreachable extends Error {}
 
-async function call(base: string, method: string, path: string): Promise<{ status: number; body: any }> {
+async function call(base: string, method: string, path: string, token: string | undefined): Promise<{ status: number; body: any }> {
   let res: Response;
   try {
-    res = await fetch(`${base}${path}`, { method, signal: AbortSignal.timeout(30_000) });
+    const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+    res = await fetch(`${base}${path}`, { method, headers, signal: AbortSignal.timeout(30_000) });
   } catch (err) {
     const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
     throw new Unreachable(`cannot reach the bridge at ${base} (${code}): is it running? (--url to point elsewhere)`);
@@ -51,6 +70,9 @@ made the FHIR server refuse them (see GET /studies?state=failed).
                from the configuration (a 0.0.0.0 host is reached on 127.0.0.1)
   --config F   configuration file (else BRIDGE_CONFIG and the environment)
 
+The daemon's token (ADMIN_TOKEN) is sent when the configuration or, with
+--url, the environment has it.
+
 Progress goes to stderr: a bar when stderr is a terminal, one line per study
 otherwise. Exit 0 when every study was scheduled; 1 when the daemon is not
 reachable or a study is unknown or refused; 2 on configuration errors;
@@ -73,15 +95,21 @@ reachable or a study is unknown or refused; 2 on configuration errors;
       return EXIT.usage;
     }
     let base = values.url?.replace(/\/+$/, '');
+    let token = daemonToken(undefined);
     if (base === undefined) {
       const config = loadConfigOrReport(values.config);
       if (!config) return EXIT.config;
       base = daemonUrl(config.http);
+      token = daemonToken(config);
     }
     try {
       let uids = positionals;
       if (values.failed) {
-        const list = await call(base, 'GET', '/studies?state=failed&limit=10000');
+        const list = await call(base, 'GET', '/studies?state=failed&limit=10000', token);
+        if (list.status === 401) {
+          process.stderr.write(`GET /studies?state=failed → 401: ${unauthorizedHint(token)}\n`);
+          return EXIT.failure;
+        }
         if (list.status !== 200 || !Array.isArray(list.body)) {
           process.stderr.write(`GET /studies?state=failed → ${list.status}: ${JSON.stringify(list.body)}\n`);
           return EXIT.failure;
@@ -105,8 +133,9 @@ reachable or a study is unknown or refused; 2 on configuration errors;
       const worker = async () => {
         while (next < uids.length) {
           const uid = uids[next++]!;
-          const answer = await call(base!, 'POST', `/studies/${encodeURIComponent(uid)}/republish`);
-          const detail = answer.status === 404 ? 'unknown study' : `HTTP ${answer.status} ${JSON.stringify(answer.body)}`;
+          const answer = await call(base!, 'POST', `/studies/${encodeURIComponent(uid)}/republish`, token);
+          const detail =
+            answer.status === 404 ? 'unknown study' : answer.status === 401 ? `HTTP 401: ${unauthorizedHint(token)}` : `HTTP ${answer.status} ${JSON.stringify(answer.body)}`;
           report(uid, answer.status === 202, detail);
         }
       };

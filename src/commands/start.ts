@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startBridge, type Role } from '../bridge.js';
+import { AccessConfigurationError, startBridge, type Role } from '../bridge.js';
 import { createLogger } from '../logger.js';
 import { loadConfigOrReport } from './load-config.js';
 import { EXIT, type Command } from './types.js';
@@ -30,11 +30,15 @@ file and applies its peers and allowed callers to new associations.`,
     }
     const config = loadConfigOrReport(values.config);
     if (!config) return EXIT.config;
-    const logger = createLogger(config.log.level);
+    const logger = createLogger(config.log.level, undefined, { format: config.log.format });
     let bridge;
     try {
       bridge = await startBridge(config, logger, role);
     } catch (err) {
+      if (err instanceof AccessConfigurationError) {
+        process.stderr.write(`${err.message}\n`);
+        return EXIT.config;
+      }
       logger.fatal({ err }, 'cannot start');
       return EXIT.failure;
     }

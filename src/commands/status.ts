@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrReport } from './load-config.js';
-import { daemonUrl } from './republish.js';
+import { daemonToken, daemonUrl, unauthorizedHint } from './republish.js';
 import { EXIT, type Command } from './types.js';
 
 
@@ -38,7 +38,7 @@ export const statusCommand: Command = {
   usage: `dicom-fhir-bridge status [--config FILE] [--url URL] [--json]
 
 Asks the running daemon's HTTP endpoint (GET /status at HTTP_HOST:HTTP_PORT
-of the configuration, or --url) and prints the count of studies by publish
+of the configuration, or --url; with the daemon's ADMIN_TOKEN) and prints the count of studies by publish
 state, queue depth, the oldest pending study and the last 10 failures.
 Exit 0 on an answer, 1 when the daemon cannot be reached.`,
   async run(args) {
@@ -47,14 +47,21 @@ Exit 0 on an answer, 1 when the daemon cannot be reached.`,
       options: { config: { type: 'string', short: 'c' }, url: { type: 'string' }, json: { type: 'boolean' } },
     });
     let base = values.url;
+    let token = daemonToken(undefined);
     if (!base) {
       const config = loadConfigOrReport(values.config);
       if (!config) return EXIT.config;
       base = daemonUrl(config.http);
+      token = daemonToken(config);
     }
     let body: StatusBody;
     try {
-      const res = await fetch(`${base.replace(/\/+$/, '')}/status`, { signal: AbortSignal.timeout(10_000) });
+      const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const res = await fetch(`${base.replace(/\/+$/, '')}/status`, { headers, signal: AbortSignal.timeout(10_000) });
+      if (res.status === 401) {
+        process.stderr.write(`GET /status → 401: ${unauthorizedHint(token)}\n`);
+        return EXIT.failure;
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = (await res.json()) as StatusBody;
     } catch (err) {

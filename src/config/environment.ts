@@ -68,8 +68,10 @@ export const ENVIRONMENT_KEYS: readonly EnvironmentKey[] = [
   { env: 'DATA_DIR', path: 'dataDir', kind: 'string', default: './data', description: 'Directory of the embedded store (SQLite, WAL).' },
   { env: 'HTTP_HOST', path: 'http.host', kind: 'string', default: '127.0.0.1', description: 'Address of the HTTP endpoints (health, readiness, studies).' },
   { env: 'HTTP_PORT', path: 'http.port', kind: 'number', default: '8080', description: 'Port of the HTTP endpoints.' },
+  { env: 'ADMIN_TOKEN', path: 'http.adminToken', kind: 'string', default: '(unset: open on loopback; required off loopback)', description: 'Token of the HTTP API (secret, at least 16 characters): when set, /studies, /status, republish and /fhir need `Authorization: Bearer <token>`. A non-loopback HTTP_HOST without it refuses to start.' },
   { env: 'FHIR_ENDPOINT', path: 'fhirEndpoint.enabled', kind: 'string', default: 'auto', description: 'Built-in read-only FHIR endpoint at /fhir: auto (on when FHIR_BASE_URL is unset), on, off.' },
-  { env: 'FHIR_ENDPOINT_BEARER_TOKEN', path: 'fhirEndpoint.bearerToken', kind: 'string', default: '(unset: no token needed)', description: 'Bearer token the built-in FHIR endpoint requires.' },
+  { env: 'FHIR_ENDPOINT_BEARER_TOKEN', path: 'fhirEndpoint.bearerToken', kind: 'string', default: '(unset)', description: 'A read-only token accepted on /fhir only (e.g. for an EHR), beside ADMIN_TOKEN; without ADMIN_TOKEN it also stands in for it.' },
   { env: 'FHIR_ENDPOINT_PUBLIC_URL', path: 'fhirEndpoint.publicBaseUrl', kind: 'string', default: '(from the Host header)', description: 'Public base URL of the built-in FHIR endpoint, for Bundle links.' },
   { env: 'LOG_LEVEL', path: 'log.level', kind: 'string', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent.' },
+  { env: 'LOG_FORMAT', path: 'log.format', kind: 'string', default: 'auto', description: 'auto (human-readable when stdout is a terminal and pino-pretty is installed, else JSON), json or pretty.' },
 ];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { ZodIssue } from 'zod';
+import { describeAllowed, describeIssue, schemaAt, whereOf } from './describe.js';
 import { ENVIRONMENT_KEYS, type EnvironmentKey } from './environment.js';
 import { configSchema, type BridgeConfig } from './schema.js';
 
@@ -41,27 +41,16 @@ function envValue(key: EnvironmentKey, text: string, problems: string[]): unknow
     case 'json':
       try {
         return JSON.parse(text) as unknown;
-      } catch {
-        problems.push(`${key.env}: not valid JSON`);
+      } catch (err) {
+        const path = key.path.split('.');
+        const schema = schemaAt(path);
+        const allowed = schema ? `; allowed: ${describeAllowed(schema)}` : '';
+        problems.push(`${whereOf(path)}: not valid JSON (${(err as Error).message})${allowed}`);
         return undefined;
       }
     case 'string':
       return text.trim();
   }
-}
-
-function envNameOf(path: string): string | undefined {
-  return ENVIRONMENT_KEYS.find((k) => k.path === path)?.env;
-}
-
-function describeIssue(issue: ZodIssue): string {
-  const path = issue.path.join('.');
-  const env = envNameOf(path);
-  const where = env ? `${path} (${env})` : path || '(root)';
-  let message = issue.message;
-  if (issue.code === 'invalid_enum_value') message = `must be one of ${issue.options.join(', ')}`;
-  if (issue.code === 'unrecognized_keys') message = `unknown key(s) ${issue.keys.join(', ')}`;
-  return `${where}: ${message}`;
 }
 
 /** Reads the YAML file (if any), applies environment overrides, validates. */
@@ -94,7 +83,7 @@ export function loadConfig(options: LoadOptions = {}): BridgeConfig {
     if (value !== undefined) setPath(raw, key.path, value);
   }
   const result = configSchema.safeParse(raw);
-  if (!result.success) problems.push(...result.error.issues.map(describeIssue));
+  if (!result.success) problems.push(...result.error.issues.map((issue) => describeIssue(issue, raw)));
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return result.data;
 }

@@ -1,7 +1,8 @@
 /** Keys whose values are secrets: shown as "***" by check-config and never logged. */
-const SECRET_KEY = /(secret|password|token|privateKey|apiKey)$/i;
+export const SECRET_KEY = /(secret|password|token|privateKey|apiKey)$/i;
 
-function maskUrlCredentials(value: string): string {
+/** `https://user:pw@host/` → `https://***@host/`. */
+export function maskUrlCredentials(value: string): string {
   return value.replace(/^(\w+:\/\/)([^@/]+)@/, (_m, scheme: string) => `${scheme}***@`);
 }
 

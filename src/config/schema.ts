@@ -1,5 +1,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { z } from 'zod';
+import { isLoopbackHost } from './loopback.js';
+import { maskUrlCredentials } from './mask.js';
 import { isAddressSpec } from './peers.js';
 
 /** IANA timezone names that this Node's Intl knows. */
@@ -12,30 +14,62 @@ function isIanaTimezone(name: string): boolean {
   }
 }
 
+/*
+ * `.describe()` texts say what a key allows: load.ts quotes them in every
+ * problem line (numbers, enums and booleans are described from the schema).
+ * Checks whose message says everything (two keys involved, a missing file)
+ * carry `params: { selfContained: true }`.
+ */
 const aeTitle = z
   .string()
   .trim()
   .min(1)
   .max(16, 'an AE title has at most 16 characters')
-  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'an AE title is printable ASCII without backslash');
-const timezone = z.string().refine(isIanaTimezone, { message: 'an IANA timezone name such as Europe/Paris or UTC' });
+  .regex(/^[\x20-\x5b\x5d-\x7e]+$/, 'an AE title is printable ASCII without backslash')
+  .describe('an AE title: 1 to 16 characters, printable ASCII without backslash');
+const timezone = z
+  .string()
+  .refine(isIanaTimezone, (v) => ({ message: `'${v}' is not an IANA timezone name` }))
+  .describe('an IANA timezone name such as Europe/Paris or UTC');
+const flag = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const text = (allowed: string) => z.string().min(1).describe(allowed);
+const file = (what: string) => z.string().min(1).describe(`the path of ${what}`);
 const peer = z
   .object({
     aeTitle,
     /** Address or CIDR the peer connects from; absent: any. */
-    host: z.string().refine(isAddressSpec, { message: 'an IP address or CIDR block such as 10.1.2.0/24' }).optional(),
+    host: z
+      .string()
+      .refine(isAddressSpec, (v) => ({ message: `'${v}' is not an IP address or CIDR block` }))
+      .describe('an IP address or CIDR block such as 10.1.2.0/24')
+      .optional(),
     /** Issuer of Patient ID assumed when the peer's datasets carry none. */
-    defaultIssuer: z.string().min(1).optional(),
+    defaultIssuer: text('an Issuer of Patient ID (0010,0021), not empty').optional(),
     /** IANA timezone of the peer's local times. */
     timezone: timezone.optional(),
     /** Concurrent associations of this peer. */
     maxAssociations: z.coerce.number().int().positive().optional(),
   })
   .strict();
+/** Credentials in a URL would be logged and sent where they do not belong: they go in fhir.auth or fhir.headers. */
+function hasUserinfo(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return url.username !== '' || url.password !== '';
+  } catch {
+    return false;
+  }
+}
 const httpUrl = z
   .string()
   .url()
-  .refine((u) => /^https?:\/\//.test(u), { message: 'an http:// or https:// URL' })
+  .refine((u) => /^https?:\/\//.test(u), (v) => ({ message: `'${v}' is not an http:// or https:// URL` }))
+  .refine((u) => !hasUserinfo(u), (v) => ({
+    message:
+      `${maskUrlCredentials(v)}: user:password in the URL is not supported; give credentials with fhir.auth ` +
+      '(FHIR_AUTH_TYPE=bearer with FHIR_BEARER_TOKEN, or client-credentials) or fhir.headers (FHIR_HEADERS, e.g. {"Authorization":"Basic …"})',
+  }))
+  .describe('an http:// or https:// URL without user:password')
   .transform((u) => u.replace(/\/+$/, ''));
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -44,7 +78,7 @@ export const configSchema = z
   .object({
     dicom: z
       .object({
-        host: z.string().min(1).default('0.0.0.0'),
+        host: text('an IP address or host name to bind, e.g. 0.0.0.0 (every interface) or 127.0.0.1').default('0.0.0.0'),
         port: port.default(11112),
         /** Called AE titles the bridge answers to. */
         aeTitles: z.array(aeTitle).min(1).default(['FHIRBRIDGE']),
@@ -56,38 +90,42 @@ export const configSchema = z
         artimTimeoutMs: positiveInt.default(30_000),
         idleTimeoutMs: positiveInt.default(300_000),
         /** Preferred transfer syntaxes, most preferred first; empty keeps the built-in order. */
-        transferSyntaxPreference: z.array(z.string().regex(/^[0-9.]+$/)).default([]),
+        transferSyntaxPreference: z
+          .array(z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'a transfer syntax UID is digits and dots').describe('a transfer syntax UID such as 1.2.840.10008.1.2.1'))
+          .default([]),
         /** Plain TCP listener on dicom.port; false: TLS only (needs dicom.tls.certFile and keyFile). */
-        plain: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(true),
+        plain: flag.default(true),
         /** DICOM TLS listener (PS3.15 BCP 195 profile: TLS 1.2+), on its own port; enabled by certFile + keyFile. */
         tls: z
           .object({
             /** 2762: the registered dicom-tls port; 0 = the OS picks. */
             port: port.default(2762),
-            certFile: z.string().min(1).optional(),
-            keyFile: z.string().min(1).optional(),
+            certFile: file('a readable PEM certificate file').optional(),
+            keyFile: file('a readable PEM private key file').optional(),
             /** CA bundle client certificates must chain to (required with requireClientCert). */
-            caFile: z.string().min(1).optional(),
+            caFile: file('a readable PEM CA bundle').optional(),
             /** Ask for a client certificate and refuse the handshake without one the CA signed. */
-            requireClientCert: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
+            requireClientCert: flag.default(false),
             minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
           })
           .strict()
           .default({})
           .superRefine((t, ctx) => {
-            const problem = (key: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
-            if (t.keyFile !== undefined && t.certFile === undefined) problem('certFile', 'keyFile is set without certFile');
-            if (t.certFile !== undefined && t.keyFile === undefined) problem('keyFile', 'certFile is set without keyFile');
-            if (t.requireClientCert && t.caFile === undefined) problem('caFile', 'requireClientCert needs caFile (the CA client certificates must chain to)');
+            // The file problems say what is wrong with the file itself: an existing, readable file is what is allowed.
+            const problem = (key: string, message: string, selfContained = false) =>
+              ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, ...(selfContained ? { params: { selfContained } } : {}) });
+            if (t.keyFile !== undefined && t.certFile === undefined) problem('certFile', 'keyFile is set without certFile', true);
+            if (t.certFile !== undefined && t.keyFile === undefined) problem('keyFile', 'certFile is set without keyFile', true);
+            if (t.requireClientCert && t.caFile === undefined) problem('caFile', 'requireClientCert needs caFile (the CA client certificates must chain to)', true);
             for (const key of ['certFile', 'keyFile', 'caFile'] as const) {
               const file = t[key];
               if (file === undefined) continue;
               try {
-                if (!statSync(file).isFile()) problem(key, `${file} is not a file`);
+                if (!statSync(file).isFile()) problem(key, `${file} is not a file`, true);
                 else accessSync(file, fsConstants.R_OK);
               } catch (err) {
                 const code = (err as NodeJS.ErrnoException).code;
-                problem(key, code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? 'error'})`);
+                problem(key, code === 'ENOENT' ? `${file} does not exist` : `${file} cannot be read (${code ?? 'error'})`, true);
               }
             }
           }),
@@ -96,9 +134,9 @@ export const configSchema = z
       .superRefine((d, ctx) => {
         const tlsEnabled = d.tls.certFile !== undefined && d.tls.keyFile !== undefined;
         if (!d.plain && !tlsEnabled)
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plain'], message: 'false needs the TLS listener (dicom.tls.certFile and keyFile): nothing would listen' });
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['plain'], params: { selfContained: true }, message: 'false needs the TLS listener (dicom.tls.certFile and keyFile): nothing would listen' });
         if (d.plain && tlsEnabled && d.port !== 0 && d.tls.port === d.port)
-          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tls', 'port'], message: `must differ from dicom.port (${d.port})` });
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['tls', 'port'], params: { selfContained: true }, message: `must differ from dicom.port (${d.port})` });
       })
       .default({}),
     fhir: z
@@ -110,9 +148,12 @@ export const configSchema = z
         patient: z
           .object({
             /** System of Patient ID when no issuer maps to one: a URI. */
-            defaultSystem: z.string().url().default('urn:dicom-fhir-bridge:patient-id'),
+            defaultSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn').default('urn:dicom-fhir-bridge:patient-id'),
             /** Issuer of Patient ID (0010,0021) to identifier system URI. */
-            issuerSystems: z.record(z.string(), z.string().url()).default({}),
+            issuerSystems: z
+              .record(z.string(), z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn'))
+              .describe('a mapping of Issuer of Patient ID to identifier system URI, e.g. {"HOSP_A":"urn:oid:1.2.3"}')
+              .default({}),
             /** ImagingStudy.subject: identifier (logical reference), lookup (search Patient), create (transaction). */
             strategy: z.enum(['identifier', 'lookup', 'create']).default('identifier'),
           })
@@ -135,33 +176,33 @@ export const configSchema = z
           })
           .strict()
           .default({})
-          .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: 'maxDelayMs must be at least baseDelayMs', path: ['maxDelayMs'] }),
+          .refine((r) => r.maxDelayMs >= r.baseDelayMs, { message: 'maxDelayMs must be at least baseDelayMs', path: ['maxDelayMs'], params: { selfContained: true } }),
         /** Authorization of FHIR requests. Secrets: bearerToken, clientSecret (masked by check-config, never logged). */
         auth: z
           .object({
             type: z.enum(['none', 'bearer', 'client-credentials', 'smart-backend']).default('none'),
             /** bearer: the token (FHIR_BEARER_TOKEN), or tokenFile (re-read when it changes). */
-            bearerToken: z.string().min(1).optional(),
-            tokenFile: z.string().min(1).optional(),
+            bearerToken: text('the token, not empty').optional(),
+            tokenFile: file('a file holding the token').optional(),
             /** client-credentials, smart-backend: OAuth 2.0 token endpoint. */
             tokenUrl: httpUrl.optional(),
-            clientId: z.string().min(1).optional(),
+            clientId: text('the OAuth client id, not empty').optional(),
             /** client-credentials: the secret, or a file holding it. */
-            clientSecret: z.string().min(1).optional(),
-            clientSecretFile: z.string().min(1).optional(),
+            clientSecret: text('the client secret, not empty').optional(),
+            clientSecretFile: file('a file holding the client secret').optional(),
             /** client-credentials: HTTP Basic (client_secret_basic) or form fields (client_secret_post). */
             clientAuthMethod: z.enum(['basic', 'post']).default('basic'),
-            scope: z.string().min(1).optional(),
+            scope: text('space-separated scopes such as system/ImagingStudy.cu').optional(),
             /** smart-backend: private key (PKCS#8 PEM or JWK), its algorithm and key id. */
-            privateKeyFile: z.string().min(1).optional(),
+            privateKeyFile: file('a PKCS#8 PEM or JWK private key file').optional(),
             alg: z.enum(['RS384', 'ES384']).default('RS384'),
-            kid: z.string().min(1).optional(),
+            kid: text('the key id registered with the server, not empty').optional(),
           })
           .strict()
           .default({})
           .superRefine((auth, ctx) => {
             const need = (ok: boolean, key: string, message: string) => {
-              if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message });
+              if (!ok) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message, params: { selfContained: true } });
             };
             if (auth.type === 'bearer') {
               need(auth.bearerToken !== undefined || auth.tokenFile !== undefined, 'bearerToken', 'bearer needs bearerToken (FHIR_BEARER_TOKEN) or tokenFile');
@@ -179,22 +220,27 @@ export const configSchema = z
             }
           }),
         /** Extra headers on every FHIR request (values are not logged). */
-        headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name'), z.string()).default({}),
+        headers: z
+          .record(
+            z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not an HTTP header name').describe('an HTTP header name (RFC 9110 token)'),
+            z.string().describe('a header value (text)'),
+          )
+          .describe('a mapping of HTTP header names to values, e.g. {"X-Api-Key":"…"}')
+          .default({}),
         /** TLS to the FHIR server (and token endpoint): CA bundle, client certificate (mutual TLS). */
         tls: z
           .object({
-            caFile: z.string().min(1).optional(),
-            certFile: z.string().min(1).optional(),
-            keyFile: z.string().min(1).optional(),
-            rejectUnauthorized: z
-              .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
-              .default(true),
+            caFile: file('a PEM CA bundle').optional(),
+            certFile: file('a PEM client certificate').optional(),
+            keyFile: file('a PEM private key').optional(),
+            rejectUnauthorized: flag.default(true),
           })
           .strict()
           .default({})
           .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
             message: 'certFile and keyFile go together (mutual TLS)',
             path: ['keyFile'],
+            params: { selfContained: true },
           }),
       })
       .strict()
@@ -218,22 +264,28 @@ export const configSchema = z
     /** Unset: embedded mode (SQLite in dataDir). */
     redisUrl: z
       .string()
-      .regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL')
+      .regex(/^rediss?:\/\//, 'not a redis:// or rediss:// URL')
+      .describe('a redis:// or rediss:// URL such as redis://127.0.0.1:6379')
       .optional(),
     redis: z
       .object({
         /** Prefix of every Redis key; several bridges can share one Redis with different prefixes. */
-        prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . -').default('dfb'),
+        prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a prefix is letters, digits, _ . -').describe('letters, digits, _ . - (at least one)').default('dfb'),
         /** A job held by a worker that stops renewing its lock (crash) is handed out again after this. */
         lockDurationMs: z.coerce.number().int().min(1000).default(30_000),
       })
       .strict()
       .default({}),
-    dataDir: z.string().min(1).default('./data'),
+    dataDir: file('a directory (created if missing)').default('./data'),
     http: z
       .object({
-        host: z.string().min(1).default('127.0.0.1'),
+        host: text('an IP address or host name to bind, e.g. 127.0.0.1 (loopback)').default('127.0.0.1'),
         port: port.default(8080),
+        /**
+         * The HTTP API's token (ADMIN_TOKEN): when set, every path with patient data or that
+         * changes state needs `Authorization: Bearer <token>`; required when host is not loopback.
+         */
+        adminToken: z.string().min(16, 'at least 16 characters').describe('a token of at least 16 characters').optional(),
       })
       .strict()
       .default({}),
@@ -243,7 +295,7 @@ export const configSchema = z
         /** auto: on when fhir.baseUrl is unset; on: also beside an external FHIR server; off. */
         enabled: z.enum(['auto', 'on', 'off']).default('auto'),
         /** When set, /fhir requests need `Authorization: Bearer <token>`. */
-        bearerToken: z.string().min(16, 'at least 16 characters').optional(),
+        bearerToken: z.string().min(16, 'at least 16 characters').describe('a token of at least 16 characters').optional(),
         /** Public base URL used in Bundle links (e.g. https://bridge.example.org/fhir); default from the Host header. */
         publicBaseUrl: httpUrl.optional(),
       })
@@ -252,6 +304,8 @@ export const configSchema = z
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        /** auto: human-readable (pino-pretty) when stdout is a terminal, JSON lines otherwise. */
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
       })
       .strict()
       .default({}),
@@ -262,7 +316,19 @@ export const configSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['pipeline', 'maxDelayMs'],
+        params: { selfContained: true },
         message: `must be at least pipeline.debounceMs (${config.pipeline.debounceMs})`,
+      });
+    }
+    // src/http/access.ts: off loopback, patient data and republish need a token.
+    if (!isLoopbackHost(config.http.host) && config.http.adminToken === undefined && config.fhirEndpoint.bearerToken === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['http', 'host'],
+        params: { selfContained: true },
+        message:
+          `'${config.http.host}' is not loopback, and no token is set: /studies, /status, republish and /fhir would be open to the network; ` +
+          'set http.adminToken (ADMIN_TOKEN, at least 16 characters), or bind HTTP_HOST=127.0.0.1',
       });
     }
   });

@@ -52,13 +52,23 @@ export interface AssociationSummary extends AssociationParties {
   endedBy: EndedBy;
 }
 
+/** One C-STORE answered: its status, and what identifies it (no patient data). */
+export interface CStoreResult {
+  status: number;
+  bytes: number;
+  sopClassUid: string;
+  sopInstanceUid?: string;
+  callingAeTitle: string;
+  errorComment?: string;
+}
+
 /** What the association reports to the SCP (which turns it into events). */
 export interface AssociationObserver {
   /** Decide congestion at A-ASSOCIATE time; true when no slot is free (overall, or for this calling AE). */
   isCongested(callingAeTitle: string): boolean;
   accepted(parties: AssociationParties): void;
   rejected(reason: RejectionReason, parties: AssociationParties): void;
-  cStore(result: { status: number; bytes: number; sopClassUid: string }): void;
+  cStore(result: CStoreResult): void;
   /** Only for associations that were accepted. */
   closed(summary: AssociationSummary): void;
   /** Every connection, accepted or not, at its end. */
@@ -309,7 +319,14 @@ export class Association {
     if (msg.command.commandField === CommandField.C_STORE_RQ) {
       if (isAccepted(status)) this.instances++;
       this.bytes += msg.bytes;
-      this.observer.cStore({ status, bytes: msg.bytes, sopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax });
+      this.observer.cStore({
+        status,
+        bytes: msg.bytes,
+        sopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
+        callingAeTitle: this.parties.callingAeTitle,
+        ...(msg.command.affectedSopInstanceUid !== undefined ? { sopInstanceUid: msg.command.affectedSopInstanceUid } : {}),
+        ...(errorComment !== undefined ? { errorComment } : {}),
+      });
     }
     if (this.ul.state !== 'Sta6') return; // aborted or closed meanwhile: nothing to answer
     this.answer(msg, { status, ...(errorComment !== undefined ? { errorComment } : {}) });

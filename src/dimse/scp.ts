@@ -10,7 +10,7 @@
  *  - 'associationAccepted' ({callingAeTitle, calledAeTitle, peerAddress})
  *  - 'associationRejected' ({reason, callingAeTitle, calledAeTitle, peerAddress})
  *  - 'associationClosed'   ({callingAeTitle, calledAeTitle, peerAddress, instances, bytes, durationMs, endedBy})
- *  - 'cStore'              ({status, bytes, sopClassUid})
+ *  - 'cStore'              ({status, bytes, sopClassUid, sopInstanceUid, callingAeTitle, errorComment}: CStoreResult)
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -22,6 +22,7 @@ import type { StoreHandler } from './store-handler.js';
 import { peerCertificateSummary, serverTlsOptions, type ScpTlsOptions } from './tls.js';
 
 export type { ScpTlsOptions } from './tls.js';
+export type { CStoreResult } from './association.js';
 
 export interface ScpOptions {
   host: string;

@@ -118,7 +118,8 @@ export class ServerProbe {
           logger.warn({ err: message, baseUrl: client.baseUrl }, 'FHIR server metadata not read: assuming conditional update; will read it again later');
           return ASSUMED_CAPABILITIES;
         }
-        await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, this.options.retry ?? DEFAULT_RETRY_POLICY)));
+        // unref: a stopped bridge is not kept alive by a pending retry of /metadata.
+        await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, this.options.retry ?? DEFAULT_RETRY_POLICY)).unref());
       }
     }
     return ASSUMED_CAPABILITIES;

@@ -27,6 +27,13 @@ import { FhirError, operationOutcome } from './operation-outcome.js';
 import { parseImagingStudySearch, SearchParseError } from './search-parameters.js';
 
 export const FHIR_MOUNT = '/fhir';
+
+/** Who may read the endpoint: decided per request by the HTTP listener's access model. */
+export interface FhirAuthorizer {
+  /** Whether requests need a credential (advertised in the CapabilityStatement). */
+  tokenRequired: boolean;
+  check(req: IncomingMessage): { allowed: true } | { allowed: false; reason: string; headers: Record<string, string> };
+}
 export const FHIR_CONTENT_TYPE = 'application/fhir+json; charset=utf-8';
 
 export interface FhirEndpointDependencies {
@@ -37,8 +44,10 @@ export interface FhirEndpointDependencies {
   keyImages?: R4KeyImages;
   /** IANA zone for search dates without offset (the configured site timezone); default UTC. */
   timezone?: string;
-  /** When set, every request needs `Authorization: Bearer <token>`. */
+  /** When set, every request needs `Authorization: Bearer <token>` (standalone use; the bridge passes `authorize`). */
   bearerToken?: string;
+  /** The HTTP listener's access model (src/http/access.ts); when given it decides instead of `bearerToken`. */
+  authorize?: FhirAuthorizer;
   /** Public base URL of the endpoint (e.g. https://bridge.example/fhir); default http://<Host>/fhir. */
   baseUrl?: string;
   softwareVersion?: string;
@@ -123,7 +132,7 @@ async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
       version: deps.fhirVersion,
       baseUrl: base,
       softwareVersion: deps.softwareVersion,
-      bearerToken: deps.bearerToken !== undefined,
+      bearerToken: deps.authorize ? deps.authorize.tokenRequired : deps.bearerToken !== undefined,
       keyImages: deps.keyImages,
     });
   }
@@ -151,7 +160,15 @@ export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, dep
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname !== FHIR_MOUNT && !url.pathname.startsWith(`${FHIR_MOUNT}/`)) return false;
   const fail = (err: FhirError) => send(req, res, err.status, operationOutcome(err.code, err.message), err.headers);
-  if (deps.bearerToken !== undefined && !authorized(req, deps.bearerToken)) {
+  if (deps.authorize) {
+    const decision = deps.authorize.check(req);
+    if (!decision.allowed) {
+      req.resume();
+      fail(new FhirError(401, 'login', `missing or wrong bearer token: ${decision.reason}`, decision.headers));
+      return true;
+    }
+  } else if (deps.bearerToken !== undefined && !authorized(req, deps.bearerToken)) {
+    req.resume();
     fail(new FhirError(401, 'login', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer realm="fhir"' }));
     return true;
   }

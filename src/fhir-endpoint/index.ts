@@ -1,5 +1,5 @@
 /** The built-in read-only FHIR endpoint (mounted under /fhir). */
-export { handleFhirRequest, FHIR_CONTENT_TYPE, FHIR_MOUNT, type FhirEndpointDependencies } from './handler.js';
+export { handleFhirRequest, FHIR_CONTENT_TYPE, FHIR_MOUNT, type FhirAuthorizer, type FhirEndpointDependencies } from './handler.js';
 export { capabilityStatement, FHIR_VERSION_NUMBER } from './capability-statement.js';
 export {
   DEFAULT_COUNT,

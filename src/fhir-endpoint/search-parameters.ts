@@ -10,7 +10,8 @@
  * - reference (patient, subject, basedon, endpoint): `Type/id`, `id`, an
  *   absolute URL ending in `Type/id`; the `:identifier` modifier
  *   (`patient:identifier=system|value`, R4 search.html) matches the
- *   reference's identifier; the chain `patient.identifier=system|value`
+ *   reference's identifier, or (patient, subject) the identifier of the
+ *   referenced Patient in the index; the chain `patient.identifier=system|value`
  *   matches studies whose Patient (in the index) has that identifier, or
  *   whose logical subject reference carries it.
  * - date (started): prefixes eq ne lt le gt ge sa eb over instant ranges
@@ -237,6 +238,13 @@ export function parseImagingStudySearch(query: URLSearchParams, options: ParseOp
     if (chain !== undefined) {
       // The chain, or the same identifier on a logical reference (no Patient resource needed).
       for (const m of [...any]) if (m.kind === 'chain') any.push({ kind: 'token', param: `${def.index}:identifier`, system: m.target.system, code: m.target.code } as SearchMatch);
+    }
+    if (modifier === 'identifier' && def.target === 'Patient') {
+      // The bridge's ImagingStudies refer to their Patient by `reference` (Patient/<id>), without the
+      // identifier: `:identifier` also matches through that Patient's identifier, like the chain.
+      for (const m of [...any]) {
+        if (m.kind === 'token') any.push({ kind: 'chain', param: def.index, target: { resourceType: 'Patient', param: 'identifier', system: m.system, code: m.code } });
+      }
     }
     if (any.length === 0) continue;
     where.push(any);

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../pipeline/job-queue.js';
 import type { StudyStore } from '../pipeline/study-store.js';
@@ -33,9 +35,28 @@ export class BridgeMetrics {
     labelNames: ['status'] as const,
     registers: [this.registry],
   });
+  /** Per calling AE: `calling_ae` is a configured peer's AE title or `other` (a bounded label set). */
+  readonly callerAssociations = new Counter({
+    name: 'dfb_calling_ae_associations_total',
+    help: 'DICOM associations by calling AE title (configured peers, else "other") and result (accepted, or the rejection reason)',
+    labelNames: ['calling_ae', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly callerInstances = new Counter({
+    name: 'dfb_calling_ae_instances_received_total',
+    help: 'C-STORE requests received (any status) by calling AE title (configured peers, else "other")',
+    labelNames: ['calling_ae'] as const,
+    registers: [this.registry],
+  });
+  readonly callerRefusals = new Counter({
+    name: 'dfb_calling_ae_cstore_refused_total',
+    help: 'C-STORE requests refused (failure status, hex) by calling AE title (configured peers, else "other")',
+    labelNames: ['calling_ae', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly publishLatency = new Histogram({
     name: 'dfb_publish_latency_seconds',
-    help: 'From the last instance received to the FHIR server answering 2xx',
+    help: 'From the last instance received to the ImagingStudy written: the FHIR server answering 2xx, or the store and built-in endpoint without a FHIR server',
     buckets: [0.5, 1, 2, 3, 5, 10, 30, 60, 300, 1800],
     registers: [this.registry],
   });
@@ -46,7 +67,8 @@ export class BridgeMetrics {
     registers: [this.registry],
   });
 
-  constructor(queue: JobQueue, store: StudyStore) {
+  constructor(queue: JobQueue, store: StudyStore, options: { dataDir?: string; now?: () => number } = {}) {
+    const now = options.now ?? Date.now;
     collectDefaultMetrics({ register: this.registry, prefix: 'dfb_' });
     new Gauge({
       name: 'dfb_queue_depth',
@@ -69,5 +91,37 @@ export class BridgeMetrics {
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
+    new Gauge({
+      name: 'dfb_oldest_pending_study_age_seconds',
+      help: 'Time since the last instance of the oldest study still waiting to be published (0: none pending)',
+      registers: [this.registry],
+      async collect() {
+        const [oldest] = await store.listSummaries({ state: 'pending', oldestFirst: true, limit: 1 });
+        this.set(oldest ? Math.max(0, now() - Date.parse(oldest.lastReceivedAt)) / 1000 : 0);
+      },
+    });
+    const dataDir = options.dataDir;
+    if (dataDir !== undefined) {
+      new Gauge({
+        name: 'dfb_store_size_bytes',
+        help: 'Embedded mode: bytes on disk of the SQLite files in DATA_DIR (database, WAL and shared memory), by store',
+        labelNames: ['store'] as const,
+        registers: [this.registry],
+        collect() {
+          for (const [store, file] of [['pipeline', 'bridge.sqlite'], ['fhir-index', 'fhir-index.sqlite']] as const) {
+            const bytes = [file, `${file}-wal`, `${file}-shm`].reduce((n, f) => n + sizeOf(join(dataDir, f)), 0);
+            this.set({ store }, bytes);
+          }
+        },
+      });
+    }
+  }
+}
+
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0; // not there (e.g. no built-in endpoint)
   }
 }

@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
+import { isLoopbackHost } from '../config/loopback.js';
+import { HttpAccess, type AccessDecision, type AccessScope } from './access.js';
 import { handleAdminRequest } from './admin.js';
-import { handleFhirRequest, type FhirEndpointDependencies } from '../fhir-endpoint/index.js';
+import { FHIR_MOUNT, handleFhirRequest, type FhirEndpointDependencies } from '../fhir-endpoint/index.js';
 import type { PublishState, StudyStore } from '../pipeline/study-store.js';
 
 export interface HttpDependencies {
@@ -18,8 +20,13 @@ export interface HttpDependencies {
   metrics?: Registry;
   /** Debounce of the publishes that POST /studies/{uid}/republish asks for. */
   schedule: PublishSchedule;
-  /** The built-in FHIR endpoint at /fhir; absent when off. */
+  /** The built-in FHIR endpoint at /fhir; absent when off. Its access is decided by `access`. */
   fhirEndpoint?: FhirEndpointDependencies;
+  /**
+   * Who may see patient data or change state (access.ts). Without one, only
+   * connections that arrive on a loopback address are let in.
+   */
+  access?: HttpAccess;
 }
 
 interface Answer {
@@ -112,7 +119,8 @@ async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
   };
 }
 
-function route(url: URL): Handler | undefined {
+/** The paths that carry no patient data: open to anyone. */
+function openRoute(url: URL): Handler | undefined {
   if (url.pathname === '/healthz') return async () => ({ status: 200, body: { status: 'ok' } });
   if (url.pathname === '/readyz') {
     return async (_u, deps) =>
@@ -124,11 +132,19 @@ function route(url: URL): Handler | undefined {
         ? { status: 200, body: await deps.metrics.metrics(), contentType: deps.metrics.contentType }
         : { status: 404, body: { error: 'metrics are off' } };
   }
+  return undefined;
+}
+
+/** Study data (patient data in lastError and lastResource): the admin scope. */
+function protectedRoute(url: URL): Handler | undefined {
   if (url.pathname === '/status') return status;
   if (url.pathname === '/studies') return studies;
   if (url.pathname.startsWith('/studies/') && url.pathname.length > '/studies/'.length) return study;
   return undefined;
 }
+
+const isRepublish = (path: string): boolean => path === '/studies/republish' || /^\/studies\/[^/]+\/republish$/.test(path);
+const isFhir = (path: string): boolean => path === FHIR_MOUNT || path.startsWith(`${FHIR_MOUNT}/`);
 
 function send(res: ServerResponse, status: number, body: unknown, contentType?: string): void {
   const text = contentType ? String(body) : JSON.stringify(body);
@@ -139,41 +155,98 @@ function send(res: ServerResponse, status: number, body: unknown, contentType?: 
   res.end(text);
 }
 
-async function admin(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<boolean> {
-  return handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger });
+/** Answers 401 unless the access model lets the request in; answers of protected paths are never cached. */
+function allowed(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, scope: AccessScope): boolean {
+  const decision = decide(req, deps, scope);
+  res.setHeader('cache-control', 'no-store');
+  if (decision.allowed) return true;
+  req.resume();
+  for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+  send(res, 401, { error: decision.reason });
+  return false;
+}
+
+/** Without an access model: the FHIR endpoint's token if any, and connections to a loopback address only. */
+const fallbackAccess = new WeakMap<HttpDependencies, HttpAccess>();
+
+function decide(req: IncomingMessage, deps: HttpDependencies, scope: AccessScope): AccessDecision {
+  if (deps.access) return deps.access.authorize(req, scope);
+  if (!isLoopbackHost(req.socket.localAddress ?? '')) {
+    return { allowed: false, status: 401, reason: 'no access model: loopback connections only', headers: {} };
+  }
+  let access = fallbackAccess.get(deps);
+  if (!access) {
+    access = new HttpAccess({ host: '127.0.0.1', ...(deps.fhirEndpoint?.bearerToken ? { fhirToken: deps.fhirEndpoint.bearerToken } : {}) });
+    fallbackAccess.set(deps, access);
+  }
+  return access.authorize(req, scope);
+}
+
+function fhirEndpointOf(deps: HttpDependencies): FhirEndpointDependencies | undefined {
+  if (!deps.fhirEndpoint) return undefined;
+  return {
+    ...deps.fhirEndpoint,
+    bearerToken: undefined,
+    authorize: {
+      tokenRequired: deps.access?.tokenRequired ?? deps.fhirEndpoint.bearerToken !== undefined,
+      check: (req) => {
+        const decision = decide(req, deps, 'fhir');
+        return decision.allowed ? { allowed: true } : { allowed: false, reason: decision.reason, headers: decision.headers };
+      },
+    },
+  };
 }
 
 /**
- * Health, readiness, metrics, study status, admin (republish) and the
- * built-in FHIR endpoint. Binds where HTTP_HOST says (loopback by default).
+ * Health, readiness, metrics (open), study status, republish and the
+ * built-in FHIR endpoint (behind the access model, access.ts). Binds where
+ * HTTP_HOST says (loopback by default).
  */
 export function createHttpServer(deps: HttpDependencies): Server {
+  const fhirEndpoint = fhirEndpointOf(deps);
   return createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (deps.fhirEndpoint && handleFhirRequest(req, res, deps.fhirEndpoint)) return;
-    admin(req, res, deps).then(
-      (handled) => {
-        if (!handled) serveStatus(req, res, deps);
-      },
-      (err: unknown) => {
-        deps.logger.error({ err, path: req.url }, 'admin request failed');
-        if (!res.headersSent) send(res, 500, { error: 'internal error' });
-      },
-    );
+    // No request, however malformed, may throw out of here: that would take the DICOM side down too.
+    try {
+      serve(req, res, deps, fhirEndpoint);
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error)?.message ?? String(err), method: req.method }, 'bad HTTP request');
+      req.resume();
+      if (!res.headersSent) send(res, 400, { error: 'bad request' });
+    }
   });
 }
 
-function serveStatus(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): void {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const handler = route(url);
+function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, fhirEndpoint: FhirEndpointDependencies | undefined): void {
+  // An origin-form target is a path: `//x` is the path //x, not a URL with host x (nor an error).
+  const target = req.url ?? '/';
+  const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
+  const path = url.pathname;
+  if (fhirEndpoint && isFhir(path)) {
+    res.setHeader('cache-control', 'no-store');
+    handleFhirRequest(req, res, fhirEndpoint);
+    return;
+  }
+  if (isRepublish(path)) {
+    if (!allowed(req, res, deps, 'admin')) return;
+    handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger }).catch((err: unknown) => {
+      deps.logger.error({ err, path }, 'admin request failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+    });
+    return;
+  }
+  const open = openRoute(url);
+  const handler = open ?? protectedRoute(url);
   if (!handler) return send(res, 404, { error: 'not found' });
+  if (!open && !allowed(req, res, deps, 'admin')) return;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume();
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, { error: 'method not allowed' });
   }
   handler(url, deps).then(
     ({ status, body, contentType }) => send(res, status, body, contentType),
     (err: unknown) => {
-      deps.logger.error({ err, path: url.pathname }, 'http handler failed');
+      deps.logger.error({ err, path }, 'http handler failed');
       send(res, 500, { error: 'internal error' });
     },
   );

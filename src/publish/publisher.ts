@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { FhirHttpError, outcomeText, type FhirClient, type FhirResource } from '../fhir-client/fhir-client.js';
+import { logSafeError } from '../fhir-client/log-safe.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../fhir-client/retry-policy.js';
 import { ASSUMED_CAPABILITIES, ServerProbe } from '../fhir-client/server-capabilities.js';
 import type { R4KeyImages } from '../fhir/map-key-images.js';
@@ -279,14 +280,15 @@ export class Publisher {
     if (!isRetryablePublishError(err)) {
       const lastError = err instanceof FhirHttpError ? (outcomeText(err.outcome) ?? err.message) : errorText(err);
       await store.finishPublish(uid, generation, { state: 'failed', lastError, ...withBody });
-      logger.warn(line('failed', { httpStatus: status, error: lastError }), 'study publish');
+      // The server's text may quote patient data: redacted here, whole in lastError (behind the HTTP access model).
+      logger.warn(line('failed', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
       this.tell({ result: 'failed', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
       return;
     }
     // Retryable, or unexpected: nothing is dropped, the queue retries with backoff.
     const lastError = errorText(err);
     await store.finishPublish(uid, generation, { state: 'pending', lastError, ...withBody });
-    logger.warn(line('retry', { httpStatus: status, error: lastError }), 'study publish');
+    logger.warn(line('retry', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
     this.tell({ result: 'retry', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
     throw err;
   }

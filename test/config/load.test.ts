@@ -41,6 +41,7 @@ describe('loadConfig', () => {
         DATA_DIR: '/var/lib/bridge',
         HTTP_HOST: '0.0.0.0',
         HTTP_PORT: '8081',
+        FHIR_ENDPOINT_BEARER_TOKEN: 'a-token-of-32-characters-at-last', // a token is required off loopback
         PUBLISH_DEBOUNCE_MS: '500',
         PUBLISH_MAX_DELAY_MS: '5000',
         LOG_LEVEL: 'debug',

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { Pipeline } from '../pipeline.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase, type SqliteSynchronous } from './database.js';
 import { SqliteJobQueue, type SqliteJobQueueOptions } from './job-queue.js';
 import { SqliteStudyStore } from './study-store.js';
 
 export { SCHEMA_VERSION, type SqliteSynchronous } from './database.js';
+export { DataDirError, lockDataDir, prepareDataDir, type DataDirLock } from './data-dir-lock.js';
 export { SqliteJobQueue, type GroupCommitStats, type PublishRow, type SqliteJobQueueOptions } from './job-queue.js';
 export { SqliteStudyStore } from './study-store.js';
 
@@ -53,11 +55,22 @@ export function openSqlitePipeline(options: SqlitePipelineOptions): Pipeline {
 
 /** openSqlitePipeline with the SQLite classes themselves. */
 export function openSqliteParts(options: SqlitePipelineOptions): SqliteParts {
-  const db = openDatabase(options.dataDir, 'NORMAL');
+  // One bridge per DATA_DIR (data-dir-lock.ts): checked and locked before the database opens.
+  const lock = lockDataDir(options.dataDir);
+  let db: ReturnType<typeof openDatabase>;
+  try {
+    db = openDatabase(options.dataDir, 'NORMAL');
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   let users = 2;
   const release = (): void => {
     users--;
-    if (users === 0) db.close();
+    if (users === 0) {
+      db.close();
+      lock.release();
+    }
   };
   const logger = options.logger;
   const queue = new SqliteJobQueue({

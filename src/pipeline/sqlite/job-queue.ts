@@ -407,7 +407,8 @@ export class SqliteJobQueue implements JobQueue {
     if (row === undefined) this.stmt.upsertPublish.run(studyInstanceUid, due, now, attempts);
     else this.stmt.updatePublishRetry.run(due, attempts, studyInstanceUid);
     this.logger.warn(
-      { studyInstanceUid, attempts, retryInMs: due - now, err: err instanceof Error ? err.message : String(err) },
+      // The error itself: the logger's serializer keeps a FHIR server's text (patient data) out.
+      { studyInstanceUid, attempts, retryInMs: due - now, err },
       'publish failed; will retry',
     );
   }

@@ -1,0 +1,66 @@
+/** The bridge's HTTP server: a malformed request gets 400 and the server goes on (it threw out of the handler before). */
+import type { Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteResourceIndex } from '../../src/fhir-endpoint/sqlite-resource-index.js';
+import { HttpAccess } from '../../src/http/access.js';
+import { createHttpServer } from '../../src/http/server.js';
+import type { Pipeline } from '../../src/pipeline/pipeline.js';
+import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import { silentLogger, tempDir } from '../pipeline/helpers.js';
+
+let pipeline: Pipeline;
+let index: SqliteResourceIndex;
+let temp: { dir: string; remove: () => Promise<void> };
+let http: Server;
+let port: number;
+
+beforeAll(async () => {
+  temp = await tempDir('http-server-');
+  pipeline = openSqlitePipeline({ dataDir: temp.dir, logger: silentLogger });
+  index = new SqliteResourceIndex({ dataDir: temp.dir, fhirVersion: 'R4', timezone: 'UTC' });
+  http = createHttpServer({
+    store: pipeline.store,
+    queue: pipeline.queue,
+    isReady: () => true,
+    logger: silentLogger,
+    fhirTarget: undefined,
+    schedule: { debounceMs: 50, maxDelayMs: 500 },
+    access: new HttpAccess({ host: '127.0.0.1' }),
+    fhirEndpoint: { index, fhirVersion: 'R4', timezone: 'UTC' },
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  port = (http.address() as AddressInfo).port;
+});
+afterAll(async () => {
+  http.closeAllConnections();
+  await new Promise((r) => http.close(r));
+  await index.close();
+  await pipeline.close();
+  await temp.remove();
+});
+
+/** Sends raw bytes, returns the status line of the answer. */
+function raw(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.on('data', (d) => {
+      data += d;
+      if (data.includes('\r\n')) {
+        socket.destroy();
+        resolve(data.split('\r\n')[0]!);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('createHttpServer', () => {
+  it('takes `//` paths as paths, answers 400 to a target that does not parse, and goes on serving', async () => {
+    for (const path of ['//', '//fhir', '//studies', '//fhir/metadata']) expect(await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`), path).toBe('HTTP/1.1 404 Not Found');
+    for (const target of ['http://[', 'http://a:99999/fhir']) expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`), target).toBe('HTTP/1.1 400 Bad Request');
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${port}/fhir/metadata`)).status).toBe(200);
+  });
+});
