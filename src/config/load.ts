@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { describeAllowed, describeIssue, schemaAt, whereOf } from './describe.js';
@@ -45,7 +46,7 @@ function envValue(key: EnvironmentKey, text: string, problems: string[]): unknow
         const path = key.path.split('.');
         const schema = schemaAt(path);
         const allowed = schema ? `; allowed: ${describeAllowed(schema)}` : '';
-        problems.push(`${whereOf(path)}: not valid JSON (${(err as Error).message})${allowed}`);
+        problems.push(`${whereOf(path)}: not valid JSON (${errorMessage(err)})${allowed}`);
         return undefined;
       }
     case 'string':
@@ -73,7 +74,7 @@ export function loadConfig(options: LoadOptions = {}): BridgeConfig {
         raw = parsed as Record<string, unknown>;
       }
     } catch (err) {
-      throw new ConfigError([`${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`]);
+      throw new ConfigError([`${file}: not valid YAML (${errorMessage(err).split('\n')[0]})`]);
     }
   }
   for (const key of ENVIRONMENT_KEYS) {

@@ -30,6 +30,7 @@
  * without UIDs) give undefined or skip the bad item, with a debug log;
  * nothing here throws.
  */
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import { codedEntry } from './attribute-macros.js';
 import type { PersonName } from './attribute-values.js';
@@ -51,7 +52,7 @@ export function readKeyObject(root: DatasetReader, log: Logger): KeyObjectDocume
   try {
     return read(root, log);
   } catch (error) {
-    log.debug({ err: error instanceof Error ? error.message : String(error) }, 'key object selection document not read');
+    log.debug({ err: errorMessage(error) }, 'key object selection document not read');
     return undefined;
   }
 }

@@ -5,6 +5,7 @@
  * C-STORE data sets into a DatasetHeaderSink fragment by fragment, and
  * answers C-ECHO and C-STORE (PS3.7 Sections 9.1.1, 9.1.5, 9.3.1, 9.3.5).
  */
+import { errorMessage } from '../errors.js';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
@@ -312,7 +313,7 @@ export class Association {
           if (outcome) ({ status, errorComment } = outcome);
         } catch (err) {
           status = Status.OutOfResources;
-          errorComment = `Not stored: ${(err as Error)?.message ?? String(err)}`;
+          errorComment = `Not stored: ${errorMessage(err)}`;
         }
       }
     }
@@ -379,7 +380,7 @@ function isAccepted(status: number): boolean {
 
 function failureOf(err: unknown): { status: number; errorComment: string } {
   if (err instanceof DatasetError) return { status: err.status, errorComment: err.message };
-  return { status: Status.OutOfResources, errorComment: `Not stored: ${(err as Error)?.message ?? String(err)}` };
+  return { status: Status.OutOfResources, errorComment: `Not stored: ${errorMessage(err)}` };
 }
 
 function normalizeAddress(address: string | undefined): string {

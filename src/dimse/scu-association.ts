@@ -10,6 +10,7 @@
  * A-RELEASE-RP) and DIMSE (a response). Failures are AssociationErrors
  * whose message carries the PS3.8 result/source/reason text.
  */
+import { errorMessage } from '../errors.js';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -222,7 +223,7 @@ export class ScuAssociation {
       try {
         this.ul.requestAssociation(rq);
       } catch (err) {
-        this.fail(new AssociationError('transport', `cannot connect to ${this.options.host}:${this.options.port}: ${(err as Error).message}`));
+        this.fail(new AssociationError('transport', `cannot connect to ${this.options.host}:${this.options.port}: ${errorMessage(err)}`));
       }
     });
   }

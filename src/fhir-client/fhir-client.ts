@@ -5,6 +5,7 @@
  * Authorization comes from an AuthProvider (auth/): a 401 drops its cached
  * token and the request is sent once more with a fresh one.
  */
+import { errorMessage } from '../errors.js';
 import type { Bundle } from '../fhir/types/bundle.js';
 import type { OperationOutcomeIssue } from '../fhir/types/operation-outcome.js';
 import type { FhirResource } from '../fhir/types/resource.js';
@@ -177,10 +178,7 @@ export class FhirClient {
   }
 
   /** `POST [base]` with a transaction (or batch) Bundle; the answer is its transaction-response Bundle. */
-  transaction<T extends FhirResource>(bundle: Bundle<T>): Promise<FhirResponse<Bundle>>;
-  /** The same for a Bundle built as plain JSON (the publisher's, until it builds a Bundle); remove once no caller passes one. */
-  transaction(bundle: FhirResource): Promise<FhirResponse<Bundle>>;
-  transaction(bundle: FhirResource): Promise<FhirResponse<Bundle>> {
+  transaction<T extends FhirResource>(bundle: Bundle<T>): Promise<FhirResponse<Bundle>> {
     return this.request<Bundle>('POST', '', bundle);
   }
 
@@ -271,5 +269,5 @@ function isOperationOutcome(value: unknown): value is OperationOutcomeJson {
 function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } } | null)?.cause;
   if (cause?.code) return `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }

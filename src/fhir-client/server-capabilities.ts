@@ -6,6 +6,7 @@
  * that does not answer does not hold the bridge: it assumes conditional
  * update and reads /metadata again, at most once a minute, until it answers.
  */
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import type { FhirVersion } from '../fhir/mapping-options.js';
 import type { FhirClient, FhirResource } from './fhir-client.js';
@@ -113,7 +114,7 @@ export class ServerProbe {
         this.report(this.known);
         return this.known;
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         if (attempt === attempts) {
           logger.warn({ err: message, baseUrl: client.baseUrl }, 'FHIR server metadata not read: assuming conditional update; will read it again later');
           return ASSUMED_CAPABILITIES;

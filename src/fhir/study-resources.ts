@@ -6,7 +6,6 @@ import type { KeyImageResource, R4KeyImages } from './map-key-images.js';
 import { mapPatient, type PatientResource } from './map-patient.js';
 import type { MappingOptions } from './mapping-options.js';
 import { endpointId, imagingStudyId, patientId } from './resource-ids.js';
-import type { FhirResource } from './types/resource.js';
 
 /** One resource of a study's set, with its deterministic id. */
 export type StudyResource = (ImagingStudyResource | PatientResource | EndpointResource | KeyImageResource) & { id: string };
@@ -24,27 +23,8 @@ export function localResources(
   options: MappingOptions,
   map: StudyMapper,
   dicomWebBaseUrl: string | undefined,
-  keyImages?: R4KeyImages,
-): StudyResource[];
-/**
- * The same for a mapper typed `=> object` (the publisher's StudyMapper until
- * it takes this folder's): its result taken for a resource as JSON. Remove
- * once no caller passes one.
- */
-export function localResources(
-  state: StudyState,
-  options: MappingOptions,
-  map: (state: StudyState, options: MappingOptions) => object,
-  dicomWebBaseUrl: string | undefined,
-  keyImages?: R4KeyImages,
-): FhirResource[];
-export function localResources(
-  state: StudyState,
-  options: MappingOptions,
-  map: (state: StudyState, options: MappingOptions) => object,
-  dicomWebBaseUrl: string | undefined,
   keyImages: R4KeyImages = 'off',
-): Array<StudyResource | FhirResource> {
+): StudyResource[] {
   const identifier = patientIdentifier(state, options);
   const patient = identifier ? { ...mapPatient(state, options), id: patientId(identifier) } : undefined;
   const endpoint = dicomWebBaseUrl ? { ...mapEndpoint(dicomWebBaseUrl, options.fhirVersion), id: endpointId(dicomWebBaseUrl) } : undefined;
@@ -53,7 +33,7 @@ export function localResources(
     ...(patient ? { patientReference: `Patient/${patient.id}` } : {}),
     ...(endpoint ? { endpointReference: `Endpoint/${endpoint.id}` } : {}),
   };
-  const study = { ...(map(state, referenced) as FhirResource), id: imagingStudyId(state.studyInstanceUid) };
+  const study = { ...map(state, referenced), id: imagingStudyId(state.studyInstanceUid) };
   const keyImageResources = keyImageWrites(state, referenced, { keyImages, imagingStudyReference: `ImagingStudy/${study.id}` }).map(
     (w) => ({ ...w.resource, id: w.id }),
   );

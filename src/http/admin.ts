@@ -6,6 +6,7 @@
  * A republished study starts over (attempts 0, last error cleared; a publish
  * running meanwhile finishes pending); its publish follows the pipeline's debounce.
  */
+import { send } from './send.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
@@ -19,12 +20,6 @@ export interface AdminDependencies {
 }
 
 const BATCH = 1000;
-
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
 
 /**
  * Starts the study's publishing over (StudyStore.republish: pending, attempts 0, last error

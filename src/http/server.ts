@@ -1,3 +1,5 @@
+import { errorMessage } from '../errors.js';
+import { send } from './send.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -146,15 +148,6 @@ function protectedRoute(url: URL): Handler | undefined {
 const isRepublish = (path: string): boolean => path === '/studies/republish' || /^\/studies\/[^/]+\/republish$/.test(path);
 const isFhir = (path: string): boolean => path === FHIR_MOUNT || path.startsWith(`${FHIR_MOUNT}/`);
 
-function send(res: ServerResponse, status: number, body: unknown, contentType?: string): void {
-  const text = contentType ? String(body) : JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': contentType ?? 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
 /** Answers 401 unless the access model lets the request in; answers of protected paths are never cached. */
 function allowed(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, scope: AccessScope): boolean {
   const decision = decide(req, deps, scope);
@@ -209,7 +202,7 @@ export function createHttpServer(deps: HttpDependencies): Server {
     try {
       serve(req, res, deps, fhirEndpoint);
     } catch (err) {
-      deps.logger.warn({ err: (err as Error)?.message ?? String(err), method: req.method }, 'bad HTTP request');
+      deps.logger.warn({ err: errorMessage(err), method: req.method }, 'bad HTTP request');
       req.resume();
       if (!res.headersSent) send(res, 400, { error: 'bad request' });
     }
@@ -244,7 +237,7 @@ function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies
     return send(res, 405, { error: 'method not allowed' });
   }
   handler(url, deps).then(
-    ({ status, body, contentType }) => send(res, status, body, contentType),
+    ({ status, body, contentType }) => send(res, status, body, {}, contentType),
     (err: unknown) => {
       deps.logger.error({ err, path }, 'http handler failed');
       send(res, 500, { error: 'internal error' });

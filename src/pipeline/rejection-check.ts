@@ -21,6 +21,7 @@
  * as usual: the merge applies the rejection, so availability wins over the
  * warning.
  */
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import type { StoreHandler, StoreOutcome } from '../dimse/store-handler.js';
 import type { JobQueue } from './job-queue.js';
@@ -66,7 +67,7 @@ export function rejectionCheckingStoreHandler(options: RejectionCheckOptions): S
       try {
         rejection = await store.rejectionOf(studyUid, sopUid);
       } catch (err) {
-        logger.warn({ studyUid, sopUid, err: (err as Error)?.message ?? String(err) }, 'rejection check failed; instance queued');
+        logger.warn({ studyUid, sopUid, err: errorMessage(err) }, 'rejection check failed; instance queued');
       }
     }
     if (rejection === undefined) return queue.addInstance(record);

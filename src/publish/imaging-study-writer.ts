@@ -15,10 +15,10 @@ import {
   outcomeText,
   type FhirClient,
   type FhirResource,
-  type OperationOutcomeJson,
 } from '../fhir-client/fhir-client.js';
 import type { ServerCapabilities } from '../fhir-client/server-capabilities.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
+import type { Bundle } from '../fhir/types/bundle.js';
 import { mergeImagingStudy, sameContent } from '../fhir/owned-elements.js';
 import { imagingStudyId } from '../fhir/resource-ids.js';
 import type { PublishStatus } from '../pipeline/study-store.js';
@@ -133,7 +133,7 @@ export class ImagingStudyWriter {
 
   /** One transaction: conditional create of the Patient, and the write of the ImagingStudy that refers to it. */
   private async transaction(patient: PatientCreate, study: FhirResource, request: { method: 'PUT'; url: string; ifMatch?: string }): Promise<Sent> {
-    const bundle: FhirResource = {
+    const bundle: Bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
       entry: [
@@ -150,11 +150,11 @@ export class ImagingStudyWriter {
       ],
     };
     const response = await this.options.client.transaction(bundle);
-    const entries = (response.resource?.entry ?? []) as { response?: { status?: string; location?: string; outcome?: unknown }; resource?: FhirResource }[];
+    const entries = response.resource?.entry ?? [];
     for (const entry of entries) {
       const status = parseInt(entry.response?.status ?? '', 10);
       if (Number.isFinite(status) && (status < 200 || status >= 300)) {
-        const outcome = entry.response?.outcome as OperationOutcomeJson | undefined;
+        const outcome = entry.response?.outcome;
         throw new FhirHttpError(`POST / (transaction entry) → ${status}${outcomeText(outcome) ? `: ${outcomeText(outcome)}` : ''}`, status, outcome);
       }
     }

@@ -1,10 +1,11 @@
+import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import { FhirHttpError, outcomeText, type FhirClient, type FhirResource } from '../fhir-client/fhir-client.js';
 import { logSafeError } from '../fhir-client/log-safe.js';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from '../fhir-client/retry-policy.js';
 import { ASSUMED_CAPABILITIES, ServerProbe } from '../fhir-client/server-capabilities.js';
 import type { R4KeyImages } from '../fhir/map-key-images.js';
-import { conditionalUpdateQuery, mapImagingStudy } from '../fhir/map-imaging-study.js';
+import { conditionalUpdateQuery, mapImagingStudy, type StudyMapper } from '../fhir/map-imaging-study.js';
 import type { FhirVersion, MappingOptions } from '../fhir/mapping-options.js';
 import { localResources } from '../fhir/study-resources.js';
 import type { StudyState } from '../dicom/study-state.js';
@@ -25,7 +26,7 @@ export interface LocalResourceSink {
 }
 
 /** Builds the ImagingStudy of a study (default mapImagingStudy). */
-export type StudyMapper = (state: StudyState, options: MappingOptions) => object;
+export type { StudyMapper };
 
 export interface PublisherOptions {
   queue: JobQueue;
@@ -97,7 +98,7 @@ class MappingFailed extends Error {}
 /** The built-in endpoint's index refused the resources: local storage, retried like a FHIR outage. */
 class LocalIndexFailed extends Error {
   constructor(readonly original: unknown) {
-    super(`local FHIR index: ${original instanceof Error ? original.message : String(original)}`);
+    super(`local FHIR index: ${errorMessage(original)}`);
   }
 }
 
@@ -199,12 +200,12 @@ export class Publisher {
 
     const { client } = this.options;
     if (client === undefined || this.writer === undefined || this.references === undefined) {
-      return { result: 'stored', body: mapping(() => withoutId(this.map(state, options) as FhirResource)) };
+      return { result: 'stored', body: mapping(() => withoutId(this.map(state, options))) };
     }
 
     const caps = this.probe ? await this.probe.get() : ASSUMED_CAPABILITIES;
     const { references, patient } = await this.references.resolve(state, options, caps);
-    const body = mapping(() => withoutId(this.map(state, { ...options, ...references }) as FhirResource));
+    const body = mapping(() => withoutId(this.map(state, { ...options, ...references })));
     progress.body = body;
     const sent = await this.writer.write({
       studyInstanceUid: state.studyInstanceUid,
@@ -278,7 +279,7 @@ export class Publisher {
     const status = err instanceof FhirHttpError ? err.status : undefined;
     const withBody = body !== undefined ? { lastResource: body } : {};
     if (!isRetryablePublishError(err)) {
-      const lastError = err instanceof FhirHttpError ? (outcomeText(err.outcome) ?? err.message) : errorText(err);
+      const lastError = err instanceof FhirHttpError ? (outcomeText(err.outcome) ?? err.message) : errorMessage(err);
       await store.finishPublish(uid, generation, { state: 'failed', lastError, ...withBody });
       // The server's text may quote patient data: redacted here, whole in lastError (behind the HTTP access model).
       logger.warn(line('failed', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
@@ -286,7 +287,7 @@ export class Publisher {
       return;
     }
     // Retryable, or unexpected: nothing is dropped, the queue retries with backoff.
-    const lastError = errorText(err);
+    const lastError = errorMessage(err);
     await store.finishPublish(uid, generation, { state: 'pending', lastError, ...withBody });
     logger.warn(line('retry', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
     this.tell({ result: 'retry', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
@@ -307,17 +308,14 @@ function mapping<T>(step: () => T): T {
   try {
     return step();
   } catch (err) {
-    throw new MappingFailed(`mapping failed: ${errorText(err)}`);
+    throw new MappingFailed(`mapping failed: ${errorMessage(err)}`);
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** A conditional update lets the server resolve the id: none in the body. */
-function withoutId(resource: FhirResource): FhirResource {
+function withoutId<T extends FhirResource>(resource: T): T {
   if (resource.id === undefined) return resource;
   const { id: _id, ...rest } = resource;
-  return rest as FhirResource;
+  return rest as T;
 }

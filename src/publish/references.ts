@@ -70,7 +70,7 @@ export class References {
     }
     const urn = `urn:uuid:${randomUUID()}`;
     references.patientReference = urn;
-    return { references, patient: { urn, resource: mapPatient(state, options) as unknown as FhirResource, identifier } };
+    return { references, patient: { urn, resource: mapPatient(state, options), identifier } };
   }
 
   private async lookupPatient(identifier: { system: string; value: string }): Promise<string | undefined> {
@@ -96,7 +96,7 @@ export class References {
   private async ensureEndpoint(version: FhirVersion, caps: ServerCapabilities): Promise<string> {
     const { client } = this.options;
     const address = this.options.dicomWebBaseUrl!;
-    const resource = mapEndpoint(address, version) as unknown as FhirResource;
+    const resource = mapEndpoint(address, version);
     if (!caps.conditionalCreate('Endpoint')) {
       const id = endpointId(address);
       await client.update('Endpoint', id, resource);

@@ -1,3 +1,4 @@
+import type { ImagingStudyResource } from '../../src/fhir/map-imaging-study.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FhirClient, FhirHttpError } from '../../src/fhir-client/fhir-client.js';
 import type { MappingOptions } from '../../src/fhir/mapping-options.js';
@@ -92,7 +93,9 @@ describe('Publisher with a real FHIR server (Medplum)', () => {
 
   it('a 400 marks the study failed with the OperationOutcome text, without rethrowing', async () => {
     await pipeline.store.mergeInstances(records(0, 2));
-    const invalid = publisher({ map: () => ({ resourceType: 'ImagingStudy', status: 'no-such-status', subject: { display: 'x' } }) });
+    // Deliberately invalid (the types refuse it): the server's 400 is what this test is about.
+    const invalidStudy = { resourceType: 'ImagingStudy', status: 'no-such-status', subject: { display: 'x' } } as unknown as ImagingStudyResource;
+    const invalid = publisher({ map: () => invalidStudy });
     await expect(invalid.publish(STUDY)).resolves.toBeUndefined();
     const summary = await pipeline.store.getSummary(STUDY);
     expect(summary?.publish.state).toBe('failed');

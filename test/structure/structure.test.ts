@@ -13,9 +13,9 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['dimse', 'dicom', 'errors.ts'],
   dimse: ['dicom', 'errors.ts'],
   'fhir-client': ['fhir', 'errors.ts'],
-  fhir: ['dicom'],
-  dicom: [],
-  config: [],
+  fhir: ['dicom', 'errors.ts'],
+  dicom: ['errors.ts'],
+  config: ['errors.ts'],
   'logger.ts': [],
   'errors.ts': [],
 };

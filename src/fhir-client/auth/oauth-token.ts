@@ -4,6 +4,7 @@
  * fetched once for all concurrent callers. The grant's client authentication
  * (secret, or SMART's signed JWT assertion) is the subclass's.
  */
+import { errorMessage } from '../../errors.js';
 import { TokenError, type AuthProvider } from './auth-provider.js';
 
 export interface TokenRequest {
@@ -70,7 +71,7 @@ export abstract class OAuthTokenAuth implements AuthProvider {
       text = await response.text();
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new TokenError(`token endpoint ${tokenUrl}: ${cause ?? (err instanceof Error ? err.message : String(err))}`, undefined, { cause: err });
+      throw new TokenError(`token endpoint ${tokenUrl}: ${cause ?? (errorMessage(err))}`, undefined, { cause: err });
     }
     let body: { access_token?: unknown; token_type?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } = {};
     try {

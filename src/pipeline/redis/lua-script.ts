@@ -7,6 +7,7 @@
  * is loaded (`npm run build` copies them to dist/: scripts/copy-lua.mjs); run with EVALSHA,
  * falling back to EVAL when the server does not have the script yet.
  */
+import { errorMessage } from '../../errors.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
@@ -35,7 +36,7 @@ export function loadLuaScript(folder: URL, file: string): LuaScript {
       try {
         return resolve(readFileSync(url, 'utf8'), target);
       } catch (err) {
-        throw new Error(`Lua script ${from}: cannot include ${target} (${(err as Error).message})`);
+        throw new Error(`Lua script ${from}: cannot include ${target} (${errorMessage(err)})`);
       }
     });
   const lua = resolve(readFileSync(new URL(file, folder), 'utf8'), file);

@@ -12,6 +12,7 @@
  * `bridge.lock` until release; `bridge.lock.json` names the holder (PID,
  * host, since when) for the refusal message of the next one.
  */
+import { errorMessage } from '../../errors.js';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -113,7 +114,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   try {
     db = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
   } catch (err) {
-    throw new DataDirError(`DATA_DIR ${dataDir}: cannot create ${LOCK_FILE} (${codeOf(err)}: ${(err as Error).message})`);
+    throw new DataDirError(`DATA_DIR ${dataDir}: cannot create ${LOCK_FILE} (${codeOf(err)}: ${errorMessage(err)})`);
   }
   try {
     db.pragma('locking_mode = EXCLUSIVE');
@@ -125,7 +126,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
         `DATA_DIR ${dir} is in use by another dicom-fhir-bridge (${holderOf(dir)}): one DATA_DIR serves one bridge; stop that one or give this one its own DATA_DIR`,
       );
     }
-    throw new DataDirError(`DATA_DIR ${dataDir}: cannot lock ${LOCK_FILE} (${codeOf(err)}: ${(err as Error).message})`);
+    throw new DataDirError(`DATA_DIR ${dataDir}: cannot lock ${LOCK_FILE} (${codeOf(err)}: ${errorMessage(err)})`);
   }
   const holderFile = path.join(dir, HOLDER_FILE);
   try {
