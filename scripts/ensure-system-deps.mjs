@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Checks the system tools the tests use (DCMTK, redis-server, pydicom) and,
+// Checks the system tools the tests use (DCMTK, redis-server, pydicom,
+// Orthanc with its DICOMweb plugin, Chromium) and,
 // when some are missing, installs them with apt-get if running as root, or
 // prints the command to run and exits 1. Silent when everything is present.
 // Runs as npm `pretest`.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-const PACKAGES = ['dcmtk', 'redis-server', 'python3-pydicom'];
+const PACKAGES = ['dcmtk', 'redis-server', 'python3-pydicom', 'orthanc', 'orthanc-dicomweb', 'chromium'];
 const PYTHON = '/usr/bin/python3';
 
 const checks = [
@@ -21,6 +23,13 @@ const checks = [
     pkg: 'python3-pydicom',
     ok: () => spawnSync(PYTHON, ['-c', 'import pydicom'], { stdio: 'ignore' }).status === 0,
   },
+  { name: 'Orthanc', pkg: 'orthanc', ok: () => existsSync('/usr/sbin/Orthanc') },
+  {
+    name: 'Orthanc DICOMweb plugin',
+    pkg: 'orthanc-dicomweb',
+    ok: () => existsSync('/usr/share/orthanc/plugins/libOrthancDicomWeb.so'),
+  },
+  { name: 'chromium', pkg: 'chromium', ok: () => existsSync('/usr/bin/chromium') },
 ];
 
 function onPath(tool) {
