@@ -298,8 +298,15 @@ export class Association implements AdmittedConnection {
       } catch (err) {
         msg.failure = failureOf(err);
       }
+      // Deflated: no more reading while the inflater is behind (issue 21: deflate flood).
+      if (msg.failure === undefined && msg.sink.backlogged(() => this.inflaterCaughtUp(msg))) this.ul.pauseReading();
     }
     if (last) this.onDataSetComplete(msg);
+  }
+
+  /** Reading resumes once the inflater caught up, unless the message is complete (then its answer resumes it) or gone. */
+  private inflaterCaughtUp(msg: Message): void {
+    if (this.message === msg && !this.busy && this.ul.state === 'Sta6') this.ul.resumeReading();
   }
 
   private onCommand(context: AcceptedContext, command: DimseCommand): void {
@@ -414,6 +421,7 @@ export class Association implements AdmittedConnection {
   }
 
   private dropMessage(): void {
+    this.message?.sink?.dispose(); // a deflated data set stops inflating with its association
     this.message = undefined;
     this.assembler.reset();
   }
