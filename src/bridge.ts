@@ -125,6 +125,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       headerCapBytes: config.dicom.headerCapBytes,
       artimTimeoutMs: config.dicom.artimTimeoutMs,
       idleTimeoutMs: config.dicom.idleTimeoutMs,
+      associateRequestTimeoutMs: config.dicom.associateRequestTimeoutMs,
+      maxPendingConnections: config.dicom.maxPendingConnections,
+      maxPendingConnectionsPerAddress: config.dicom.maxPendingConnectionsPerAddress,
+      messageTimeoutMs: config.dicom.messageTimeoutMs,
+      minTransferRate: config.dicom.minTransferRate,
       transferSyntaxPreference:
         config.dicom.transferSyntaxPreference.length > 0 ? config.dicom.transferSyntaxPreference : undefined,
       logger,

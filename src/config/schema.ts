@@ -89,6 +89,14 @@ export const configSchema = z
         headerCapBytes: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024),
         artimTimeoutMs: positiveInt.default(30_000),
         idleTimeoutMs: positiveInt.default(300_000),
+        /** A new connection's time for its whole A-ASSOCIATE-RQ (and the TLS handshake). */
+        associateRequestTimeoutMs: positiveInt.default(5_000),
+        /** Connections without a complete A-ASSOCIATE-RQ yet, in all and per address; apart from maxAssociations. */
+        maxPendingConnections: positiveInt.default(64),
+        maxPendingConnectionsPerAddress: positiveInt.default(16),
+        /** A DIMSE message must complete within messageTimeoutMs + its bytes / minTransferRate (bytes per second). */
+        messageTimeoutMs: positiveInt.default(30_000),
+        minTransferRate: positiveInt.default(16_384),
         /** Preferred transfer syntaxes, most preferred first; empty keeps the built-in order. */
         transferSyntaxPreference: z
           .array(z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'a transfer syntax UID is digits and dots').describe('a transfer syntax UID such as 1.2.840.10008.1.2.1'))

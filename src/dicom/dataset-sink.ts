@@ -55,6 +55,8 @@ export class DatasetHeaderSink {
   private readonly log: Logger;
   private readonly inflater: InflateRaw | undefined;
   private inflated: Promise<void> | undefined;
+  /** Deflated: the header is read, the rest (pixel data) is only counted, never inflated (issue 21: deflate flood). */
+  private inflaterStopped = false;
   /** First error met; later writes are ignored and finish rethrows it. */
   private failure: DatasetError | undefined;
   private finished = false;
@@ -104,8 +106,9 @@ export class DatasetHeaderSink {
     if (this.finished) return;
     if (!this.failure) {
       // zlib reads the fragment later, and it may be a reused read buffer: a copy.
-      if (this.inflater) this.inflater.write(Buffer.from(fragment));
-      else this.walk(fragment);
+      if (this.inflater) {
+        if (!this.inflaterStopped) this.inflater.write(Buffer.from(fragment));
+      } else this.walk(fragment);
     }
     if (this.failure?.status === STATUS_OUT_OF_RESOURCES && !this.capReported) {
       this.capReported = true;
@@ -113,11 +116,38 @@ export class DatasetHeaderSink {
     }
   }
 
+  /**
+   * Deflated: whether the inflater is behind (its input buffer full). If so,
+   * `caughtUp` is called once it drained or stopped, and the caller should
+   * stop reading until then: inflation under the same flow control as the
+   * plain path, so memory stays bounded by the header cap plus a PDU.
+   */
+  backlogged(caughtUp: () => void): boolean {
+    const inflater = this.inflater;
+    if (inflater === undefined || this.inflaterStopped || inflater.destroyed || !inflater.writableNeedDrain) return false;
+    const done = (): void => {
+      inflater.off('drain', done);
+      inflater.off('close', done);
+      caughtUp();
+    };
+    inflater.once('drain', done);
+    inflater.once('close', done);
+    return true;
+  }
+
+  /** The message was dropped (association ended): release everything, stop inflating. */
+  dispose(): void {
+    this.finished = true;
+    this.kept = Buffer.alloc(0);
+    this.keptLength = 0;
+    if (this.inflater && !this.inflater.destroyed) this.inflater.destroy();
+  }
+
   /** After the last fragment: the record. Throws DatasetError for bad data. */
   async finish(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): Promise<InstanceRecord> {
     if (!this.finished) {
       this.finished = true;
-      if (this.inflater && !this.failure) {
+      if (this.inflater && !this.failure && !this.inflaterStopped) {
         this.inflater.end();
         await this.inflated;
       }
@@ -125,7 +155,8 @@ export class DatasetHeaderSink {
     if (this.failure) throw this.failure;
     let complete: boolean;
     try {
-      complete = this.walker.atTopLevelBoundary;
+      // Deflated pixel data is not inflated, so not checked: the header is complete.
+      complete = this.inflaterStopped || this.walker.atTopLevelBoundary;
     } catch (error) {
       throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: ${describe(error)}`.slice(0, 64));
     }
@@ -167,6 +198,10 @@ export class DatasetHeaderSink {
       this.keptLength = Math.min(this.keptLength, headerEnd);
     } else this.keep(chunk, headerEnd >= 0 ? headerEnd - chunkStart : chunk.length);
     if (headerEnd >= 0 && !this.failure) this.header = this.readHeader();
+    if (headerEnd >= 0 && this.inflater) {
+      this.inflaterStopped = true;
+      this.inflater.destroy();
+    }
   }
 
   /** Reads the kept header bytes into the attributes of the record. */
@@ -208,7 +243,7 @@ export class DatasetHeaderSink {
     const inflater = createInflateRaw();
     this.inflated = new Promise<void>((resolve) => {
       inflater.on('data', (chunk: Buffer) => {
-        if (!this.failure) this.walk(chunk);
+        if (!this.failure && !this.inflaterStopped) this.walk(chunk);
       });
       inflater.on('end', resolve);
       inflater.on('close', resolve);

@@ -15,6 +15,7 @@ import type { InstanceAttributes, PatientAttributes, SeriesAttributes, StudyAttr
 import { readKeyObject } from './key-object.js';
 import { KEY_OBJECT_SELECTION_SOP_CLASS, type KeyObjectDocument } from './key-object-document.js';
 import { attributeLabel, TAG, type AttributeTag } from './tags.js';
+import { uidSyntaxProblem } from './uid-syntax.js';
 
 /** The syntaxes dicom-parser understands for a raw dataset. */
 export const PARSER_SYNTAX = {
@@ -39,6 +40,11 @@ export interface ExtractedAttributes {
 
 export class MissingAttributeError extends Error {
   override name = 'MissingAttributeError';
+}
+
+/** A required UID whose value is not a UID (PS3.5 9.1): as good as missing, the instance cannot be placed. */
+export class InvalidUidError extends MissingAttributeError {
+  override name = 'InvalidUidError';
 }
 
 /** dicom-parser exports its DataSet class at run time but types it as an interface only. */
@@ -141,6 +147,8 @@ function requiredUid(r: DatasetReader, index: number): string {
   const [attribute, message] = REQUIRED_UIDS[index]!;
   const uid = r.uid(attribute);
   if (uid === undefined) throw new MissingAttributeError(message);
+  const problem = uidSyntaxProblem(uid);
+  if (problem !== undefined) throw new InvalidUidError(`${attributeLabel(attribute)} invalid: ${problem}`);
   return uid;
 }
 

@@ -35,7 +35,8 @@ export interface UpperLayerPort {
   connectTransport(): void;
   sendPdu(pdu: Pdu): void;
   closeTransport(): void;
-  startArtim(): void;
+  /** `awaitingRequest`: the Sta2 wait for the A-ASSOCIATE-RQ (AE-5), which may have a shorter time than the others. */
+  startArtim(awaitingRequest?: boolean): void;
   stopArtim(): void;
   indicate(indication: Indication): void;
   /** AE-6: the service-provider's own check of an A-ASSOCIATE-RQ; a rejection, or undefined to pass it on. */
@@ -79,7 +80,7 @@ export const AE_4: Action = (p, d) => {
 };
 /** AE-5 (Evt5 in Sta1): transport connection response; start ARTIM. */
 export const AE_5: Action = (p) => {
-  p.startArtim();
+  p.startArtim(true);
   return 'Sta2';
 };
 /**

@@ -13,6 +13,7 @@ import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { Indication } from './actions.js';
 import { AbortReason, AbortSource } from './bytes.js';
+import type { AdmittedConnection, ConnectionPhase } from './connection-admission.js';
 import {
   CommandField,
   NO_DATA_SET,
@@ -24,6 +25,7 @@ import {
   type DimseCommand,
 } from './dimse-command.js';
 import { MessageAssembler, type MessageError } from './message-assembler.js';
+import { MessageDeadline, type MessageDeadlineExpiry } from './message-deadline.js';
 import { buildAcceptance, rejection, rejectionFor, type AcceptedContext, type RejectionReason } from './negotiation.js';
 import type { AAssociateRq } from './pdu.js';
 import type { StoreHandler } from './store-handler.js';
@@ -35,7 +37,12 @@ export interface AssociationOptions {
   maxPduLength: number;
   headerCapBytes: number;
   artimTimeoutMs: number;
+  /** Sta2 ARTIM: the wait for the whole A-ASSOCIATE-RQ (default artimTimeoutMs). */
+  associateRequestTimeoutMs?: number;
   idleTimeoutMs: number;
+  /** A DIMSE message must complete within messageTimeoutMs + its bytes / minTransferRate (bytes per second). */
+  messageTimeoutMs: number;
+  minTransferRate: number;
   transferSyntaxPreference?: readonly string[];
   onStore: StoreHandler;
 }
@@ -72,6 +79,8 @@ export interface AssociationObserver {
   cStore(result: CStoreResult): void;
   /** Only for associations that were accepted. */
   closed(summary: AssociationSummary): void;
+  /** The association is over (Sta13): its slot is free, while the transport may linger until it closes. */
+  slotFreed(): void;
   /** Every connection, accepted or not, at its end. */
   released(): void;
 }
@@ -86,8 +95,9 @@ interface Message {
   bytes: number;
 }
 
-export class Association {
+export class Association implements AdmittedConnection {
   private readonly ul: UpperLayer;
+  private readonly deadline: MessageDeadline;
   private parties: AssociationParties;
   private contexts = new Map<number, AcceptedContext>();
   private wasAccepted = false;
@@ -119,20 +129,28 @@ export class Association {
       },
       (contextId) => this.contexts.has(contextId),
     );
+    this.deadline = new MessageDeadline(options.messageTimeoutMs, options.minTransferRate, (expiry) => this.onMessageTooSlow(expiry));
     this.ul = new UpperLayer(
       transport,
-      { maxPduLength: options.maxPduLength, artimTimeoutMs: options.artimTimeoutMs, idleTimeoutMs: options.idleTimeoutMs, logger },
+      {
+        maxPduLength: options.maxPduLength,
+        artimTimeoutMs: options.artimTimeoutMs,
+        ...(options.associateRequestTimeoutMs !== undefined ? { associateRequestTimeoutMs: options.associateRequestTimeoutMs } : {}),
+        idleTimeoutMs: options.idleTimeoutMs,
+        logger,
+      },
       {
         onIndication: (ind) => this.onIndication(ind),
         onPdvData: (id, mch, data, complete) => {
           // Sta7 (we asked to release): P-DATA is not answered, so not taken.
-          if (this.ul.state === 'Sta6') this.assembler.push(id, mch, data, complete);
+          if (this.ul.state === 'Sta6') this.onPdv(id, mch, data, complete);
         },
         onProviderRejected: (rq) => {
           this.parties = { ...this.parties, callingAeTitle: rq.callingAeTitle, calledAeTitle: rq.calledAeTitle };
           this.logger.info({ reason: 'protocol-version', protocolVersion: rq.protocolVersion }, 'association rejected');
           this.observer.rejected('protocol-version', this.parties);
         },
+        onClosing: () => this.observer.slotFreed(),
         onClosed: (endedBy) => this.onClosed(endedBy),
       },
     );
@@ -148,6 +166,19 @@ export class Association {
 
   get upperLayerState(): string {
     return this.ul.state;
+  }
+
+  /** The peer's IP address (IPv4-mapped IPv6 as IPv4). */
+  get address(): string {
+    return this.parties.peerAddress;
+  }
+
+  /** Which connection pool this is in (./connection-admission.ts). */
+  get phase(): ConnectionPhase {
+    const state = this.ul.state;
+    if (state === 'Sta2') return 'pending';
+    if (state === 'Sta13' || state === 'Sta1') return 'closing';
+    return 'associated';
   }
 
   /** Graceful shutdown: A-RELEASE-RQ now if no message is in progress, else right after its response. */
@@ -214,6 +245,37 @@ export class Association {
 
   // ---- DIMSE message reception
 
+  /** A piece of a PDV in Sta6: into the assembler, under the deadline of the message it belongs to. */
+  private onPdv(contextId: number, messageControlHeader: number, data: Buffer, pdvComplete: boolean): void {
+    if (!this.assembler.receiving) {
+      this.deadline.start();
+      this.ul.setMessageInProgress(true);
+    }
+    this.deadline.received(data.length);
+    this.assembler.push(contextId, messageControlHeader, data, pdvComplete);
+    if (!this.assembler.receiving && this.deadline.inProgress) {
+      this.deadline.stop();
+      this.ul.setMessageInProgress(false);
+    }
+  }
+
+  /** A peer sending slower than the minimum rate (issue 22: a byte now and then kept an association for ever). */
+  private onMessageTooSlow(expiry: MessageDeadlineExpiry): void {
+    this.logger.warn(
+      {
+        callingAeTitle: this.parties.callingAeTitle,
+        peerAddress: this.parties.peerAddress,
+        bytes: expiry.bytes,
+        elapsedMs: expiry.elapsedMs,
+        messageTimeoutMs: this.options.messageTimeoutMs,
+        minTransferRate: this.options.minTransferRate,
+      },
+      'association aborted: DIMSE message slower than the minimum transfer rate',
+    );
+    this.dropMessage();
+    this.ul.abort(AbortSource.ServiceUser, AbortReason.NotSpecified, 'timeout');
+  }
+
   private protocolError(detail: string, reason: AbortReason = AbortReason.InvalidPduParameterValue): void {
     this.logger.warn({ detail }, 'association aborted: protocol error');
     this.dropMessage();
@@ -236,8 +298,15 @@ export class Association {
       } catch (err) {
         msg.failure = failureOf(err);
       }
+      // Deflated: no more reading while the inflater is behind (issue 21: deflate flood).
+      if (msg.failure === undefined && msg.sink.backlogged(() => this.inflaterCaughtUp(msg))) this.ul.pauseReading();
     }
     if (last) this.onDataSetComplete(msg);
+  }
+
+  /** Reading resumes once the inflater caught up, unless the message is complete (then its answer resumes it) or gone. */
+  private inflaterCaughtUp(msg: Message): void {
+    if (this.message === msg && !this.busy && this.ul.state === 'Sta6') this.ul.resumeReading();
   }
 
   private onCommand(context: AcceptedContext, command: DimseCommand): void {
@@ -352,11 +421,13 @@ export class Association {
   }
 
   private dropMessage(): void {
+    this.message?.sink?.dispose(); // a deflated data set stops inflating with its association
     this.message = undefined;
     this.assembler.reset();
   }
 
   private onClosed(endedBy: EndedBy): void {
+    this.deadline.dispose();
     this.dropMessage();
     if (this.wasAccepted) {
       const summary: AssociationSummary = {
@@ -383,7 +454,7 @@ function failureOf(err: unknown): { status: number; errorComment: string } {
   return { status: Status.OutOfResources, errorComment: `Not stored: ${errorMessage(err)}` };
 }
 
-function normalizeAddress(address: string | undefined): string {
+export function normalizeAddress(address: string | undefined): string {
   if (address === undefined) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

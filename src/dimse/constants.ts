@@ -26,7 +26,18 @@ export const SCP_DEFAULTS = {
   headerCapBytes: 16 * 1024 * 1024,
   artimTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,
+  /** A new connection's time for its whole A-ASSOCIATE-RQ (the Sta2 ARTIM). */
+  associateRequestTimeoutMs: 5_000,
+  /** Connections without a complete A-ASSOCIATE-RQ yet, in all and from one address; not association slots. */
+  maxPendingConnections: 64,
+  maxPendingConnectionsPerAddress: 16,
+  /** A DIMSE message must arrive within messageTimeoutMs + its bytes / minTransferRate (bytes per second). */
+  messageTimeoutMs: 30_000,
+  minTransferRate: 16_384,
 } as const;
+
+/** Connections past their association (A-ASSOCIATE-RJ, A-RELEASE-RP or A-ABORT sent) still open; beyond, the oldest is closed. */
+export const MAX_CLOSING_CONNECTIONS = 64;
 
 /** Most bytes of one DIMSE command set we collect (a command set is a few hundred bytes). */
 export const COMMAND_SET_CAP_BYTES = 64 * 1024;

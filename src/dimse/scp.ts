@@ -16,8 +16,9 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { Association } from './association.js';
-import { MIN_MAX_PDU_LENGTH } from './constants.js';
+import { Association, normalizeAddress } from './association.js';
+import { evictionsFor, type ConnectionPhase, type Eviction } from './connection-admission.js';
+import { MAX_CLOSING_CONNECTIONS, MIN_MAX_PDU_LENGTH, SCP_DEFAULTS } from './constants.js';
 import type { StoreHandler } from './store-handler.js';
 import { peerCertificateSummary, serverTlsOptions, type ScpTlsOptions } from './tls.js';
 
@@ -45,14 +46,22 @@ export interface ScpOptions {
   headerCapBytes: number;
   artimTimeoutMs: number;
   idleTimeoutMs: number;
+  /** A new connection's time for its whole A-ASSOCIATE-RQ (and, on the TLS port, for the handshake). Default in SCP_DEFAULTS. */
+  associateRequestTimeoutMs?: number;
+  /** Connections without a complete A-ASSOCIATE-RQ (not association slots); beyond, the oldest is closed. Defaults in SCP_DEFAULTS. */
+  maxPendingConnections?: number;
+  maxPendingConnectionsPerAddress?: number;
+  /** A DIMSE message must complete within messageTimeoutMs + its bytes / minTransferRate (bytes/s), else A-ABORT. Defaults in SCP_DEFAULTS. */
+  messageTimeoutMs?: number;
+  minTransferRate?: number;
   /** Transfer syntaxes in order of preference (default: explicit VR LE, implicit VR LE, then the requestor's order). */
   transferSyntaxPreference?: readonly string[];
   logger: Logger;
   onStore: StoreHandler;
 }
 
-/** Connections not yet associated, beyond the association limit, that we still read (to answer RJ). */
-const EXTRA_PENDING_CONNECTIONS = 16;
+/** At most one line per this interval about connections closed to make room. */
+const EVICTION_LOG_INTERVAL_MS = 10_000;
 
 export interface ListeningPorts {
   /** The plain TCP port; undefined when plain is false. */
@@ -71,6 +80,8 @@ export class StorageScp extends EventEmitter {
   private closing = false;
   private drainWaiters: Array<() => void> = [];
   private readonly options: ScpOptions;
+  private readonly admission: { maxPending: number; maxPendingPerAddress: number; maxClosing: number };
+  private evictionLog: { lastAt: number; held: number } = { lastAt: 0, held: 0 };
 
   constructor(options: ScpOptions) {
     super();
@@ -79,6 +90,12 @@ export class StorageScp extends EventEmitter {
     if (options.maxAssociations < 1) throw new RangeError('maxAssociations must be at least 1');
     if (options.plain === false && options.tls === undefined) throw new RangeError('no listener: plain is false and no tls');
     this.options = options;
+    this.admission = {
+      maxPending: options.maxPendingConnections ?? SCP_DEFAULTS.maxPendingConnections,
+      maxPendingPerAddress: options.maxPendingConnectionsPerAddress ?? SCP_DEFAULTS.maxPendingConnectionsPerAddress,
+      maxClosing: MAX_CLOSING_CONNECTIONS,
+    };
+    if (this.admission.maxPending < 1 || this.admission.maxPendingPerAddress < 1) throw new RangeError('pending connection limits must be at least 1');
   }
 
   /** Every configured listener is listening. */
@@ -91,6 +108,13 @@ export class StorageScp extends EventEmitter {
   /** Associations accepted and not yet ended. */
   get activeAssociations(): number {
     return this.acceptedCount;
+  }
+
+  /** Open connections per pool (./connection-admission.ts). */
+  get connections(): Record<ConnectionPhase, number> {
+    const counts: Record<ConnectionPhase, number> = { pending: 0, associated: 0, closing: 0 };
+    for (const a of this.associations) counts[a.phase]++;
+    return counts;
   }
 
   /** Opens the plain listener and the TLS one (as configured); rejects when a port is taken or a TLS file is bad. */
@@ -106,7 +130,7 @@ export class StorageScp extends EventEmitter {
       }
       if (this.options.tls) {
         const tls = this.options.tls;
-        const server = createTlsServer(serverTlsOptions(tls, this.options.artimTimeoutMs), (socket) => this.onConnection(socket, true));
+        const server = createTlsServer(serverTlsOptions(tls, this.associateRequestTimeoutMs), (socket) => this.onConnection(socket, true));
         // The peer address is taken when the TCP connection arrives: a failed TLS socket may have lost it.
         const peers = new WeakMap<object, string>();
         server.on('connection', (raw: Socket) => peers.set(raw, `${raw.remoteAddress ?? ''}:${raw.remotePort ?? ''}`));
@@ -174,12 +198,46 @@ export class StorageScp extends EventEmitter {
     await serverClosed;
   }
 
+  /** Unset: the default, but never longer than ARTIM (which used to be the whole wait). */
+  private get associateRequestTimeoutMs(): number {
+    return this.options.associateRequestTimeoutMs ?? Math.min(this.options.artimTimeoutMs, SCP_DEFAULTS.associateRequestTimeoutMs);
+  }
+
+  /** Room for a connection from `address`: the oldest of a full pool is closed (./connection-admission.ts). */
+  private makeRoom(address: string): void {
+    const evictions = evictionsFor(this.associations, address, this.admission);
+    for (const e of evictions) e.connection.abort('abort-sent');
+    if (evictions.length > 0) this.logEvictions(evictions);
+  }
+
+  /** One warn line per interval, with how many were closed since the last one. */
+  private logEvictions(evictions: Eviction<Association>[]): void {
+    const now = Date.now();
+    if (now - this.evictionLog.lastAt < EVICTION_LOG_INTERVAL_MS) {
+      this.evictionLog.held += evictions.length;
+      return;
+    }
+    const first = evictions[0]!;
+    this.options.logger.warn(
+      {
+        peerAddress: first.connection.address,
+        pool: first.reason,
+        closedSinceLastLine: this.evictionLog.held + evictions.length,
+        maxPendingConnections: this.admission.maxPending,
+        maxPendingConnectionsPerAddress: this.admission.maxPendingPerAddress,
+      },
+      'DICOM connection pool full: oldest connection closed to make room',
+    );
+    this.evictionLog = { lastAt: now, held: 0 };
+  }
+
   private onConnection(socket: Socket | TLSSocket, tls: boolean): void {
     socket.on('error', () => undefined); // reported by the association's upper layer; never crash
-    if (this.closing || this.associations.size >= this.options.maxAssociations + EXTRA_PENDING_CONNECTIONS) {
+    if (this.closing) {
       socket.destroy();
       return;
     }
+    this.makeRoom(normalizeAddress(socket.remoteAddress));
     socket.setNoDelay(true);
     const id = this.nextId++;
     const bindings: Record<string, unknown> = { assoc: id, peer: `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}` };
@@ -194,6 +252,16 @@ export class StorageScp extends EventEmitter {
     const logger = this.options.logger.child(bindings);
     let counted = false;
     let caller = '';
+    // Once the association is over (Sta13) or the transport closed, whichever comes first: a socket
+    // lingering after its release or abort counts in the closing pool, not as an association.
+    const freeSlot = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.acceptedCount--;
+      const left = (this.acceptedByCaller.get(caller) ?? 1) - 1;
+      if (left > 0) this.acceptedByCaller.set(caller, left);
+      else this.acceptedByCaller.delete(caller);
+    };
     const association: Association = new Association(
       socket,
       {
@@ -202,7 +270,10 @@ export class StorageScp extends EventEmitter {
         maxPduLength: this.options.maxPduLength,
         headerCapBytes: this.options.headerCapBytes,
         artimTimeoutMs: this.options.artimTimeoutMs,
+        associateRequestTimeoutMs: this.associateRequestTimeoutMs,
         idleTimeoutMs: this.options.idleTimeoutMs,
+        messageTimeoutMs: this.options.messageTimeoutMs ?? SCP_DEFAULTS.messageTimeoutMs,
+        minTransferRate: this.options.minTransferRate ?? SCP_DEFAULTS.minTransferRate,
         ...(this.options.transferSyntaxPreference ? { transferSyntaxPreference: this.options.transferSyntaxPreference } : {}),
         onStore: this.options.onStore,
       },
@@ -222,14 +293,9 @@ export class StorageScp extends EventEmitter {
         rejected: (reason, parties) => this.emit('associationRejected', { reason, ...parties }),
         cStore: (result) => this.emit('cStore', result),
         closed: (summary) => this.emit('associationClosed', summary),
+        slotFreed: () => freeSlot(),
         released: () => {
-          if (counted) {
-            this.acceptedCount--;
-            const left = (this.acceptedByCaller.get(caller) ?? 1) - 1;
-            if (left > 0) this.acceptedByCaller.set(caller, left);
-            else this.acceptedByCaller.delete(caller);
-          }
-          counted = false;
+          freeSlot();
           this.associations.delete(association);
           if (this.associations.size === 0) for (const w of this.drainWaiters.splice(0)) w();
         },

@@ -26,6 +26,8 @@ export interface UpperLayerUser {
   onPdvData(presentationContextId: number, messageControlHeader: number, data: Buffer, pdvComplete: boolean): void;
   /** AE-6 rejected the A-ASSOCIATE-RQ itself (protocol version); for events and logs. */
   onProviderRejected(rq: AAssociateRq): void;
+  /** Sta13: the association is over (RJ, RP or A-ABORT sent), the transport not closed yet. */
+  onClosing?(): void;
   /** The transport is closed; the upper layer is back in Sta1. */
   onClosed(endedBy: EndedBy): void;
 }
@@ -34,6 +36,8 @@ export interface UpperLayerOptions {
   /** Maximum P-DATA-TF PDU length we announce and enforce inbound. */
   maxPduLength: number;
   artimTimeoutMs: number;
+  /** ARTIM in Sta2 only: a new connection's wait for its whole A-ASSOCIATE-RQ (default artimTimeoutMs). */
+  associateRequestTimeoutMs?: number;
   idleTimeoutMs: number;
   logger: Logger;
   /**
@@ -59,6 +63,8 @@ export class UpperLayer {
   private artim: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
   private idleSuspended = false;
+  /** The service user is receiving a DIMSE message, whose own deadline applies: not idle. */
+  private messageInProgress = false;
   private deliverPData = false;
   private pending: Indication[] = [];
   private endedBy: EndedBy | undefined;
@@ -87,8 +93,13 @@ export class UpperLayer {
     this.reader = new PduStreamReader(
       { maxPDataLength: options.maxPduLength, maxOtherPduLength: Math.max(MAX_ASSOCIATE_PDU_LENGTH, options.maxPduLength) },
       {
-        onPdu: (type, body) => this.onPdu(type, body),
+        onPdu: (type, body) => {
+          this.touchIdle();
+          this.onPdu(type, body);
+        },
         onPDataStart: () => {
+          // Idle is measured from the last PDU header, not the last byte: a byte now and then keeps nothing open.
+          this.touchIdle();
           this.deliverPData = false;
           this.dispatch('Evt10');
           return this.deliverPData;
@@ -131,7 +142,6 @@ export class UpperLayer {
         this.transportPaused = true;
         transport.pause();
       }
-      this.touchIdle();
       this.reader.push(chunk);
     });
     this.options.logger.debug({ reusedReadBuffer }, 'transport attached');
@@ -199,6 +209,11 @@ export class UpperLayer {
     this.reader.pause();
   }
 
+  /** Whether the service user is in the middle of a DIMSE message (its deadline, not the idle timer, applies). */
+  setMessageInProgress(inProgress: boolean): void {
+    this.messageInProgress = inProgress;
+  }
+
   resumeReading(): void {
     if (!this.readingPaused) return;
     this.readingPaused = false;
@@ -227,6 +242,7 @@ export class UpperLayer {
     const indications = this.pending;
     this.pending = [];
     for (const ind of indications) this.user.onIndication(ind);
+    if (this.stateValue === 'Sta13' && from !== 'Sta13') this.user.onClosing?.();
     if (this.stateValue === 'Sta1') this.finishClose();
     return true;
   }
@@ -259,6 +275,18 @@ export class UpperLayer {
       this.attach(transport);
     },
     sendPdu: (pdu) => {
+      if (pdu.type === 'A-ASSOCIATE-RJ') {
+        // Closed once the RJ is flushed (PS3.8 allows the acceptor to close after AE-8): a rejected
+        // peer that never closes holds nothing for the ARTIM time.
+        this.reader.stop();
+        this.write(encodePdu(pdu));
+        const t = this.transport;
+        if (t && !t.destroyed) {
+          t.once('finish', () => t.destroy());
+          t.end();
+        }
+        return;
+      }
       if (pdu.type === 'A-ABORT') {
         // After an A-ABORT nothing more is read; we also end our side so the
         // peer sees the close promptly (ARTIM still bounds the wait).
@@ -277,14 +305,15 @@ export class UpperLayer {
       this.reader.stop();
       this.transport?.destroy();
     },
-    startArtim: () => {
+    startArtim: (awaitingRequest) => {
       this.stopArtimTimer();
+      const ms = awaitingRequest ? (this.options.associateRequestTimeoutMs ?? this.options.artimTimeoutMs) : this.options.artimTimeoutMs;
       this.artim = setTimeout(() => {
         this.artim = undefined;
         this.endedBy ??= 'timeout';
         this.options.logger.debug({ state: this.stateValue }, 'ARTIM timer expired');
         this.dispatch('Evt18');
-      }, this.options.artimTimeoutMs);
+      }, ms);
       this.artim.unref();
     },
     stopArtim: () => this.stopArtimTimer(),
@@ -326,7 +355,7 @@ export class UpperLayer {
     this.idle = undefined;
   }
 
-  /** Idle timer: no PDU for idleTimeoutMs in an association → A-ABORT (Evt15). */
+  /** Idle timer: no PDU header for idleTimeoutMs in an association → A-ABORT (Evt15). */
   private touchIdle(): void {
     if (this.idleSuspended || this.reader.stopped) return;
     const s = this.stateValue;
@@ -336,8 +365,8 @@ export class UpperLayer {
       return;
     }
     this.idle = setTimeout(() => {
-      if (this.idleSuspended) {
-        this.idle?.refresh(); // a message is being handled: not idle
+      if (this.idleSuspended || this.messageInProgress) {
+        this.idle?.refresh(); // a message is being received or handled: not idle
         return;
       }
       this.idle = undefined;
