@@ -2,6 +2,7 @@ import { errorMessage } from '../errors.js';
 import { send } from './send.js';
 import { decodeSegment, parseTarget } from './request-target.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
@@ -199,7 +200,7 @@ function fhirEndpointOf(deps: HttpDependencies): FhirEndpointDependencies | unde
  */
 export function createHttpServer(deps: HttpDependencies): Server {
   const fhirEndpoint = fhirEndpointOf(deps);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // No request, however malformed, may throw out of here: that would take the DICOM side down too.
     try {
       serve(req, res, deps, fhirEndpoint);
@@ -209,6 +210,12 @@ export function createHttpServer(deps: HttpDependencies): Server {
       if (!res.headersSent) send(res, 400, { error: 'bad request' });
     }
   });
+  // Node closes a CONNECT without a word unless someone listens: this is no proxy, say so.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  return server;
 }
 
 function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, fhirEndpoint: FhirEndpointDependencies | undefined): void {
