@@ -10,6 +10,7 @@ import type { Bundle } from '../fhir/types/bundle.js';
 import type { OperationOutcomeIssue } from '../fhir/types/operation-outcome.js';
 import type { FhirResource } from '../fhir/types/resource.js';
 import type { AuthProvider } from './auth/auth-provider.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, readBody, type BodyText } from './read-body.js';
 
 export type { Bundle, FhirResource };
 
@@ -26,6 +27,8 @@ export interface FhirClientOptions {
   fetch?: typeof fetch;
   /** Authorization header source; absent: none. */
   auth?: AuthProvider;
+  /** Largest response body read (FHIR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 /** A successful response; `resource` is the body as the server sent it, typed as the request expects. */
@@ -132,6 +135,7 @@ export class FhirClient {
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: typeof fetch;
   private readonly auth: AuthProvider | undefined;
+  private readonly maxResponseBytes: number;
 
   constructor(options: FhirClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -139,6 +143,7 @@ export class FhirClient {
     this.headers = { ...options.headers };
     this.fetchImpl = options.fetch ?? fetch;
     this.auth = options.auth;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   /*
@@ -239,7 +244,7 @@ export class FhirClient {
     if (authorization !== undefined) headers.Authorization = authorization;
     const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
-    let text: string;
+    let answer: BodyText;
     for (let hop = 0; ; hop++) {
       try {
         // Redirects by hand: fetch would carry FHIR_HEADERS (x-api-key, ...) to whatever origin they name.
@@ -250,7 +255,7 @@ export class FhirClient {
           signal,
           redirect: 'manual',
         });
-        text = await response.text();
+        answer = await readBody(response, this.maxResponseBytes);
       } catch (err) {
         const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
         const reason = timedOut
@@ -261,6 +266,12 @@ export class FhirClient {
       if (response.status < 300 || response.status >= 400 || response.status === 304) break;
       url = this.redirectTarget(what, method, url, response, hop);
     }
+    const { text, tooLarge } = answer;
+    if (tooLarge && response.ok) {
+      const size = tooLarge.declared !== undefined ? ` (Content-Length ${tooLarge.declared})` : '';
+      throw new FhirProtocolError(`${what} → ${response.status}: the answer is larger than ${this.maxResponseBytes} bytes${size} (FHIR_MAX_RESPONSE_BYTES), not read`, response.status);
+    }
+    // An error status stands on its own: a body over the cap is dropped, not an error of its own.
     const parsed = parseJson(text);
     if (!response.ok) {
       const outcome = isOperationOutcome(parsed) ? parsed : undefined;
