@@ -38,6 +38,7 @@ export const ENVIRONMENT_KEYS: readonly EnvironmentKey[] = [
   { env: 'FHIR_BASE_URL', path: 'fhir.baseUrl', kind: 'string', default: '(unset: publish nowhere, keep resources in the store)', description: 'Base URL of the FHIR server that receives ImagingStudy resources.' },
   { env: 'FHIR_VERSION', path: 'fhir.version', kind: 'string', default: 'R4', description: 'FHIR version written: R4, R5 or STU3.' },
   { env: 'FHIR_REQUEST_TIMEOUT_MS', path: 'fhir.requestTimeoutMs', kind: 'number', default: '30000', description: 'Timeout of one FHIR HTTP request.' },
+  { env: 'FHIR_MAX_RESPONSE_BYTES', path: 'fhir.maxResponseBytes', kind: 'number', default: '8388608', description: 'Largest FHIR response body read (8 MiB); a larger answer is a retried error, not buffered.' },
   { env: 'FHIR_PATIENT_ID_SYSTEM', path: 'fhir.patient.defaultSystem', kind: 'string', default: 'urn:dicom-fhir-bridge:patient-id', description: 'Identifier system for Patient ID when no issuer maps to one (a URI).' },
   { env: 'FHIR_PATIENT_ISSUER_SYSTEMS', path: 'fhir.patient.issuerSystems', kind: 'json', default: '{}', description: 'JSON object: Issuer of Patient ID to identifier system URI.' },
   { env: 'FHIR_BASED_ON', path: 'fhir.basedOn', kind: 'string', default: 'off', description: 'ImagingStudy.basedOn: off, or accession (logical ServiceRequest reference).' },

@@ -153,6 +153,8 @@ export const configSchema = z
         baseUrl: httpUrl.optional(),
         version: z.enum(['R4', 'R5', 'STU3']).default('R4'),
         requestTimeoutMs: positiveInt.default(30_000),
+        /** Largest FHIR response body read; a larger answer is an error (retried), not buffered. */
+        maxResponseBytes: positiveInt.default(8 * 1024 * 1024),
         patient: z
           .object({
             /** System of Patient ID when no issuer maps to one: a URI. */

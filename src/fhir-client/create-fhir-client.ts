@@ -7,6 +7,7 @@ import { tlsFetch, type FhirTlsConfig } from './tls.js';
 export interface FhirClientConfig {
   baseUrl?: string;
   requestTimeoutMs: number;
+  maxResponseBytes?: number;
   auth?: FhirAuthConfig;
   headers?: Record<string, string>;
   tls?: FhirTlsConfig;
@@ -29,6 +30,7 @@ export function createFhirClient(fhir: FhirClientConfig, logger: Logger): FhirCl
   return new FhirClient({
     baseUrl: fhir.baseUrl,
     timeoutMs: fhir.requestTimeoutMs,
+    ...(fhir.maxResponseBytes !== undefined ? { maxResponseBytes: fhir.maxResponseBytes } : {}),
     headers: fhir.headers,
     auth,
     ...(tls ? { fetch: tls.fetch } : {}),

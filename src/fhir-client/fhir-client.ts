@@ -10,6 +10,7 @@ import type { Bundle } from '../fhir/types/bundle.js';
 import type { OperationOutcomeIssue } from '../fhir/types/operation-outcome.js';
 import type { FhirResource } from '../fhir/types/resource.js';
 import type { AuthProvider } from './auth/auth-provider.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, readBody, type BodyText } from './read-body.js';
 
 export type { Bundle, FhirResource };
 
@@ -26,6 +27,8 @@ export interface FhirClientOptions {
   fetch?: typeof fetch;
   /** Authorization header source; absent: none. */
   auth?: AuthProvider;
+  /** Largest response body read (FHIR_MAX_RESPONSE_BYTES); default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
 
 /** A successful response; `resource` is the body as the server sent it, typed as the request expects. */
@@ -74,9 +77,26 @@ export class FhirNetworkError extends Error {
   }
 }
 
-/** Whether the same request may succeed later: network errors, timeouts, 408, 429 and 5xx. */
+/**
+ * The server answered, but not as a FHIR server does: a 2xx that is not the
+ * expected resource (an HTML login page, invalid JSON, another resource type,
+ * an empty body where one is required), or a redirect that is not followed.
+ * Often a proxy or a misconfigured base URL in front of the real server:
+ * retried, since nothing says the write arrived.
+ */
+export class FhirProtocolError extends Error {
+  override readonly name = 'FhirProtocolError';
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether the same request may succeed later: network errors, timeouts, non-FHIR answers, 408, 429 and 5xx. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof FhirNetworkError) return true;
+  if (err instanceof FhirNetworkError || err instanceof FhirProtocolError) return true;
   if (err instanceof FhirHttpError) return err.status === 408 || err.status === 429 || err.status >= 500;
   return false;
 }
@@ -115,6 +135,7 @@ export class FhirClient {
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: typeof fetch;
   private readonly auth: AuthProvider | undefined;
+  private readonly maxResponseBytes: number;
 
   constructor(options: FhirClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -122,11 +143,15 @@ export class FhirClient {
     this.headers = { ...options.headers };
     this.fetchImpl = options.fetch ?? fetch;
     this.auth = options.auth;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
   /*
    * Each method is generic in the resource type T it sends or expects (default:
-   * any resource as JSON); the `resourceType` argument is T's.
+   * any resource as JSON); the `resourceType` argument is T's. A 2xx is
+   * accepted only with the resource expected (FhirProtocolError otherwise);
+   * writes may answer with no body (Prefer: return=minimal), or an
+   * OperationOutcome: then `resource` is undefined and the caller reads back.
    */
 
   /** `PUT [base]/[type]/[id]`: update (or create with a client-assigned id); `ifMatch` e.g. W/"3". */
@@ -138,7 +163,7 @@ export class FhirClient {
   ): Promise<FhirResponse<T>> {
     const headers: Record<string, string> = {};
     if (options.ifMatch !== undefined) headers['If-Match'] = options.ifMatch;
-    return this.request<T>('PUT', `${resourceType}/${encodeURIComponent(id)}`, { ...resource, id }, headers);
+    return this.request<T>('PUT', `${resourceType}/${encodeURIComponent(id)}`, writeOf(resourceType), { ...resource, id }, headers);
   }
 
   /** `POST [base]/[type]`, with `If-None-Exist: <query>` a conditional create (FHIR R4 3.1.0.8.1). */
@@ -149,7 +174,7 @@ export class FhirClient {
   ): Promise<FhirResponse<T>> {
     const headers: Record<string, string> = {};
     if (options.ifNoneExist !== undefined) headers['If-None-Exist'] = options.ifNoneExist;
-    return this.request<T>('POST', resourceType, resource, headers);
+    return this.request<T>('POST', resourceType, writeOf(resourceType), resource, headers);
   }
 
   /** `PUT [base]/[type]?[query]`: update the one match, create when none (FHIR R4 3.1.0.4.3). */
@@ -161,11 +186,11 @@ export class FhirClient {
   ): Promise<FhirResponse<T>> {
     const headers: Record<string, string> = {};
     if (options.ifMatch !== undefined) headers['If-Match'] = options.ifMatch;
-    return this.request<T>('PUT', `${resourceType}?${query}`, resource, headers);
+    return this.request<T>('PUT', `${resourceType}?${query}`, writeOf(resourceType), resource, headers);
   }
 
   read<T extends FhirResource = FhirResource>(resourceType: T['resourceType'], id: string): Promise<FhirResponse<T>> {
-    return this.request<T>('GET', `${resourceType}/${encodeURIComponent(id)}`);
+    return this.request<T>('GET', `${resourceType}/${encodeURIComponent(id)}`, { types: [resourceType], bodyless: 'error' });
   }
 
   /** `GET [base]/[type]?[query]` → a searchset Bundle of T; the query as a string or as name/value pairs. */
@@ -174,64 +199,79 @@ export class FhirClient {
     query: string | Record<string, string> = '',
   ): Promise<FhirResponse<Bundle<T>>> {
     const qs = typeof query === 'string' ? query : new URLSearchParams(query).toString();
-    return this.request<Bundle<T>>('GET', qs ? `${resourceType}?${qs}` : resourceType);
+    return this.request<Bundle<T>>('GET', qs ? `${resourceType}?${qs}` : resourceType, BUNDLE);
   }
 
   /** `POST [base]` with a transaction (or batch) Bundle; the answer is its transaction-response Bundle. */
   transaction<T extends FhirResource>(bundle: Bundle<T>): Promise<FhirResponse<Bundle>> {
-    return this.request<Bundle>('POST', '', bundle);
+    return this.request<Bundle>('POST', '', BUNDLE, bundle);
   }
 
-  /** `GET [base]/metadata`: the server's CapabilityStatement, of whatever version it speaks. */
+  /** `GET [base]/metadata`: the server's CapabilityStatement (Conformance before STU3). */
   metadata<T extends FhirResource = FhirResource>(): Promise<FhirResponse<T>> {
-    return this.request<T>('GET', 'metadata');
+    return this.request<T>('GET', 'metadata', { types: ['CapabilityStatement', 'Conformance'], bodyless: 'error' });
   }
 
   private async request<T>(
     method: string,
     relative: string,
+    expected: Expected,
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<FhirResponse<T>> {
     try {
-      return await this.send<T>(method, relative, body, extraHeaders);
+      return await this.send<T>(method, relative, expected, body, extraHeaders);
     } catch (err) {
       // A 401 may be an expired or revoked token: drop it and try once more with a fresh one.
       if (!(err instanceof FhirHttpError) || err.status !== 401 || this.auth === undefined) throw err;
       this.auth.invalidate();
-      return this.send<T>(method, relative, body, extraHeaders);
+      return this.send<T>(method, relative, expected, body, extraHeaders);
     }
   }
 
   private async send<T>(
     method: string,
     relative: string,
+    expected: Expected,
     body: unknown,
     extraHeaders: Record<string, string>,
   ): Promise<FhirResponse<T>> {
-    const url = relative ? `${this.baseUrl}/${relative}` : this.baseUrl;
+    let url = relative ? `${this.baseUrl}/${relative}` : this.baseUrl;
     const what = `${method} ${relative.split('?')[0] || '/'}`;
     const headers: Record<string, string> = { Accept: FHIR_JSON, ...this.headers, ...extraHeaders };
     if (body !== undefined) headers['Content-Type'] = `${FHIR_JSON}; charset=utf-8`;
     const authorization = await this.auth?.authorization();
     if (authorization !== undefined) headers.Authorization = authorization;
+    const signal = AbortSignal.timeout(this.timeoutMs);
     let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await response.text();
-    } catch (err) {
-      const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
-      const reason = timedOut
-        ? `no answer within ${this.timeoutMs} ms`
-        : describeNetworkError(err);
-      throw new FhirNetworkError(`${what}: ${reason}`, timedOut, { cause: err });
+    let answer: BodyText;
+    for (let hop = 0; ; hop++) {
+      try {
+        // Redirects by hand: fetch would carry FHIR_HEADERS (x-api-key, ...) to whatever origin they name.
+        response = await this.fetchImpl(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+          redirect: 'manual',
+        });
+        answer = await readBody(response, this.maxResponseBytes);
+      } catch (err) {
+        const timedOut = (err as { name?: string } | null)?.name === 'TimeoutError';
+        const reason = timedOut
+          ? `no answer within ${this.timeoutMs} ms`
+          : describeNetworkError(err);
+        throw new FhirNetworkError(`${what}: ${reason}`, timedOut, { cause: err });
+      }
+      if (response.status < 300 || response.status >= 400 || response.status === 304) break;
+      url = this.redirectTarget(what, method, url, response, hop);
     }
+    const { text, tooLarge } = answer;
+    if (tooLarge && response.ok) {
+      const size = tooLarge.declared !== undefined ? ` (Content-Length ${tooLarge.declared})` : '';
+      throw new FhirProtocolError(`${what} → ${response.status}: the answer is larger than ${this.maxResponseBytes} bytes${size} (FHIR_MAX_RESPONSE_BYTES), not read`, response.status);
+    }
+    // An error status stands on its own: a body over the cap is dropped, not an error of its own.
     const parsed = parseJson(text);
     if (!response.ok) {
       const outcome = isOperationOutcome(parsed) ? parsed : undefined;
@@ -244,13 +284,72 @@ export class FhirClient {
       );
     }
     const result: FhirResponse<T> = { status: response.status };
-    if (parsed !== undefined) result.resource = parsed as T;
+    const resource = acceptedResource(what, response, text, parsed, expected);
+    if (resource !== undefined) result.resource = resource as T;
     const location = response.headers.get('location') ?? response.headers.get('content-location');
     if (location !== null) result.location = location;
     const etag = response.headers.get('etag');
     if (etag !== null) result.etag = etag;
     return result;
   }
+
+  /**
+   * Where a 3xx sends the request: only to the configured server's origin
+   * (it carries credentials and FHIR_HEADERS), with the same method and body
+   * (307, 308; 301-303 only for a GET), at most MAX_REDIRECTS hops.
+   */
+  private redirectTarget(what: string, method: string, url: string, response: Response, hop: number): string {
+    const status = response.status;
+    const fail = (reason: string) => new FhirProtocolError(`${what} → ${status}: ${reason}`, status);
+    const location = response.headers.get('location');
+    if (location === null) throw fail('a redirect without Location');
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw fail('a redirect to an invalid URL');
+    }
+    if (next.origin !== new URL(this.baseUrl).origin) {
+      throw fail(`a redirect to another origin (${next.origin}), not followed: credentials and FHIR_HEADERS go only to ${new URL(this.baseUrl).origin}`);
+    }
+    if (hop >= MAX_REDIRECTS) throw fail(`more than ${MAX_REDIRECTS} redirects`);
+    if (status !== 307 && status !== 308 && method !== 'GET') throw fail(`a ${method} redirected with ${status} (the body would be dropped), not followed`);
+    return next.href;
+  }
+}
+
+const MAX_REDIRECTS = 5;
+
+/** What a 2xx must carry: one of `types`; with no resource (empty body, or an OperationOutcome), whether that is allowed. */
+interface Expected {
+  types: readonly string[];
+  bodyless: 'allowed' | 'error';
+}
+
+const BUNDLE: Expected = { types: ['Bundle'], bodyless: 'error' };
+
+/** A write's answer: the resource written, or nothing (return=minimal / return=OperationOutcome). */
+function writeOf(resourceType: string): Expected {
+  return { types: [resourceType], bodyless: 'allowed' };
+}
+
+/** The resource of a 2xx, when it is one of those expected; undefined for an allowed bodyless answer; else FhirProtocolError. */
+function acceptedResource(what: string, response: Response, text: string, parsed: unknown, expected: Expected): unknown {
+  const fail = (reason: string) => new FhirProtocolError(`${what} → ${response.status}: ${reason}, not the ${expected.types.join(' or ')} expected`, response.status);
+  if (text.trim() === '' || response.status === 204) {
+    if (expected.bodyless === 'allowed') return undefined;
+    throw fail('an empty body');
+  }
+  if (parsed === undefined) {
+    const type = (response.headers.get('content-type') ?? 'no content type').split(';')[0]!.trim().slice(0, 60);
+    throw fail(`a body that is not JSON (${type})`);
+  }
+  const resourceType = (parsed as { resourceType?: unknown } | null)?.resourceType;
+  if (typeof resourceType === 'string' && expected.types.includes(resourceType)) return parsed;
+  if (resourceType === 'OperationOutcome' && expected.bodyless === 'allowed') return undefined;
+  // The server's text is not quoted: it may be anything, patient data included.
+  const named = typeof resourceType === 'string' && /^[A-Za-z]{1,64}$/.test(resourceType) ? `a ${resourceType}` : 'JSON that is not a FHIR resource';
+  throw fail(named);
 }
 
 function parseJson(text: string): unknown {

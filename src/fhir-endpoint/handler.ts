@@ -10,8 +10,10 @@
  *   GET /fhir/ImagingStudy?…           search-type → searchset Bundle
  *
  * Answers are application/fhir+json; errors are OperationOutcomes (400
- * invalid search, 401 missing/wrong bearer token, 404 unknown type or id,
- * 405 any method but GET/HEAD). Nothing here writes.
+ * invalid search or path encoding, 400 too-costly beyond the search limits of
+ * search-parameters.ts, 401 missing/wrong bearer token, 404 unknown type or
+ * id, 405 any method but GET/HEAD). Nothing here writes; nothing a client
+ * sends makes it answer 500 (that is the index failing).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -99,7 +101,7 @@ async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
   try {
     parsed = parseImagingStudySearch(url.searchParams, { version: deps.fhirVersion, timezone: deps.timezone ?? 'UTC', lenient: isLenient(req) });
   } catch (err) {
-    if (err instanceof SearchParseError) throw new FhirError(400, 'invalid', err.message);
+    if (err instanceof SearchParseError) throw new FhirError(400, err.code, err.message);
     throw err;
   }
   const { search: query, totalOnly, elements, applied } = parsed;
@@ -136,7 +138,9 @@ async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
       keyImages: deps.keyImages,
     });
   }
-  const [type, id, ...rest] = parts.map((p) => decodeURIComponent(p));
+  const decoded = parts.map(decodeSegment);
+  if (decoded.some((p) => p === undefined)) throw new FhirError(400, 'invalid', 'a path segment is not valid percent-encoding (UTF-8)');
+  const [type, id, ...rest] = decoded as string[];
   const readable = readableTypes(deps.fhirVersion, deps.keyImages);
   if (type === undefined || !readable.includes(type)) {
     throw new FhirError(404, 'not-found', `unknown resource type '${type ?? ''}' (supported: ${readable.join(', ')})`);
@@ -152,12 +156,33 @@ async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
   return resource;
 }
 
+/** A percent-decoded path segment; undefined when the encoding is not valid. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request target as a URL (an origin-form target is a path, `//x` too); undefined when it does not parse. */
+function targetOf(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  try {
+    return target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Handles requests under `/fhir` (returns true) and leaves others to the
- * caller (returns false). The answer is written asynchronously.
+ * caller (returns false). The answer is written asynchronously. `target` is
+ * the request target as the caller parsed it (parsed here when absent).
  */
-export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, deps: FhirEndpointDependencies): boolean {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, deps: FhirEndpointDependencies, target?: URL): boolean {
+  const url = target ?? targetOf(req);
+  if (url === undefined) return false;
   if (url.pathname !== FHIR_MOUNT && !url.pathname.startsWith(`${FHIR_MOUNT}/`)) return false;
   const fail = (err: FhirError) => send(req, res, err.status, operationOutcome(err.code, err.message), err.headers);
   if (deps.authorize) {
@@ -177,13 +202,18 @@ export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, dep
     req.resume();
     return true;
   }
-  answer(req, url, deps).then(
-    (body) => send(req, res, 200, body),
-    (err: unknown) => {
-      if (err instanceof FhirError) return fail(err);
-      deps.logger?.error({ err, path: url.pathname }, 'FHIR request failed');
-      fail(new FhirError(500, 'exception', 'internal error'));
-    },
-  );
+  answer(req, url, deps)
+    .then((body) => send(req, res, 200, body))
+    .catch((err: unknown) => {
+      let error: FhirError;
+      if (err instanceof FhirError) error = err;
+      else {
+        // The index failed, not the request. The path only: the query may carry patient identifiers.
+        deps.logger?.error({ err, path: url.pathname }, 'FHIR request failed');
+        error = new FhirError(500, 'exception', 'internal error');
+      }
+      if (res.headersSent) res.destroy();
+      else fail(error);
+    });
   return true;
 }

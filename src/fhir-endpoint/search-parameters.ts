@@ -22,6 +22,10 @@
  *   _format and _pretty are accepted and ignored (JSON only).
  * Unknown parameters or modifiers: an error, unless lenient (Prefer:
  * handling=lenient), when they are ignored and left out of the self link.
+ * Bounds (SEARCH_LIMITS, 400 too-costly naming the limit): OR-ed values per
+ * parameter, AND-ed parameters, values of a chained parameter (the chain
+ * `.identifier`, and patient/subject `:identifier`, which also searches
+ * through the Patient); _offset and _count have at most 15 digits.
  */
 import type { FhirVersion } from '../fhir/mapping-options.js';
 import { fhirDateRange, normalizeReference } from './index-terms.js';
@@ -46,6 +50,20 @@ export interface SearchParamDefinition {
 
 export const DEFAULT_COUNT = 50;
 export const MAX_COUNT = 1000;
+
+/**
+ * The most one search may ask for. Each OR-ed value is a subquery of the
+ * index's SQL (SQLite allows 500 terms in a compound SELECT) or a set of the
+ * Redis script; a chained value costs two. Documented in README (Built-in FHIR endpoint).
+ */
+export const SEARCH_LIMITS = {
+  /** Comma-separated values of one parameter. */
+  orValues: 100,
+  /** Search parameters (repeated ones included) AND-ed in one search; _count, _sort, ... do not count. */
+  andParameters: 10,
+  /** Values of one chained parameter: `patient.identifier`, `subject.identifier`, `patient:identifier`, `subject:identifier`. */
+  chainedValues: 20,
+} as const;
 
 export const IMAGING_STUDY_SEARCH_PARAMETERS: readonly SearchParamDefinition[] = [
   { name: '_id', type: 'token', index: '_id', documentation: 'Logical id: the Study Instance UID.' },
@@ -86,7 +104,15 @@ export interface SearchRequest {
   applied: Array<[string, string]>;
 }
 
-export class SearchParseError extends Error {}
+/** A search the endpoint refuses (400): `invalid`, or `too-costly` beyond SEARCH_LIMITS. */
+export class SearchParseError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'invalid' | 'too-costly' = 'invalid',
+  ) {
+    super(message);
+  }
+}
 
 /** Splits on an unescaped separator, keeping escapes for the next step. */
 function splitUnescaped(value: string, sep: string): string[] {
@@ -148,8 +174,14 @@ function valueMatches(def: SearchParamDefinition, modifier: string | undefined, 
 }
 
 function nonNegativeInteger(name: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new SearchParseError(`${name} must be a non-negative integer, not '${value}'`);
+  // 15 digits stay exact as a number (below 2^53).
+  if (!/^\d{1,15}$/.test(value)) throw new SearchParseError(`${name} must be a non-negative integer of at most 15 digits, not '${clip(value)}'`);
   return Number(value);
+}
+
+/** A value quoted in an error, cut short. */
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
 }
 
 export interface ParseOptions {
@@ -234,7 +266,18 @@ export function parseImagingStudySearch(query: URLSearchParams, options: ParseOp
       unknown(`unsupported modifier or chain in '${key}'`);
       continue;
     }
-    const any = splitUnescaped(value, ',').filter((v) => v !== '').map((v) => valueMatches(def, modifier === def.target ? undefined : modifier, chain, v, options.timezone));
+    const values = splitUnescaped(value, ',').filter((v) => v !== '');
+    const chained = chain !== undefined || (modifier === 'identifier' && def.target === 'Patient');
+    if (chained && values.length > SEARCH_LIMITS.chainedValues) {
+      throw new SearchParseError(`'${clip(key)}' has ${values.length} values: at most ${SEARCH_LIMITS.chainedValues} for a chained parameter`, 'too-costly');
+    }
+    if (values.length > SEARCH_LIMITS.orValues) {
+      throw new SearchParseError(`'${clip(key)}' has ${values.length} OR-ed values: at most ${SEARCH_LIMITS.orValues} per parameter`, 'too-costly');
+    }
+    if (values.length > 0 && where.length >= SEARCH_LIMITS.andParameters) {
+      throw new SearchParseError(`more than ${SEARCH_LIMITS.andParameters} AND-ed search parameters: at most ${SEARCH_LIMITS.andParameters} in one search`, 'too-costly');
+    }
+    const any = values.map((v) => valueMatches(def, modifier === def.target ? undefined : modifier, chain, v, options.timezone));
     if (chain !== undefined) {
       // The chain, or the same identifier on a logical reference (no Patient resource needed).
       for (const m of [...any]) if (m.kind === 'chain') any.push({ kind: 'token', param: `${def.index}:identifier`, system: m.target.system, code: m.target.code } as SearchMatch);

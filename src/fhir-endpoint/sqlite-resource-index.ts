@@ -58,6 +58,9 @@ export interface SqliteResourceIndexOptions extends ResourceIndexOptions {
 
 type Sql = { sql: string; params: unknown[] };
 
+/** Longest search SQL kept prepared (a few OR-ed values per parameter; SEARCH_LIMITS allow far more). */
+const MAX_CACHED_SQL = 8192;
+
 function tokenSql(type: string, param: string, system: string | null | undefined, code: string | undefined): Sql {
   const params: unknown[] = [type, param];
   let sql = 'type = ? AND param = ?';
@@ -248,9 +251,12 @@ export class SqliteResourceIndex implements ResourceIndex {
   private prepared(sql: string): Database.Statement {
     let stmt = this.cache.get(sql);
     if (!stmt) {
-      if (this.cache.size >= 256) this.cache.clear();
       stmt = this.db.prepare(sql);
-      this.cache.set(sql, stmt);
+      // A search with many values is a large statement: kept, 256 of them would hold a lot of memory.
+      if (sql.length <= MAX_CACHED_SQL) {
+        if (this.cache.size >= 256) this.cache.clear();
+        this.cache.set(sql, stmt);
+      }
     }
     return stmt;
   }

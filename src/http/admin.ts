@@ -7,6 +7,7 @@
  * running meanwhile finishes pending); its publish follows the pipeline's debounce.
  */
 import { send } from './send.js';
+import { decodeSegment } from './request-target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
@@ -52,8 +53,8 @@ export async function republishFailed(deps: AdminDependencies): Promise<string[]
  * Handles the admin routes; resolves true when it answered the request, false
  * when the path is not an admin route (the caller goes on routing).
  */
-export async function handleAdminRequest(req: IncomingMessage, res: ServerResponse, deps: AdminDependencies): Promise<boolean> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+export async function handleAdminRequest(req: IncomingMessage, res: ServerResponse, deps: AdminDependencies, target?: URL): Promise<boolean> {
+  const url = target ?? new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const bulk = path === '/studies/republish';
   const single = /^\/studies\/([^/]+)\/republish$/.exec(path);
@@ -75,7 +76,11 @@ export async function handleAdminRequest(req: IncomingMessage, res: ServerRespon
       send(res, 202, { count: uids.length, studyInstanceUids: uids });
       return true;
     }
-    const uid = decodeURIComponent(single![1]!);
+    const uid = decodeSegment(single![1]!);
+    if (uid === undefined) {
+      send(res, 400, { error: 'the study UID in the path is not valid percent-encoding' });
+      return true;
+    }
     const result = await republishStudy(uid, deps);
     if (!result) {
       send(res, 404, { error: `no study ${uid}` });

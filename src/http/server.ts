@@ -1,6 +1,8 @@
 import { errorMessage } from '../errors.js';
 import { send } from './send.js';
+import { decodeSegment, parseTarget } from './request-target.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
@@ -43,7 +45,8 @@ type Handler = (url: URL, deps: HttpDependencies) => Promise<Answer>;
 const PUBLISH_STATES: readonly PublishState[] = ['pending', 'published', 'failed'];
 
 async function study(url: URL, deps: HttpDependencies): Promise<{ status: number; body: unknown }> {
-  const uid = decodeURIComponent(url.pathname.slice('/studies/'.length));
+  const uid = decodeSegment(url.pathname.slice('/studies/'.length));
+  if (uid === undefined) return { status: 400, body: { error: 'the study UID in the path is not valid percent-encoding' } };
   const summary = await deps.store.getSummary(uid);
   if (!summary) return { status: 404, body: { error: `no study ${uid}` } };
   return {
@@ -197,7 +200,7 @@ function fhirEndpointOf(deps: HttpDependencies): FhirEndpointDependencies | unde
  */
 export function createHttpServer(deps: HttpDependencies): Server {
   const fhirEndpoint = fhirEndpointOf(deps);
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     // No request, however malformed, may throw out of here: that would take the DICOM side down too.
     try {
       serve(req, res, deps, fhirEndpoint);
@@ -207,40 +210,53 @@ export function createHttpServer(deps: HttpDependencies): Server {
       if (!res.headersSent) send(res, 400, { error: 'bad request' });
     }
   });
+  // Node closes a CONNECT without a word unless someone listens: this is no proxy, say so.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  return server;
 }
 
 function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies, fhirEndpoint: FhirEndpointDependencies | undefined): void {
-  // An origin-form target is a path: `//x` is the path //x, not a URL with host x (nor an error).
-  const target = req.url ?? '/';
-  const url = target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target, 'http://localhost');
+  const url = parseTarget(req.url ?? '/');
+  if (url === undefined) {
+    req.resume();
+    return send(res, 400, { error: 'the request target is not a path or URL' });
+  }
   const path = url.pathname;
   if (fhirEndpoint && isFhir(path)) {
     res.setHeader('cache-control', 'no-store');
-    handleFhirRequest(req, res, fhirEndpoint);
+    handleFhirRequest(req, res, fhirEndpoint, url);
     return;
   }
   if (isRepublish(path)) {
     if (!allowed(req, res, deps, 'admin')) return;
-    handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger }).catch((err: unknown) => {
-      deps.logger.error({ err, path }, 'admin request failed');
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
-    });
+    handleAdminRequest(req, res, { store: deps.store, queue: deps.queue, schedule: deps.schedule, logger: deps.logger }, url).catch((err: unknown) =>
+      failed(res, deps, err, path, 'admin request failed'),
+    );
     return;
   }
   const open = openRoute(url);
   const handler = open ?? protectedRoute(url);
-  if (!handler) return send(res, 404, { error: 'not found' });
-  if (!open && !allowed(req, res, deps, 'admin')) return;
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  if (!handler) {
     req.resume();
+    return send(res, 404, { error: 'not found' });
+  }
+  if (!open && !allowed(req, res, deps, 'admin')) return;
+  req.resume(); // no body is read on these routes
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, { error: 'method not allowed' });
   }
-  handler(url, deps).then(
-    ({ status, body, contentType }) => send(res, status, body, {}, contentType),
-    (err: unknown) => {
-      deps.logger.error({ err, path }, 'http handler failed');
-      send(res, 500, { error: 'internal error' });
-    },
-  );
+  handler(url, deps)
+    .then(({ status, body, contentType }) => send(res, status, body, {}, contentType))
+    .catch((err: unknown) => failed(res, deps, err, path, 'http handler failed'));
+}
+
+/** A handler's own failure (the store, not the request): 500, logged once. */
+function failed(res: ServerResponse, deps: HttpDependencies, err: unknown, path: string, what: string): void {
+  deps.logger.error({ err, path }, what);
+  if (!res.headersSent) send(res, 500, { error: 'internal error' });
+  else res.destroy();
 }

@@ -11,10 +11,12 @@
 import type { Logger } from 'pino';
 import {
   FhirHttpError,
+  FhirProtocolError,
   idFromLocation,
   outcomeText,
   type FhirClient,
   type FhirResource,
+  type FhirResponse,
 } from '../fhir-client/fhir-client.js';
 import type { ServerCapabilities } from '../fhir-client/server-capabilities.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
@@ -81,10 +83,10 @@ export class ImagingStudyWriter {
           if (w.patient) return await this.transaction(w.patient, conditional ? w.body : { ...w.body, id: imagingStudyId(uid) }, { method: 'PUT', url });
           if (conditional) {
             const response = await client.conditionalUpdate('ImagingStudy', conditionalQuery(uid, w.version), w.body);
-            return { httpStatus: response.status, resourceId: response.resource?.id ?? idFromLocation(response.location, 'ImagingStudy') };
+            return await this.confirmed(w, response, response.resource?.id ?? idFromLocation(response.location, 'ImagingStudy'));
           }
           const response = await client.update('ImagingStudy', imagingStudyId(uid), w.body);
-          return { httpStatus: response.status, resourceId: response.resource?.id ?? imagingStudyId(uid) };
+          return await this.confirmed(w, response, response.resource?.id ?? imagingStudyId(uid));
         }
         const id = existing.resource.id!;
         knownId = id;
@@ -98,7 +100,7 @@ export class ImagingStudyWriter {
         }
         if (sameContent(merged, existing.resource)) return { httpStatus: 200, resourceId: id, unchanged: true };
         const response = await client.update('ImagingStudy', id, merged, existing.ifMatch ? { ifMatch: existing.ifMatch } : {});
-        return { httpStatus: response.status, resourceId: response.resource?.id ?? id };
+        return await this.confirmed(w, response, response.resource?.id ?? id);
       } catch (err) {
         // Someone wrote in between: read and merge again, a bounded number of times.
         if (err instanceof FhirHttpError && CONFLICT.has(err.status) && existing !== undefined && round < rounds) {
@@ -108,6 +110,30 @@ export class ImagingStudyWriter {
         throw err;
       }
     }
+  }
+
+  /**
+   * A write answered 2xx with the ImagingStudy is done. One answered with no
+   * body (return=minimal) is done only once a read finds the study there: a
+   * proxy's empty 200 must not mark it published.
+   */
+  private async confirmed(w: ImagingStudyWrite, response: FhirResponse<FhirResource>, id: string | undefined): Promise<Sent> {
+    if (response.resource !== undefined) return { httpStatus: response.status, resourceId: id };
+    const unconfirmed = (why: string) =>
+      new FhirProtocolError(`ImagingStudy write → ${response.status} with no resource in the answer, and ${why}: not taken as written`, response.status);
+    let found: FhirResource | undefined;
+    try {
+      if (id !== undefined) found = (await this.options.client.read('ImagingStudy', id)).resource;
+      else {
+        const matches = matchesOf((await this.options.client.search('ImagingStudy', this.options.conditionalQuery(w.studyInstanceUid, w.version))).resource, 'ImagingStudy');
+        found = matches.length === 1 ? matches[0] : undefined;
+      }
+    } catch (err) {
+      if (err instanceof FhirHttpError && (err.status === 404 || err.status === 410)) throw unconfirmed(`the read back found nothing (${err.status})`);
+      throw err;
+    }
+    if (found === undefined || !identifiesStudy(found, w.studyInstanceUid)) throw unconfirmed('the read back does not find the study');
+    return { httpStatus: response.status, resourceId: found.id ?? id };
   }
 
   /** The ImagingStudy on the server: by the id known, else by identifier search; undefined when none. */
@@ -151,6 +177,13 @@ export class ImagingStudyWriter {
     };
     const response = await this.options.client.transaction(bundle);
     const entries = response.resource?.entry ?? [];
+    // A transaction-response has one entry per request entry (FHIR R4 3.1.0.11.2); fewer says nothing was written.
+    if (response.resource?.type !== 'transaction-response' || entries.length !== bundle.entry!.length) {
+      throw new FhirProtocolError(
+        `POST / (transaction) → ${response.status}: a Bundle of type ${/^[a-z-]{1,40}$/.test(String(response.resource?.type)) ? response.resource?.type : '(other)'} with ${entries.length} entries, not the transaction-response of ${bundle.entry!.length} expected`,
+        response.status,
+      );
+    }
     for (const entry of entries) {
       const status = parseInt(entry.response?.status ?? '', 10);
       if (Number.isFinite(status) && (status < 200 || status >= 300)) {
@@ -162,6 +195,13 @@ export class ImagingStudyWriter {
     const resourceId = studyEntry?.resource?.id ?? idFromLocation(studyEntry?.response?.location, 'ImagingStudy');
     return { httpStatus: parseInt(studyEntry?.response?.status ?? '', 10) || response.status, resourceId };
   }
+}
+
+/** Whether an ImagingStudy carries the Study Instance UID: an identifier urn:oid:<uid> (R4, R5), or STU3's uid. */
+function identifiesStudy(resource: FhirResource, uid: string): boolean {
+  const { identifier, uid: stu3Uid } = resource as { identifier?: unknown; uid?: unknown };
+  if (stu3Uid === `urn:oid:${uid}`) return true;
+  return Array.isArray(identifier) && identifier.some((i) => (i as { value?: unknown } | null)?.value === `urn:oid:${uid}`);
 }
 
 function existingOf(resource: FhirResource, etag: string | undefined): Existing {

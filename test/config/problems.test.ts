@@ -57,6 +57,7 @@ const CASES: Case[] = [
   { key: 'fhir.baseUrl', env: { FHIR_BASE_URL: 'fhir.example.org' }, allowed: URL_ALLOWED },
   { key: 'fhir.version', env: { FHIR_VERSION: 'R6' }, allowed: /one of R4, R5, STU3/ },
   { key: 'fhir.requestTimeoutMs', env: { FHIR_REQUEST_TIMEOUT_MS: '0' }, allowed: INTEGER(1) },
+  { key: 'fhir.maxResponseBytes', env: { FHIR_MAX_RESPONSE_BYTES: '0' }, allowed: INTEGER(1) },
   { key: 'fhir.patient.defaultSystem', env: { FHIR_PATIENT_ID_SYSTEM: 'not a uri' }, allowed: /absolute URI/ },
   { key: 'fhir.patient.issuerSystems.KEY', env: { FHIR_PATIENT_ISSUER_SYSTEMS: '{"HOSP_A":"HOSP A"}' }, line: 'fhir.patient.issuerSystems.HOSP_A', allowed: /absolute URI/ },
   { key: 'fhir.patient.strategy', env: { FHIR_PATIENT_STRATEGY: 'guess' }, allowed: /one of identifier, lookup, create/ },

@@ -5,6 +5,7 @@ import {
   FhirClient,
   FhirHttpError,
   FhirNetworkError,
+  FhirProtocolError,
   idFromLocation,
   isRetryable,
   parseRetryAfter,
@@ -64,7 +65,9 @@ describe('FhirClient', () => {
   });
 
   it('read, search, transaction and metadata address the right URLs', async () => {
-    answer = (_req, res) => json(res, 200, { resourceType: 'Bundle' });
+    // Each answer the resource its request expects (the client refuses any other).
+    answer = (req, res) =>
+      json(res, 200, { resourceType: req.url!.startsWith('/fhir/Patient/') ? 'Patient' : req.url === '/fhir/metadata' ? 'CapabilityStatement' : 'Bundle', type: 'transaction-response' });
     const client = new FhirClient({ baseUrl: base, timeoutMs: 5_000 });
     await client.read('Patient', 'p 1');
     await client.search('ImagingStudy', { identifier: 'a|b', _count: '1' });
@@ -146,9 +149,69 @@ describe('FhirClient update and create', () => {
     expect(request.headers['if-match']).toBe('W/"1"');
     expect(JSON.parse(request.body)).toEqual({ resourceType: 'ImagingStudy', status: 'available', id: '1.2.3' });
 
+    answer = (_req, res) => json(res, 201, { resourceType: 'Endpoint', id: 'e1' });
     await client.create('Endpoint', { resourceType: 'Endpoint' }, { ifNoneExist: 'identifier=urn%3Aietf%3Arfc%3A3986%7Chttps%3A%2F%2Fx' });
     request = seen.at(-1)!;
     expect(`${request.method} ${request.url}`).toBe('POST /fhir/Endpoint');
     expect(request.headers['if-none-exist']).toBe('identifier=urn%3Aietf%3Arfc%3A3986%7Chttps%3A%2F%2Fx');
+  });
+});
+
+describe('FhirClient: answers that are not FHIR, and redirects (issue 21 item 3)', () => {
+  it('a 2xx must carry the resource expected: HTML, invalid JSON, another type and (for reads) an empty body are retryable FhirProtocolErrors', async () => {
+    const client = new FhirClient({ baseUrl: base, timeoutMs: 5_000 });
+    const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as FhirProtocolError);
+    answer = (_req, res) => void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html>login</html>');
+    let err = await failure(client.read('ImagingStudy', 'a'));
+    expect(err).toBeInstanceOf(FhirProtocolError);
+    expect(err!.message).toBe('GET ImagingStudy/a → 200: a body that is not JSON (text/html), not the ImagingStudy expected');
+    expect(isRetryable(err)).toBe(true);
+    answer = (_req, res) => json(res, 200, { resourceType: 'Patient', id: 'p' });
+    expect((await failure(client.search('ImagingStudy', 'x=1')))!.message).toBe('GET ImagingStudy → 200: a Patient, not the Bundle expected');
+    answer = (_req, res) => void res.writeHead(200).end();
+    expect((await failure(client.metadata()))!.message).toBe('GET metadata → 200: an empty body, not the CapabilityStatement or Conformance expected');
+    // A write may answer without the resource: the caller reads back.
+    answer = (_req, res) => void res.writeHead(201, { location: `${base}ImagingStudy/z/_history/1` }).end();
+    expect(await client.update('ImagingStudy', 'z', { resourceType: 'ImagingStudy' })).toEqual({ status: 201, location: `${base}ImagingStudy/z/_history/1` });
+    answer = (_req, res) => json(res, 200, { resourceType: 'Conformance', fhirVersion: '1.0.2' });
+    expect((await client.metadata()).resource).toMatchObject({ resourceType: 'Conformance' });
+  });
+
+  it('redirects: another origin is never contacted; same origin is followed with the headers, 307/308 for writes only, at most 5 hops', async () => {
+    const other: Seen[] = [];
+    const otherServer = createServer((req, res) => {
+      other.push({ method: req.method!, url: req.url!, headers: req.headers, body: '' });
+      req.resume();
+      json(res, 200, { resourceType: 'ImagingStudy', id: 'x' });
+    });
+    await new Promise<void>((resolve) => otherServer.listen(0, '127.0.0.1', resolve));
+    const otherOrigin = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`;
+    try {
+      const client = new FhirClient({ baseUrl: base, timeoutMs: 5_000, headers: { 'x-api-key': 'k1' } });
+      const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as FhirProtocolError);
+      answer = (req, res) => void res.writeHead(307, { location: `${otherOrigin}${req.url}` }).end();
+      const err = await failure(client.update('ImagingStudy', 'x', { resourceType: 'ImagingStudy' }));
+      expect(err).toBeInstanceOf(FhirProtocolError);
+      expect(err!.message).toContain(`307: a redirect to another origin (${otherOrigin}), not followed`);
+      expect(other).toEqual([]);
+
+      // Same origin: followed, with the extra headers; a 302 for a PUT is not (the body would be dropped).
+      answer = (req, res) => {
+        if (req.url!.endsWith('/moved')) json(res, 200, { resourceType: 'ImagingStudy', id: 'x' });
+        else res.writeHead(req.method === 'GET' ? 302 : 308, { location: '/fhir/ImagingStudy/moved' }).end();
+      };
+      expect((await client.update('ImagingStudy', 'x', { resourceType: 'ImagingStudy' })).resource).toMatchObject({ id: 'x' });
+      expect(seen.at(-1)).toMatchObject({ method: 'PUT', url: '/fhir/ImagingStudy/moved', headers: { 'x-api-key': 'k1' } });
+      expect((await client.read('ImagingStudy', 'x')).resource).toMatchObject({ id: 'x' });
+      answer = (_req, res) => void res.writeHead(302, { location: '/fhir/ImagingStudy/moved' }).end();
+      expect((await failure(client.update('ImagingStudy', 'x', { resourceType: 'ImagingStudy' })))!.message).toContain('a PUT redirected with 302');
+      const before = seen.length;
+      answer = (_req, res) => void res.writeHead(307, { location: '/fhir/ImagingStudy/loop' }).end();
+      expect((await failure(client.read('ImagingStudy', 'x')))!.message).toContain('more than 5 redirects');
+      expect(seen.length - before).toBe(6);
+    } finally {
+      otherServer.closeAllConnections();
+      await new Promise((resolve) => otherServer.close(resolve));
+    }
   });
 });

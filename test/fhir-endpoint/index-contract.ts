@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FhirVersion } from '../../src/fhir/mapping-options.js';
-import { parseImagingStudySearch } from '../../src/fhir-endpoint/search-parameters.js';
+import { parseImagingStudySearch, SEARCH_LIMITS } from '../../src/fhir-endpoint/search-parameters.js';
 import { patientId } from '../../src/fhir/resource-ids.js';
 import type { FhirResource, ParsedSearch, ResourceIndex, ResourceIndexOptions } from '../../src/fhir-endpoint/resource-index.js';
 import { ALL, CT_IMAGE, dataSet, ENDPOINT_ID, ids, instanceUid, MR_IMAGE, P1, P2, P3, seriesUid, TIMEZONE, uid } from './data-set.js';
@@ -193,6 +193,19 @@ export function describeResourceIndexContract(name: string, factory: IndexFactor
         expect(r.resources.map((x) => x.id).sort()).toEqual(ids(...expected));
         expect(r.total).toBe(expected.length);
         for (const x of r.resources) expect(x.resourceType).toBe('ImagingStudy');
+      });
+
+      test('a search at every SEARCH_LIMITS bound at once (most OR-ed values, AND-ed parameters, chained values)', async () => {
+        const list = (n: number, make: (i: number) => string) => Array.from({ length: n }, (_, i) => make(i)).join(',');
+        const query = [
+          `modality=${list(SEARCH_LIMITS.orValues - 1, (i) => `NOPE${i}`)},CT`,
+          `patient.identifier=${list(SEARCH_LIMITS.chainedValues - 1, (i) => q(`urn:none|${i}`))},${q(`${P1.system}|${P1.value}`)}`,
+          `subject:identifier=${list(SEARCH_LIMITS.chainedValues - 1, (i) => `x${i}`)},${q(`${P1.system}|${P1.value}`)}`,
+          ...Array.from({ length: SEARCH_LIMITS.andParameters - 3 }, (_, k) => `started=${list(SEARCH_LIMITS.orValues - 1, (i) => `19${String(i).padStart(2, '0')}`)},ge${2023 - k}`),
+        ].join('&');
+        const r = await find(`${query}&_sort=-started`);
+        expect(r.resources.map((x) => x.id)).toEqual([uid(1), uid(3)]);
+        expect(r.total).toBe(2);
       });
 
       test('token forms the parser does not produce: any token of a parameter, any code without a system', async () => {

@@ -7,7 +7,20 @@ import { HttpAccess } from '../../src/http/access.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { silentLogger, tempDir } from '../pipeline/helpers.js';
+
+const logged: any[] = [];
+const logger = pino(
+  { level: 'debug' },
+  new Writable({
+    write(chunk, _enc, cb) {
+      logged.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((l: string) => JSON.parse(l)));
+      cb();
+    },
+  }),
+);
 
 let pipeline: Pipeline;
 let index: SqliteResourceIndex;
@@ -23,11 +36,11 @@ beforeAll(async () => {
     store: pipeline.store,
     queue: pipeline.queue,
     isReady: () => true,
-    logger: silentLogger,
+    logger,
     fhirTarget: undefined,
     schedule: { debounceMs: 50, maxDelayMs: 500 },
     access: new HttpAccess({ host: '127.0.0.1' }),
-    fhirEndpoint: { index, fhirVersion: 'R4', timezone: 'UTC' },
+    fhirEndpoint: { index, fhirVersion: 'R4', timezone: 'UTC', logger },
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   port = (http.address() as AddressInfo).port;
@@ -57,6 +70,18 @@ function raw(request: string): Promise<string> {
 }
 
 describe('createHttpServer', () => {
+  it('answers 400 to malformed percent-encoding in a study UID of a path (a URIError, 500, before)', async () => {
+    for (const path of ['/studies/%zz', '/studies/%', '/studies/%C0%AF', '/studies/%ED%A0%80']) {
+      expect(await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`), path).toBe('HTTP/1.1 400 Bad Request');
+      expect(await raw(`POST ${path}/republish HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`), path).toBe('HTTP/1.1 400 Bad Request');
+    }
+    for (const path of ['/fhir/ImagingStudy/%zz', '/fhir/%zz']) expect(await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`), path).toBe('HTTP/1.1 400 Bad Request');
+    // A valid encoding is still decoded: an unknown study is a 404.
+    expect(await raw('GET /studies/1.2.%33 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('HTTP/1.1 404 Not Found');
+    expect(await raw('POST /studies/1.2.%33/republish HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')).toBe('HTTP/1.1 404 Not Found');
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+  });
+
   it('takes `//` paths as paths, answers 400 to a target that does not parse, and goes on serving', async () => {
     for (const path of ['//', '//fhir', '//studies', '//fhir/metadata']) expect(await raw(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`), path).toBe('HTTP/1.1 404 Not Found');
     for (const target of ['http://[', 'http://a:99999/fhir']) expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`), target).toBe('HTTP/1.1 400 Bad Request');

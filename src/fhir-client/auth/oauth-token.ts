@@ -6,6 +6,7 @@
  */
 import { errorMessage } from '../../errors.js';
 import { TokenError, type AuthProvider } from './auth-provider.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, readBody } from '../read-body.js';
 
 export interface TokenRequest {
   /** Form parameters besides grant_type. */
@@ -68,7 +69,8 @@ export abstract class OAuthTokenAuth implements AuthProvider {
         body: form.toString(),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      text = await response.text();
+      // A token answer is small: the same cap as FHIR answers' default, over it the answer is ignored.
+      text = (await readBody(response, DEFAULT_MAX_RESPONSE_BYTES)).text;
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
       throw new TokenError(`token endpoint ${tokenUrl}: ${cause ?? (errorMessage(err))}`, undefined, { cause: err });
