@@ -14,6 +14,10 @@ export interface LoopDisk {
   mountPoint: string;
   /** chattr -R +i / -i on a path inside it. */
   immutable(path: string, on: boolean): Promise<void>;
+  /** Fills every free block (files mountPoint/filler*), until ENOSPC and no block is free. */
+  fill(): Promise<void>;
+  /** Removes the filler file: the space is back. */
+  unfill(): Promise<void>;
   /** Writes back every dirty page of the filesystem (sync -f). */
   sync(): Promise<void>;
   /** Unmounts (clearing immutable flags first) and removes the image; safe to call twice. */
@@ -50,7 +54,8 @@ export async function mountLoopDisk(sizeMb: number): Promise<LoopDisk> {
   };
   try {
     await must('truncate', ['-s', `${sizeMb}M`, image]);
-    await must('mkfs.ext4', ['-q', '-F', image]);
+    // No blocks reserved for root (the tests run as root): full means full.
+    await must('mkfs.ext4', ['-q', '-F', '-m', '0', image]);
     await must('mkdir', ['-p', mountPoint]);
     await must('mount', ['-o', 'loop', image, mountPoint]);
     mounted = true;
@@ -60,6 +65,22 @@ export async function mountLoopDisk(sizeMb: number): Promise<LoopDisk> {
   }
   return {
     mountPoint,
+    async fill() {
+      // dd ends with ENOSPC (exit 1), which is the point. Written back, ext4 gives back the
+      // blocks it had reserved for delayed allocation: fill those too, with small blocks.
+      for (let round = 0; round < 5; round++) {
+        const r = await run('dd', ['if=/dev/zero', `of=${join(mountPoint, `filler${round}`)}`, round === 0 ? 'bs=64k' : 'bs=1k'], { timeoutMs: 60_000 });
+        if (!/No space left on device/.test(r.stderr)) throw new Error(`dd did not fill ${mountPoint}: ${r.stderr}`);
+        await must('sync', ['-f', mountPoint]);
+        const free = Number((await must('stat', ['-f', '-c', '%a', mountPoint])).trim());
+        if (free === 0) return;
+      }
+      throw new Error(`${mountPoint} still has free blocks after filling`);
+    },
+    async unfill() {
+      for (let round = 0; round < 5; round++) await rm(join(mountPoint, `filler${round}`), { force: true });
+      await must('sync', ['-f', mountPoint]);
+    },
     async sync() {
       await must('sync', ['-f', mountPoint]);
     },
