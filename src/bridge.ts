@@ -161,6 +161,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     store,
     queue,
     isReady: () => pipeline.isHealthy() && (receiver === undefined || receiver.listening),
+    ...(pipeline.storage ? { storage: () => pipeline.storage!() } : {}),
     logger,
     fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
     metrics: metrics.registry,

@@ -4,7 +4,15 @@ import { daemonToken, daemonUrl, unauthorizedHint } from './republish.js';
 import { EXIT, type Command } from './types.js';
 
 
+interface Storage {
+  state: 'ok' | 'failing';
+  since?: string;
+  reason?: string;
+}
+
 interface StatusBody {
+  /** Embedded mode only. */
+  storage?: Storage;
   studies: Record<string, number>;
   queue: { instances: number; publishes: number };
   fhirServer: string | null;
@@ -12,8 +20,20 @@ interface StatusBody {
   recentFailures: { studyInstanceUid: string; lastReceivedAt: string; lastError: string | null }[];
 }
 
+/** 503: the daemon answers, its embedded store's reads fail too. */
+interface UnansweredBody {
+  storage: Storage;
+  error: string;
+}
+
+function storageLine(storage: Storage): string {
+  if (storage.state === 'ok') return 'storage:   ok';
+  return `storage:   ${storage.state}${storage.since ? ` since ${storage.since}` : ''}${storage.reason ? `: ${storage.reason}` : ''}`;
+}
+
 function render(body: StatusBody): string {
   const lines = [
+    ...(body.storage ? [storageLine(body.storage)] : []),
     `studies:   ${body.studies.pending ?? 0} pending, ${body.studies.published ?? 0} published, ${body.studies.failed ?? 0} failed`,
     `queues:    ${body.queue.instances} instances, ${body.queue.publishes} publishes waiting`,
     `FHIR:      ${body.fhirServer ?? '(none: resources kept in the store)'}`,
@@ -39,8 +59,11 @@ export const statusCommand: Command = {
 
 Asks the running daemon's HTTP endpoint (GET /status at HTTP_HOST:HTTP_PORT
 of the configuration, or --url; with the daemon's ADMIN_TOKEN) and prints the count of studies by publish
-state, queue depth, the oldest pending study and the last 10 failures.
-Exit 0 on an answer, 1 when the daemon cannot be reached.`,
+state, queue depth, the oldest pending study and the last 10 failures;
+in embedded mode first whether the store's writes work (ok, or failing:
+the disk refuses them, e.g. full).
+Exit 0 on an answer, 1 when the daemon cannot be reached or its store does
+not answer (503: the storage line and the error are printed).`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -61,6 +84,14 @@ Exit 0 on an answer, 1 when the daemon cannot be reached.`,
       if (res.status === 401) {
         process.stderr.write(`GET /status → 401: ${unauthorizedHint(token)}\n`);
         return EXIT.failure;
+      }
+      if (res.status === 503) {
+        const unanswered = (await res.json().catch(() => undefined)) as UnansweredBody | undefined;
+        if (unanswered?.storage) {
+          const text = `${storageLine(unanswered.storage)}\nstudies:   (the store did not answer: ${unanswered.error})\n`;
+          process.stdout.write(values.json ? `${JSON.stringify(unanswered, null, 2)}\n` : text);
+          return EXIT.failure;
+        }
       }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = (await res.json()) as StatusBody;

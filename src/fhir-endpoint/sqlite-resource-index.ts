@@ -146,6 +146,8 @@ export class SqliteResourceIndex implements ResourceIndex {
       mkdirSync(options.dataDir, { recursive: true });
       this.db = new Database(path.join(options.dataDir, 'fhir-index.sqlite'));
       this.ownsDb = true;
+      // No memory-mapped -shm file (a SIGBUS when DATA_DIR loses write permission): pipeline/sqlite/database.ts.
+      this.db.pragma('locking_mode = EXCLUSIVE');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');

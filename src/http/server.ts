@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JobQueue, PublishSchedule } from '../pipeline/job-queue.js';
+import type { StorageCondition } from '../pipeline/pipeline.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { HttpAccess, type AccessDecision, type AccessScope } from './access.js';
 import { handleAdminRequest } from './admin.js';
@@ -17,6 +18,8 @@ export interface HttpDependencies {
   queue: JobQueue;
   /** Ready: the SCP listens and the store is open. */
   isReady: () => boolean;
+  /** The embedded store's condition (failing to write), in /readyz and /status; absent in distributed mode. */
+  storage?: () => StorageCondition;
   logger: Logger;
   /** Whether resources are sent to a FHIR server (for /studies answers). */
   fhirTarget: string | undefined;
@@ -95,15 +98,25 @@ async function studies(url: URL, deps: HttpDependencies): Promise<{ status: numb
 
 /** What `dicom-fhir-bridge status` shows: studies by state, queue depth, the oldest pending, recent failures. */
 async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
-  const [studies, queue, [oldest], failures] = await Promise.all([
-    deps.store.countByState(),
-    deps.queue.depth(),
-    deps.store.listSummaries({ state: 'pending', oldestFirst: true, limit: 1 }),
-    deps.store.listSummaries({ state: 'failed', limit: 10 }),
-  ]);
+  let answers;
+  try {
+    answers = await Promise.all([
+      deps.store.countByState(),
+      deps.queue.depth(),
+      deps.store.listSummaries({ state: 'pending', oldestFirst: true, limit: 1 }),
+      deps.store.listSummaries({ state: 'failed', limit: 10 }),
+    ]);
+  } catch (err) {
+    // A failing store whose reads fail too: what is known about it is the answer.
+    const storage = deps.storage?.();
+    if (storage === undefined || storage.state === 'ok') throw err;
+    return { status: 503, body: { storage, error: errorMessage(err), fhirServer: deps.fhirTarget ?? null } };
+  }
+  const [studies, queue, [oldest], failures] = answers;
   return {
     status: 200,
     body: {
+      ...(deps.storage ? { storage: deps.storage() } : {}),
       studies,
       queue,
       fhirServer: deps.fhirTarget ?? null,
@@ -128,8 +141,11 @@ async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
 function openRoute(url: URL): Handler | undefined {
   if (url.pathname === '/healthz') return async () => ({ status: 200, body: { status: 'ok' } });
   if (url.pathname === '/readyz') {
-    return async (_u, deps) =>
-      deps.isReady() ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'not ready' } };
+    return async (_u, deps) => {
+      if (deps.isReady()) return { status: 200, body: { status: 'ready' } };
+      const storage = deps.storage?.();
+      return { status: 503, body: { status: 'not ready', ...(storage && storage.state !== 'ok' ? { storage } : {}) } };
+    };
   }
   if (url.pathname === '/metrics') {
     return async (_u, deps) =>

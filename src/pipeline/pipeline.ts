@@ -1,6 +1,16 @@
 import type { JobQueue } from './job-queue.js';
 import type { StudyStore } from './study-store.js';
 
+/** Whether the embedded store's writes work (readiness, /status); no patient data. */
+export interface StorageCondition {
+  /** failing: writes fail (disk full, write permission lost, I/O error); probed with backoff until one succeeds. */
+  state: 'ok' | 'failing';
+  /** ISO time the failures began. */
+  since?: string;
+  /** Why, e.g. `SQLITE_FULL: database or disk is full`. */
+  reason?: string;
+}
+
 /**
  * The intake of one mode: the job queue and the study store, embedded
  * (SQLite, sqlite/) or distributed (BullMQ and Redis, redis/).
@@ -10,6 +20,8 @@ export interface Pipeline {
   store: StudyStore;
   /** Closes the queue (waiting for running handlers), the store and what they share (database, connections). */
   close(): Promise<void>;
-  /** False while the store is unreachable (readiness): Redis down, or the embedded pipeline closed. */
+  /** False while the store is unreachable (readiness): Redis down, the embedded store failing to write, or closed. */
   isHealthy(): boolean;
+  /** The embedded store's condition (absent in distributed mode). */
+  storage?(): StorageCondition;
 }

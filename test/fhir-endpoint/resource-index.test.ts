@@ -77,10 +77,11 @@ describe('SqliteResourceIndex', () => {
 
     const dir = tempDir();
     const own = new SqliteResourceIndex({ dataDir: dir, fhirVersion: 'R4' });
+    // Closed first: the open index holds its file exclusively (no -shm mapping).
+    await own.close();
     const check = new Database(join(dir, 'fhir-index.sqlite'), { readonly: true });
     expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
     check.close();
-    await own.close();
   });
 
   test('searches use the term indexes, not a scan', () => {

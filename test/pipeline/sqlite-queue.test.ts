@@ -28,7 +28,8 @@ describe('schema', () => {
   it('creates bridge.sqlite in WAL mode with the current user_version, and reopens it', async () => {
     const first = openPipeline();
     await first.close();
-    openPipeline();
+    // Reopened, then closed: the open store holds the file exclusively (database.ts).
+    await openPipeline().close();
     const db = new Database(path.join(dir, 'bridge.sqlite'), { readonly: true });
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -120,7 +121,8 @@ describe('processInstances', () => {
   });
 
   it('close waits for the running batch and leaves an unfinished one queued', async () => {
-    const { queue } = openPipeline();
+    const parts = openPipeline();
+    const { queue } = parts;
     await queue.addInstance(makeRecord({ sop: '1.9.1' }));
     const started = deferred();
     const release = deferred();
@@ -133,6 +135,8 @@ describe('processInstances', () => {
     const closing = queue.close();
     release.resolve();
     await closing;
+    // The store too: the open store holds the file exclusively (database.ts).
+    await parts.close();
     const db = new Database(path.join(dir, 'bridge.sqlite'), { readonly: true });
     expect(db.prepare('SELECT COUNT(*) AS n FROM instance_jobs').get()).toEqual({ n: 1 });
     db.close();

@@ -95,11 +95,22 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Opens (creating if needed) `<dataDir>/bridge.sqlite` in WAL mode and migrates it. */
+/**
+ * Opens (creating if needed) `<dataDir>/bridge.sqlite` in WAL mode and
+ * migrates it. Exclusive locking mode, set before WAL is first used: the WAL
+ * index lives in this connection's heap instead of a memory-mapped `-shm`
+ * file. A write to a mapped page that the filesystem refuses (write
+ * permission lost: `chattr +i`) is a SIGBUS that kills the process; a
+ * refused write() is an error the bridge answers (A700H) and recovers from.
+ * One connection, then, for the whole database, as the embedded mode
+ * already is (the DATA_DIR lock, data-dir-lock.ts, keeps other bridges out):
+ * other processes cannot open the file while the bridge has it open.
+ */
 export function openDatabase(dataDir: string, synchronous: SqliteSynchronous): Database.Database {
   mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, 'bridge.sqlite'));
   try {
+    db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');

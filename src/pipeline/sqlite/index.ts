@@ -23,7 +23,10 @@ export interface SqlitePipelineOptions {
   now?: () => number;
   logger: Logger;
   /** Tuning of the queue (batch size, poll interval, publish concurrency); defaults documented there. */
-  queue?: Pick<SqliteJobQueueOptions, 'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency' | 'gatherMs'>;
+  queue?: Pick<
+    SqliteJobQueueOptions,
+    'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency' | 'gatherMs' | 'storageProbeDelayMs' | 'storageLogIntervalMs'
+  >;
 }
 
 /** The embedded queue and store with their SQLite specifics (group-commit stats, publish rows): for tests and tools. */
@@ -37,7 +40,8 @@ export interface SqliteParts {
 /**
  * The embedded pipeline: job queue and study store in one SQLite database,
  * `<dataDir>/bridge.sqlite`, in WAL mode. The database closes once both the
- * queue and the store are closed; isHealthy() is true until then.
+ * queue and the store are closed; isHealthy() is true until then, while
+ * writes work (storage(): failing while the disk refuses them).
  */
 export function openSqlitePipeline(options: SqlitePipelineOptions): Pipeline {
   const parts = openSqliteParts(options);
@@ -45,7 +49,8 @@ export function openSqlitePipeline(options: SqlitePipelineOptions): Pipeline {
   return {
     queue: parts.queue,
     store: parts.store,
-    isHealthy: () => open,
+    isHealthy: () => open && parts.queue.storageCondition().state === 'ok',
+    storage: () => parts.queue.storageCondition(),
     close: async () => {
       open = false;
       await parts.close();

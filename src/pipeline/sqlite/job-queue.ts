@@ -2,7 +2,10 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
+import type { StorageCondition } from '../pipeline.js';
 import { defaultRetryDelayMs } from '../retry-delay.js';
+import { SCHEMA_VERSION } from './database.js';
+import { StorageHealth } from './storage-health.js';
 
 export interface SqliteJobQueueOptions {
   db: Database.Database;
@@ -34,6 +37,10 @@ export interface SqliteJobQueueOptions {
    * publish debounce).
    */
   gatherMs?: number;
+  /** Delay before storage probe `attempt` while writes fail (disk full). Default: the publish retry policy. */
+  storageProbeDelayMs?: (attempt: number) => number;
+  /** One log line per kind of storage failure and interval. Default 60 s. */
+  storageLogIntervalMs?: number;
 }
 
 /** Group-commit figures of addInstance since the queue was opened. */
@@ -58,6 +65,12 @@ interface PendingAdd {
   json: string;
   resolve: () => void;
   reject: (err: unknown) => void;
+}
+
+/** A publish whose end could not be recorded (the disk refuses writes): not restarted before `until`. */
+interface HeldPublish {
+  attempts: number;
+  until: number;
 }
 
 interface RunningPublish {
@@ -124,6 +137,8 @@ export class SqliteJobQueue implements JobQueue {
   private publishHandler: PublishHandler | undefined;
   private retryDelayMs: (attempt: number) => number = defaultRetryDelayMs;
   private readonly running = new Map<string, RunningPublish>();
+  private readonly held = new Map<string, HeldPublish>();
+  private readonly health: StorageHealth;
   private readonly runningPromises = new Set<Promise<void>>();
   private publishTimer: NodeJS.Timeout | undefined;
 
@@ -139,6 +154,21 @@ export class SqliteJobQueue implements JobQueue {
     this.durableIntake = options.durableIntake ?? true;
     this.gatherMs = options.gatherMs ?? 100;
     const db = this.db;
+    // Rewriting the header's user_version (same value) writes page 1: a real write, no schema change.
+    const probe = db.prepare(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.health = new StorageHealth({
+      logger: this.logger,
+      probe: () => {
+        this.synchronousFull.run();
+        try {
+          probe.run();
+        } finally {
+          this.synchronousNormal.run();
+        }
+      },
+      ...(options.storageProbeDelayMs ? { probeDelayMs: options.storageProbeDelayMs } : {}),
+      ...(options.storageLogIntervalMs !== undefined ? { logIntervalMs: options.storageLogIntervalMs } : {}),
+    });
     this.stmt = {
       insertInstance: db.prepare('INSERT INTO instance_jobs (record) VALUES (?)'),
       selectInstances: db.prepare('SELECT seq, record FROM instance_jobs ORDER BY seq LIMIT ?'),
@@ -200,15 +230,24 @@ export class SqliteJobQueue implements JobQueue {
         if (this.durableIntake) this.synchronousNormal.run();
       }
     } catch (err) {
-      this.logger.error({ err, records: batch.length }, 'could not commit instance records');
+      // A full disk refuses every C-STORE: one line per interval, not one per store.
+      if (!this.health.failed(err, 'could not commit instance records', { records: batch.length })) {
+        this.logger.error({ err, records: batch.length }, 'could not commit instance records');
+      }
       for (const add of batch) add.reject(err);
       return;
     }
+    this.health.succeeded();
     this.commitStats.commits++;
     this.commitStats.records += batch.length;
     this.commitStats.largestCommit = Math.max(this.commitStats.largestCommit, batch.length);
     for (const add of batch) add.resolve();
     this.wakeInstances?.();
+  }
+
+  /** Whether writes work (readiness, /status). */
+  storageCondition(): StorageCondition {
+    return this.health.condition();
   }
 
   /** Group-commit counters (how many transactions the added records took). */
@@ -241,11 +280,15 @@ export class SqliteJobQueue implements JobQueue {
       try {
         await handler(rows.map((row) => JSON.parse(row.record) as InstanceRecord));
         this.stmt.deleteInstancesUpTo.run(rows[rows.length - 1]!.seq);
+        this.health.succeeded();
         failures = 0;
       } catch (err) {
         failures++;
         const delay = Math.min(this.instanceRetryDelayMs * 2 ** (failures - 1), 30_000);
-        this.logger.error({ err, records: rows.length, retryInMs: delay }, 'instance batch failed; it will be handed out again');
+        const fields = { records: rows.length, retryInMs: delay };
+        if (!this.health.failed(err, 'instance batch failed; it will be handed out again', fields)) {
+          this.logger.error({ err, ...fields }, 'instance batch failed; it will be handed out again');
+        }
         await this.sleep(delay);
       }
     }
@@ -328,6 +371,7 @@ export class SqliteJobQueue implements JobQueue {
     }
     const now = this.now();
     let rows: PublishJobRow[];
+    let heldUntil = Number.POSITIVE_INFINITY;
     try {
       // Enough rows to skip the running ones, fill every free slot and see the next due time.
       rows = this.stmt.selectPublishesByDue.all(2 * this.publishConcurrency + 2);
@@ -338,8 +382,13 @@ export class SqliteJobQueue implements JobQueue {
     }
     for (const row of rows) {
       if (this.running.has(row.study_uid)) continue;
+      const held = this.held.get(row.study_uid);
+      if (held !== undefined && held.until > now) {
+        heldUntil = Math.min(heldUntil, held.until);
+        continue;
+      }
       if (row.due_at > now) {
-        this.armPublishTimer(row.due_at - now);
+        this.armPublishTimer(Math.min(row.due_at, heldUntil) - now);
         return;
       }
       // Due, but every slot is busy: the end of a running publish pumps again.
@@ -349,6 +398,8 @@ export class SqliteJobQueue implements JobQueue {
     // Every row read was started or running: rows past the limit, if any, are read at the next pump.
     if (rows.length === 2 * this.publishConcurrency + 2 && this.running.size < this.publishConcurrency) {
       this.armPublishTimer(0);
+    } else if (heldUntil !== Number.POSITIVE_INFINITY) {
+      this.armPublishTimer(heldUntil - now);
     }
   }
 
@@ -372,9 +423,19 @@ export class SqliteJobQueue implements JobQueue {
       try {
         if (failure === undefined) this.publishSucceeded(studyInstanceUid, entry);
         else this.publishFailed(studyInstanceUid, failure.err);
+        this.held.delete(studyInstanceUid);
+        this.health.succeeded();
       } catch (err) {
-        // The row stays as it was: the study is published again later.
-        this.logger.error({ err, studyInstanceUid }, 'could not record the end of a publish');
+        // The row stays as it was: the study is published again, after the
+        // same backoff as a failed publish (kept here, as the row cannot be
+        // written), not at once in a loop while the disk is full.
+        const attempts = this.attemptsBefore(studyInstanceUid) + 1;
+        const retryInMs = this.retryDelayMs(attempts);
+        this.held.set(studyInstanceUid, { attempts, until: this.now() + retryInMs });
+        const fields = { studyInstanceUid, attempts, retryInMs };
+        if (!this.health.failed(err, 'could not record the end of a publish', fields)) {
+          this.logger.error({ err, ...fields }, 'could not record the end of a publish');
+        }
       } finally {
         this.running.delete(studyInstanceUid);
       }
@@ -393,10 +454,23 @@ export class SqliteJobQueue implements JobQueue {
     else this.stmt.deletePublish.run(studyInstanceUid);
   }
 
+  /** Failed attempts so far: the row's, or more if some of them could not be recorded (held). */
+  private attemptsBefore(studyInstanceUid: string, row?: PublishJobRow): number {
+    let stored = row?.attempts ?? 0;
+    if (row === undefined) {
+      try {
+        stored = this.stmt.selectPublish.get(studyInstanceUid)?.attempts ?? 0;
+      } catch {
+        // Unreadable too: the held count is what is known.
+      }
+    }
+    return Math.max(stored, this.held.get(studyInstanceUid)?.attempts ?? 0);
+  }
+
   private publishFailed(studyInstanceUid: string, err: unknown): void {
     if (this.db.open === false) return;
     const row = this.stmt.selectPublish.get(studyInstanceUid);
-    const attempts = (row?.attempts ?? 0) + 1;
+    const attempts = this.attemptsBefore(studyInstanceUid, row) + 1;
     let delay = this.retryDelayMs(attempts);
     const retryAfterMs = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
     if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs)) {
@@ -429,6 +503,7 @@ export class SqliteJobQueue implements JobQueue {
 
   private async doClose(): Promise<void> {
     this.closing = true;
+    this.health.close();
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     for (const wake of [...this.sleepers]) wake();
     // Records already handed to addInstance still get committed.

@@ -1,0 +1,94 @@
+import type { Logger } from 'pino';
+import type { StorageCondition } from '../pipeline.js';
+import { defaultRetryDelayMs } from '../retry-delay.js';
+import { ThrottledLog } from './throttled-log.js';
+
+/**
+ * SQLite result codes that say the disk under DATA_DIR refuses a write
+ * (full, write permission lost, I/O error), not that the statement is wrong.
+ */
+export function isStorageFault(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM)/.test(code);
+}
+
+export interface StorageHealthOptions {
+  logger: Logger;
+  /** A write that must reach the disk (the header's user_version): run, with backoff, while writes fail. */
+  probe: () => void;
+  /** Delay before probe `attempt`. Default: the publish retry policy (1 s doubling, at most 5 min, ±20 %). */
+  probeDelayMs?: (attempt: number) => number;
+  /** One log line per kind of failure and interval. Default 60 s. */
+  logIntervalMs?: number;
+}
+
+/**
+ * Whether the embedded store's writes work. A storage fault marks it
+ * failing (readiness 503, /status); the next write that succeeds, whoever
+ * makes it, marks it ok again, and while it fails a probe write is tried
+ * with the capped exponential backoff, so the bridge recovers by itself when
+ * space (or write permission) returns even if nothing else writes.
+ */
+export class StorageHealth {
+  private failing: { since: string; reason: string } | undefined;
+  private probeAttempt = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly probeDelayMs: (attempt: number) => number;
+  readonly log: ThrottledLog;
+
+  constructor(private readonly options: StorageHealthOptions) {
+    this.probeDelayMs = options.probeDelayMs ?? defaultRetryDelayMs;
+    this.log = new ThrottledLog(options.logger, options.logIntervalMs ?? 60_000);
+  }
+
+  condition(): StorageCondition {
+    return this.failing === undefined ? { state: 'ok' } : { state: 'failing', ...this.failing };
+  }
+
+  /** Records a failed storage call; true if it was a storage fault (then it is logged here, throttled per `what`). */
+  failed(err: unknown, what: string, fields: Record<string, unknown> = {}): boolean {
+    if (!isStorageFault(err)) return false;
+    const e = err as { code: string; message?: string };
+    if (this.failing === undefined) {
+      this.failing = { since: new Date().toISOString(), reason: `${e.code}: ${e.message ?? ''}`.trim() };
+      // Throttled too: on a nearly full disk some writes fit and some do not, and the state flaps.
+      this.log.error('storage writes fail', { code: e.code, err }, 'storage writes fail: C-STOREs are refused (A700H), publishes wait, /readyz answers 503 until a write succeeds');
+      this.scheduleProbe();
+    }
+    this.log.error(what, { ...fields, code: e.code, err }, what);
+    return true;
+  }
+
+  /** Records a write that reached the disk. */
+  succeeded(): void {
+    if (this.failing === undefined) return;
+    this.log.info('storage writes work again', { failingSince: this.failing.since }, 'storage writes work again');
+    this.failing = undefined;
+    this.probeAttempt = 0;
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.probeTimer);
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed || this.probeTimer !== undefined) return;
+    this.probeAttempt++;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.closed || this.failing === undefined) return;
+      try {
+        this.options.probe();
+        this.succeeded();
+      } catch (err) {
+        if (!isStorageFault(err)) this.options.logger.error({ err }, 'storage probe failed');
+        this.scheduleProbe();
+      }
+    }, this.probeDelayMs(this.probeAttempt));
+    this.probeTimer.unref();
+  }
+}
