@@ -127,7 +127,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0020,0060) Laterality, else (0020,0062) Image Laterality',
     element: { STU3: 'series.laterality', R4: 'series.laterality', R5: 'series.laterality' },
-    note: 'SNOMED CT by CID 244',
+    note: 'SNOMED CT by CID 244; U (unpaired) gives none',
   },
   {
     source: '(0008,0021) Series Date, (0008,0031) Series Time',

@@ -9,6 +9,7 @@ import type { SeriesAttributes } from '../dicom/instance-record.js';
 import type { SeriesState, StudyState } from '../dicom/study-state.js';
 import { codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
 import { toFhirDateTime, type DateTimeContext } from './datetime.js';
+import { seriesLateralityCode } from './laterality.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier, type ResolvedPatientIdentifier } from './patient-identifier.js';
 import { personNameDisplay } from './person-name.js';
@@ -162,7 +163,7 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
   if (description) model.description = description;
   const bodySite = termValue(a.bodyPartExamined, lookupBodyPart);
   if (bodySite) model.bodySite = bodySite;
-  const laterality = termValue(nonEmpty(a.laterality) ?? a.imageLaterality, lookupLaterality);
+  const laterality = termValue(seriesLateralityCode(a.laterality, [a.imageLaterality]), lookupLaterality);
   if (laterality) model.laterality = laterality;
   if (started) model.started = started;
   return model;
