@@ -44,9 +44,9 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'STU3 `ONLINE` (configurable); R4/R5 `available`',
   },
   {
-    source: '(0008,0060) Modality of all series, distinct',
+    source: '(0008,0060) Modality of all series, distinct; R4/STU3 acquisition modalities only',
     element: { STU3: 'modalityList', R4: 'modality', R5: 'modality' },
-    note: `system \`${DCM_SYSTEM}\` (CID 33); unknown values keep the text only`,
+    note: `system \`${DCM_SYSTEM}\`; R4/STU3 CID 29 (their definition: SR, KO, PR, SEG, RTSTRUCT and the rest of CID 32 left out; an SR-only study lists none), R5 all series modalities (CID 33, its definition); unknown values keep the text only`,
   },
   {
     source: '(0010,0020) Patient ID, (0010,0021) Issuer, (0010,0024) Qualifiers',

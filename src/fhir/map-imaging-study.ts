@@ -25,6 +25,7 @@ import { emptyStudyStatus } from './map-key-images.js';
 import type { FhirVersion, MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
+import { isNonAcquisitionModality } from './terminology/index.js';
 import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './systems.js';
 import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
 import type { ResourceOf } from './types/index.js';
@@ -134,6 +135,15 @@ function termConcept(t: TermValue): CodeableConcept {
   return t.code ? { coding: [termCoding(t)] } : { text: t.text };
 }
 
+/**
+ * The study-level modality list of R4 and STU3: their definitions (and binding, CID 29) name the
+ * acquisition modalities only, so CID 32 values (SR, KO, PR, SEG, RTSTRUCT, ...) are left out; R5's
+ * ImagingStudy.modality is "all of the distinct values for series' modalities" (CID 33): all.
+ */
+function acquisitionModalities(m: StudyModel): TermValue[] {
+  return m.modalities.filter((t) => !isNonAcquisitionModality(t.text));
+}
+
 function nonEmptyArray<T>(a: T[] | undefined): T[] | undefined {
   return a && a.length ? a : undefined;
 }
@@ -180,7 +190,7 @@ function toR4(m: StudyModel, options: MappingOptions): R4.ImagingStudy {
     resourceType: 'ImagingStudy',
     identifier,
     status: 'available',
-    modality: nonEmptyArray(m.modalities.map(termCoding)),
+    modality: nonEmptyArray(acquisitionModalities(m).map(termCoding)),
     subject: subjectReference(m, options, true),
     started: m.started,
     basedOn: basedOnReferences(m, options, 'R4'),
@@ -281,7 +291,7 @@ function toStu3(m: StudyModel, options: MappingOptions): STU3.ImagingStudy {
     accession: accessionWithType(m, 'STU3'),
     identifier: m.studyId ? [{ value: m.studyId }] : undefined,
     availability: options.availability ?? 'ONLINE',
-    modalityList: nonEmptyArray(m.modalities.map(termCoding)),
+    modalityList: nonEmptyArray(acquisitionModalities(m).map(termCoding)),
     patient: subjectReference(m, options, false),
     started: m.started,
     basedOn: basedOnReferences(m, options, 'STU3'),
