@@ -159,7 +159,8 @@ export const configSchema = z
           })
           .strict()
           .default({}),
-        basedOn: z.enum(['off', 'accession']).default('off'),
+        /** ImagingStudy.basedOn by the accession; unset: the version's mapping (R5 accession, R4/STU3 off). */
+        basedOn: z.enum(['off', 'accession']).optional(),
         /**
          * R4 only: key images of Key Object Selection Documents as Basic resources with the R5
          * ImagingSelection cross-version extensions ('extensions'), or not at all ('off'; the KOS

@@ -31,8 +31,8 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   },
   {
     source: '(0008,0050) Accession Number, (0008,0051) Issuer of Accession Number',
-    element: { STU3: 'accession', R4: 'identifier[type.coding.code=ACSN]', R5: 'identifier[type.coding.code=ACSN]' },
-    note: 'type v2-0203 ACSN; issuer → system (OID/URI or issuer table) else `assigner.display`',
+    element: { STU3: 'accession', R4: 'identifier[type.coding.code=ACSN]', R5: 'basedOn.identifier[type.coding.code=ACSN]' },
+    note: 'type v2-0203 ACSN; issuer → system (OID/URI or issuer table) else `assigner.display`; R5 in basedOn only (its mapping; `FHIR_BASED_ON` unset = accession in R5), with `FHIR_BASED_ON=off` in `identifier`',
   },
   {
     source: '(0020,0010) Study ID',
@@ -61,7 +61,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0008,0050) Accession Number, (0032,1064) Requested Procedure Code',
     element: { STU3: 'basedOn', R4: 'basedOn', R5: 'basedOn' },
-    note: 'when `basedOn: accession`; logical reference by the accession identifier',
+    note: 'when `basedOn: accession` (default in R5, off in R4/STU3); logical reference by the accession identifier',
   },
   {
     source: "(0008,0090) Referring Physician's Name",

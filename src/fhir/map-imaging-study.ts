@@ -17,6 +17,7 @@
  *   (type ACSN); R4/R5 `type: 'ServiceRequest'`; STU3 has no Reference.type:
  *   the identifier alone (its target is the ProcedureRequest / ReferralRequest
  *   carrying that accession). Display = first Requested Procedure Code meaning.
+ *   In R5 the accession is then in basedOn only (R5's mapping of (0008,0050)).
  * - interpreter does not exist in R5: (0008,1060) is not mapped there.
  */
 import type { StudyState } from '../dicom/study-state.js';
@@ -235,7 +236,8 @@ function r5Series(s: SeriesModel): R5.ImagingStudySeries {
 
 function toR5(m: StudyModel, options: MappingOptions): R5.ImagingStudy {
   const identifier: Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
-  const acc = accessionWithType(m, 'R5');
+  // R5's mapping: the accession is the order's (basedOn), not the study's identifier.
+  const acc = options.basedOn === 'accession' ? undefined : accessionWithType(m, 'R5');
   if (acc) identifier.push(acc);
   if (m.studyId) identifier.push({ value: m.studyId });
   return compact<R5.ImagingStudy>({

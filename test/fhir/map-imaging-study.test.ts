@@ -95,7 +95,8 @@ const expectedR4 = {
 const concept = (coding: object) => ({ coding: [coding] });
 const expectedR5 = {
   resourceType: 'ImagingStudy',
-  identifier: expectedR4.identifier,
+  // R5's mapping: with basedOn the accession is in basedOn only (issue 19 item 6).
+  identifier: expectedR4.identifier.filter((i) => !('type' in i)),
   status: 'available',
   modality: [concept(CT), concept(PT)],
   subject: expectedR4.subject,
