@@ -137,6 +137,12 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: "(0008,1050) Performing Physician's Name, (0008,1070) Operators' Name",
     element: { STU3: 'series.performer.display', R4: 'series.performer.actor.display', R5: 'series.performer.actor.display' },
+    note: 'STU3: distinct names (no function)',
+  },
+  {
+    source: "(0008,1050) Performing Physician's Name → PRF, (0008,1070) Operators' Name → SPRF",
+    element: { R4: 'series.performer.function', R5: 'series.performer.function' },
+    note: 'v3 ParticipationType (as R5\'s ImagingSelection mapping and dcm4chee); no such element in STU3',
   },
   {
     source: '(0008,0018) SOP Instance UID',

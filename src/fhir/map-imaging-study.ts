@@ -27,7 +27,7 @@ import type { FhirVersion, MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
 import { isNonAcquisitionModality } from './terminology/index.js';
-import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './systems.js';
+import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3, V3_PARTICIPATION_TYPE_SYSTEM } from './systems.js';
 import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
 import type { ResourceOf } from './types/index.js';
 import type * as R4 from './types/r4.js';
@@ -118,6 +118,20 @@ function basedOnReferences(m: StudyModel, options: MappingOptions, version: Fhir
   return [ref];
 }
 
+/**
+ * series.performer with its function (R4/R5): Performing Physician's Name (0008,1050) is the performer
+ * (PRF), Operators' Name (0008,1070) the secondary performer (SPRF), as R5's ImagingSelection mapping
+ * and dcm4chee have it. Someone who is both is listed under each function.
+ */
+const PERFORMER_FUNCTION = {
+  PRF: { system: V3_PARTICIPATION_TYPE_SYSTEM, code: 'PRF', display: 'performer' },
+  SPRF: { system: V3_PARTICIPATION_TYPE_SYSTEM, code: 'SPRF', display: 'secondary performer' },
+} as const;
+
+function performersWithFunction(s: SeriesModel): Array<{ function: CodeableConcept; actor: Reference }> | undefined {
+  return nonEmptyArray(s.performersByFunction.map((p) => ({ function: { coding: [{ ...PERFORMER_FUNCTION[p.function] }] }, actor: display(p.display) })));
+}
+
 function endpointRefs(options: MappingOptions): Reference[] | undefined {
   return options.endpointReference ? [{ reference: options.endpointReference }] : undefined;
 }
@@ -177,7 +191,7 @@ function r4Series(s: SeriesModel): R4.ImagingStudySeries {
     bodySite: s.bodySite ? termCoding(s.bodySite) : undefined,
     laterality: s.laterality ? termCoding(s.laterality) : undefined,
     started: s.started,
-    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    performer: performersWithFunction(s),
     instance: nonEmptyArray(s.instances.map(r4Instance)),
   });
 }
@@ -229,7 +243,7 @@ function r5Series(s: SeriesModel): R5.ImagingStudySeries {
     bodySite: s.bodySite ? { concept: termConcept(s.bodySite) } : undefined,
     laterality: s.laterality ? termConcept(s.laterality) : undefined,
     started: s.started,
-    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    performer: performersWithFunction(s),
     instance: nonEmptyArray(s.instances.map(r5Instance)),
   });
 }

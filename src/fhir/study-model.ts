@@ -38,7 +38,10 @@ export interface SeriesModel {
   bodySite?: TermValue;
   laterality?: TermValue;
   started?: string;
+  /** Distinct displays of performers and operators (STU3 has no function). */
   performers: string[];
+  /** (0008,1050) → PRF, (0008,1070) → SPRF (v3 ParticipationType), distinct per function (R4/R5). */
+  performersByFunction: Array<{ function: 'PRF' | 'SPRF'; display: string }>;
   instances: InstanceModel[];
 }
 
@@ -153,6 +156,10 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
     uid: a.seriesInstanceUid.trim(),
     numberOfInstances: instances.length,
     performers: displays([...(a.performingPhysicianName ?? []), ...(a.operatorsName ?? [])]),
+    performersByFunction: [
+      ...displays(a.performingPhysicianName).map((display) => ({ function: 'PRF' as const, display })),
+      ...displays(a.operatorsName).map((display) => ({ function: 'SPRF' as const, display })),
+    ],
     instances,
   };
   const number = unsignedInt(a.seriesNumber, 'SeriesNumber', options);

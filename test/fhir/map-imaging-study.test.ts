@@ -39,6 +39,9 @@ const procedureR4 = [
   { coding: [{ system: 'http://radlex.org', code: 'RPID14', display: 'PET-CT whole body' }], text: 'PET-CT whole body' },
   { text: 'Local PET-CT protocol' },
 ];
+const PART = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
+const PRF = { coding: [{ system: PART, code: 'PRF', display: 'performer' }] };
+const SPRF = { coding: [{ system: PART, code: 'SPRF', display: 'secondary performer' }] };
 const reasonCC = { coding: [{ system: SCT, code: '363358000', display: 'Malignant tumor of lung' }], text: 'Staging of lung cancer' };
 
 const expectedR4 = {
@@ -67,7 +70,11 @@ const expectedR4 = {
       bodySite: CHEST,
       laterality: LEFT,
       started: '2024-07-05T14:35:00+09:00',
-      performer: [{ actor: { display: 'Kato Yuki' } }, { actor: { display: 'Ito Ken' } }],
+      performer: [
+        { function: PRF, actor: { display: 'Kato Yuki' } },
+        { function: SPRF, actor: { display: 'Ito Ken' } },
+        { function: SPRF, actor: { display: 'Kato Yuki' } },
+      ],
       instance: [
         { uid: `${CT_SERIES_UID}.1`, sopClass: sop(CT_IMAGE_STORAGE), number: 1, title: 'Dose report' },
         { uid: `${CT_SERIES_UID}.2`, sopClass: sop(CT_IMAGE_STORAGE), number: 2, title: 'Scout' },
@@ -83,7 +90,7 @@ const expectedR4 = {
       bodySite: WHOLEBODY,
       laterality: BILATERAL,
       started: '2024-07-05T14:50:00+09:00',
-      performer: [{ actor: { display: 'Ito Ken' } }],
+      performer: [{ function: SPRF, actor: { display: 'Ito Ken' } }],
       instance: [
         { uid: `${PT_SERIES_UID}.1`, sopClass: sop(PET_IMAGE_STORAGE), number: 1 },
         { uid: `${PT_SERIES_UID}.2`, sopClass: sop(SEG_STORAGE), number: 2, title: 'TUMOR' },
