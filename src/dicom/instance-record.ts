@@ -95,6 +95,8 @@ export interface InstanceAttributes {
   conceptNameCode?: CodedEntry;
   /** (0028,0008) */
   numberOfFrames?: number;
+  /** (3006,0002) of an RT Structure Set */
+  structureSetLabel?: string;
 }
 
 export interface ReceiptData {

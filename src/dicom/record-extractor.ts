@@ -122,6 +122,7 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
   assign(instance, 'documentTitle', r.text(TAG.DocumentTitle));
   assign(instance, 'conceptNameCode', r.firstItem(TAG.ConceptNameCodeSequence, codedEntry));
   assign(instance, 'numberOfFrames', r.integer(TAG.NumberOfFrames));
+  assign(instance, 'structureSetLabel', r.text(TAG.StructureSetLabel));
 
   if (r.keptAsBytes) {
     // The instance and the attribute, never the value: it is patient data.

@@ -160,7 +160,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'left out when missing',
   },
   {
-    source: '(0070,0080) Content Label, else (0042,0010) Document Title, else (0040,A043) > Code Meaning',
+    source: '(0070,0080) Content Label, else (0042,0010) Document Title, else (0040,A043) > Code Meaning, else (3006,0002) Structure Set Label',
     element: { STU3: 'series.instance.title', R4: 'series.instance.title', R5: 'series.instance.title' },
   },
 ];

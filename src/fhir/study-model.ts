@@ -141,7 +141,8 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
   for (const i of s.instances) {
     const uid = nonEmpty(i.sopInstanceUid);
     if (!uid) continue;
-    const title = nonEmpty(i.contentLabel) ?? nonEmpty(i.documentTitle) ?? nonEmpty(i.conceptNameCode?.codeMeaning);
+    // SEG/PR Content Label, KO/encapsulated Document Title, SR Concept Name, RT Structure Set Label.
+    const title = nonEmpty(i.contentLabel) ?? nonEmpty(i.documentTitle) ?? nonEmpty(i.conceptNameCode?.codeMeaning) ?? nonEmpty(i.structureSetLabel);
     const inst: InstanceModel = { uid, sopClassUid: i.sopClassUid.trim() };
     const number = unsignedInt(i.instanceNumber, 'InstanceNumber', options);
     if (number !== undefined) inst.number = number;
