@@ -68,7 +68,7 @@ export interface SeriesAttributes {
   bodyPartExamined?: string;
   /** (0020,0060) */
   laterality?: string;
-  /** (0020,0062) */
+  /** (0020,0062) of the latest image; the mapping reads each instance's */
   imageLaterality?: string;
   /** (0008,0021) raw DA */
   seriesDate?: string;
@@ -97,6 +97,8 @@ export interface InstanceAttributes {
   numberOfFrames?: number;
   /** (3006,0002) of an RT Structure Set */
   structureSetLabel?: string;
+  /** (0020,0062) of this image (the series' laterality is derived from all of them) */
+  imageLaterality?: string;
 }
 
 export interface ReceiptData {

@@ -125,9 +125,9 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'SNOMED CT by PS3.16 Annex L; unknown values keep the text only',
   },
   {
-    source: '(0020,0060) Laterality, else (0020,0062) Image Laterality',
+    source: '(0020,0060) Laterality, else (0020,0062) Image Laterality of every image of the series',
     element: { STU3: 'series.laterality', R4: 'series.laterality', R5: 'series.laterality' },
-    note: 'SNOMED CT by CID 244; U (unpaired) gives none',
+    note: 'SNOMED CT by CID 244; from the images: the one side when all agree, 51440002 when R and L (or B), none when unknown; U (unpaired) gives none; order of arrival does not matter',
   },
   {
     source: '(0008,0021) Series Date, (0008,0031) Series Time',

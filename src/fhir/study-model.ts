@@ -138,6 +138,7 @@ function accessionIdentifier(state: StudyState, options: MappingOptions): Identi
 function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, options: MappingOptions): SeriesModel {
   const a: SeriesAttributes = s.attributes;
   const byUid = new Map<string, InstanceModel>();
+  const lateralityByUid = new Map<string, string | undefined>();
   for (const i of s.instances) {
     const uid = nonEmpty(i.sopInstanceUid);
     if (!uid) continue;
@@ -148,6 +149,7 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
     if (number !== undefined) inst.number = number;
     if (title) inst.title = title;
     byUid.set(uid, inst); // latest wins for a re-sent instance
+    lateralityByUid.set(uid, i.imageLaterality);
   }
   const instances = [...byUid.values()].sort(byNumberThenUid);
   // Series Date, else (when only Series Time is present) the Study Date.
@@ -171,7 +173,10 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
   if (description) model.description = description;
   const bodySite = termValue(a.bodyPartExamined, lookupBodyPart);
   if (bodySite) model.bodySite = bodySite;
-  const laterality = termValue(seriesLateralityCode(a.laterality, [a.imageLaterality]), lookupLaterality);
+  // Every image's Image Laterality (records queued before it was kept per instance: the series' latest).
+  const perImage = [...lateralityByUid.values()];
+  const imageLateralities = perImage.some((v) => v !== undefined) ? perImage : [a.imageLaterality];
+  const laterality = termValue(seriesLateralityCode(a.laterality, imageLateralities), lookupLaterality);
   if (laterality) model.laterality = laterality;
   if (started) model.started = started;
   return model;

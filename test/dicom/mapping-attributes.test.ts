@@ -36,6 +36,7 @@ async function recordOfFile(name: string): Promise<InstanceRecord> {
 
 const cases: Array<[string, Element[], (r: InstanceRecord) => unknown, unknown]> = [
   ['(3006,0002) Structure Set Label', [el(0x30060002, 'SH', 'PLAN A ')], (r) => r.instance.structureSetLabel, 'PLAN A'],
+  ['(0020,0062) Image Laterality, per instance and series', [el(0x00200062, 'CS', 'L ')], (r) => [r.instance.imageLaterality, r.series.imageLaterality], ['L', 'L']],
 ];
 
 describe('attributes read for the mapping', () => {
