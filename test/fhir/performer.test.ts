@@ -17,13 +17,13 @@ function performersOf(v: FhirVersion, attributes: Partial<SeriesAttributes>): un
 
 const cases: Array<[string, Partial<SeriesAttributes>, unknown, unknown]> = [
   // name, (0008,1050) / (0008,1070), R4 and R5 performer, STU3 performer
-  ['performing physician only', { performingPhysicianName: [{ alphabetic: 'Roe^Ann' }] }, [{ function: PRF, actor: { display: 'Roe Ann' } }], [{ display: 'Roe Ann' }]],
-  ['operator only', { operatorsName: [{ alphabetic: 'Poe^Bo' }] }, [{ function: SPRF, actor: { display: 'Poe Bo' } }], [{ display: 'Poe Bo' }]],
+  ['performing physician only', { performingPhysicianName: [{ alphabetic: 'Roe^Ann' }] }, [{ function: PRF, actor: { display: 'Ann Roe' } }], [{ display: 'Ann Roe' }]],
+  ['operator only', { operatorsName: [{ alphabetic: 'Poe^Bo' }] }, [{ function: SPRF, actor: { display: 'Bo Poe' } }], [{ display: 'Bo Poe' }]],
   [
     'both, told apart; the same person in both is listed under each function',
     { performingPhysicianName: [{ alphabetic: 'Roe^Ann' }], operatorsName: [{ alphabetic: 'Poe^Bo' }, { alphabetic: 'Roe^Ann' }] },
-    [{ function: PRF, actor: { display: 'Roe Ann' } }, { function: SPRF, actor: { display: 'Poe Bo' } }, { function: SPRF, actor: { display: 'Roe Ann' } }],
-    [{ display: 'Roe Ann' }, { display: 'Poe Bo' }],
+    [{ function: PRF, actor: { display: 'Ann Roe' } }, { function: SPRF, actor: { display: 'Bo Poe' } }, { function: SPRF, actor: { display: 'Ann Roe' } }],
+    [{ display: 'Ann Roe' }, { display: 'Bo Poe' }],
   ],
   ['none', {}, undefined, undefined],
 ];
