@@ -148,7 +148,7 @@ export const configSchema = z
         patient: z
           .object({
             /** System of Patient ID when no issuer maps to one: a URI. */
-            defaultSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn').default('urn:dicom-fhir-bridge:patient-id'),
+            defaultSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn').default('https://dicom-fhir-bridge.example/fhir/sid/patient-id'),
             /** Issuer of Patient ID (0010,0021) to identifier system URI. */
             issuerSystems: z
               .record(z.string(), z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn'))
