@@ -27,7 +27,7 @@ READ = [
     'RequestedProcedureCodeSequence', 'ReasonForTheRequestedProcedure', 'ReasonForRequestedProcedureCodeSequence',
     'SeriesNumber', 'Modality', 'SeriesDescription', 'BodyPartExamined', 'Laterality', 'ImageLaterality', 'SeriesDate',
     'SeriesTime', 'PerformingPhysicianName', 'OperatorsName',
-    'InstanceNumber', 'ContentLabel', 'DocumentTitle', 'ConceptNameCodeSequence', 'NumberOfFrames',
+    'InstanceNumber', 'ContentLabel', 'DocumentTitle', 'ConceptNameCodeSequence', 'NumberOfFrames', 'StructureSetLabel',
     # attribute-macros.ts: Code Sequence Macro (PS3.3 Table 8.8-1), Hierarchic Designator Macro (Table 10-17)
     'CodeValue', 'CodingSchemeDesignator', 'CodingSchemeVersion', 'CodeMeaning', 'LongCodeValue', 'URNCodeValue',
     'LocalNamespaceEntityID', 'UniversalEntityID', 'UniversalEntityIDType',

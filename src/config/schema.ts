@@ -158,7 +158,7 @@ export const configSchema = z
         patient: z
           .object({
             /** System of Patient ID when no issuer maps to one: a URI. */
-            defaultSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn').default('urn:dicom-fhir-bridge:patient-id'),
+            defaultSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn').default('https://dicom-fhir-bridge.example/fhir/sid/patient-id'),
             /** Issuer of Patient ID (0010,0021) to identifier system URI. */
             issuerSystems: z
               .record(z.string(), z.string().url().describe('an absolute URI such as urn:oid:1.2.3 or https://hospital.example/mrn'))
@@ -169,7 +169,8 @@ export const configSchema = z
           })
           .strict()
           .default({}),
-        basedOn: z.enum(['off', 'accession']).default('off'),
+        /** ImagingStudy.basedOn by the accession; unset: the version's mapping (R5 accession, R4/STU3 off). */
+        basedOn: z.enum(['off', 'accession']).optional(),
         /**
          * R4 only: key images of Key Object Selection Documents as Basic resources with the R5
          * ImagingSelection cross-version extensions ('extensions'), or not at all ('off'; the KOS

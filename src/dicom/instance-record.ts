@@ -68,7 +68,7 @@ export interface SeriesAttributes {
   bodyPartExamined?: string;
   /** (0020,0060) */
   laterality?: string;
-  /** (0020,0062) */
+  /** (0020,0062) of the latest image; the mapping reads each instance's */
   imageLaterality?: string;
   /** (0008,0021) raw DA */
   seriesDate?: string;
@@ -95,6 +95,10 @@ export interface InstanceAttributes {
   conceptNameCode?: CodedEntry;
   /** (0028,0008) */
   numberOfFrames?: number;
+  /** (3006,0002) of an RT Structure Set */
+  structureSetLabel?: string;
+  /** (0020,0062) of this image (the series' laterality is derived from all of them) */
+  imageLaterality?: string;
 }
 
 export interface ReceiptData {

@@ -128,6 +128,9 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
   assign(instance, 'documentTitle', r.text(TAG.DocumentTitle));
   assign(instance, 'conceptNameCode', r.firstItem(TAG.ConceptNameCodeSequence, codedEntry));
   assign(instance, 'numberOfFrames', r.integer(TAG.NumberOfFrames));
+  assign(instance, 'structureSetLabel', r.text(TAG.StructureSetLabel));
+  // Per image too: series laterality is derived from every image of the series, not the latest one.
+  assign(instance, 'imageLaterality', r.text(TAG.ImageLaterality));
 
   if (r.keptAsBytes) {
     // The instance and the attribute, never the value: it is patient data.

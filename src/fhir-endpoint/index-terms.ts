@@ -7,7 +7,7 @@
  * | param              | ImagingStudy R4 / R5                              | STU3                          |
  * |--------------------|---------------------------------------------------|-------------------------------|
  * | identifier         | identifier[] (system, value)                      | identifier[]                  |
- * | accession          | identifier[] with type ACSN                       | accession                     |
+ * | accession          | identifier[] with type ACSN (R5: basedOn[].identifier too) | accession            |
  * | study              | identifier urn:dicom:uid, value without urn:oid:  | uid (without urn:oid:)        |
  * | status             | status (system imagingstudy-status)               | —                             |
  * | modality           | modality[] and series[].modality                  | modalityList, series.modality |
@@ -125,6 +125,11 @@ function imagingStudyTerms(r: Json, version: FhirVersion, timezone: string): Ind
     if (!stu3 && arr((i.type as Json | undefined)?.coding).some((c) => c.code === ACSN)) t.identifier('accession', i);
   }
   if (stu3) t.identifier('accession', r.accession as Json | undefined);
+  // R5's mapping puts the accession in basedOn (the order's identifier), not in identifier.
+  if (r5) for (const b of arr(r.basedOn)) {
+    const i = b.identifier as Json | undefined;
+    if (arr((i?.type as Json | undefined)?.coding).some((c) => c.code === ACSN)) t.identifier('accession', i);
+  }
   if (!stu3) t.token('status', IMAGINGSTUDY_STATUS_SYSTEM, str(r.status));
   for (const m of arr(stu3 ? r.modalityList : r.modality)) r5 ? t.concept('modality', m) : t.coding('modality', m);
   subject(t, (stu3 ? r.patient : r.subject) as Json | undefined);

@@ -31,8 +31,8 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   },
   {
     source: '(0008,0050) Accession Number, (0008,0051) Issuer of Accession Number',
-    element: { STU3: 'accession', R4: 'identifier[type.coding.code=ACSN]', R5: 'identifier[type.coding.code=ACSN]' },
-    note: 'type v2-0203 ACSN; issuer → system (OID/URI or issuer table) else `assigner.display`',
+    element: { STU3: 'accession', R4: 'identifier[type.coding.code=ACSN]', R5: 'basedOn.identifier[type.coding.code=ACSN]' },
+    note: 'type v2-0203 ACSN; issuer → system (OID/URI or issuer table) else `assigner.display`; R5 in basedOn only (its mapping; `FHIR_BASED_ON` unset = accession in R5), with `FHIR_BASED_ON=off` in `identifier`',
   },
   {
     source: '(0020,0010) Study ID',
@@ -44,9 +44,9 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'STU3 `ONLINE` (configurable); R4/R5 `available`',
   },
   {
-    source: '(0008,0060) Modality of all series, distinct',
+    source: '(0008,0060) Modality of all series, distinct; R4/STU3 acquisition modalities only',
     element: { STU3: 'modalityList', R4: 'modality', R5: 'modality' },
-    note: `system \`${DCM_SYSTEM}\` (CID 33); unknown values keep the text only`,
+    note: `system \`${DCM_SYSTEM}\`; R4/STU3 CID 29 (their definition: SR, KO, PR, SEG, RTSTRUCT and the rest of CID 32 left out; an SR-only study lists none), R5 all series modalities (CID 33, its definition); unknown values keep the text only`,
   },
   {
     source: '(0010,0020) Patient ID, (0010,0021) Issuer, (0010,0024) Qualifiers',
@@ -61,7 +61,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: '(0008,0050) Accession Number, (0032,1064) Requested Procedure Code',
     element: { STU3: 'basedOn', R4: 'basedOn', R5: 'basedOn' },
-    note: 'when `basedOn: accession`; logical reference by the accession identifier',
+    note: 'when `basedOn: accession` (default in R5, off in R4/STU3); logical reference by the accession identifier',
   },
   {
     source: "(0008,0090) Referring Physician's Name",
@@ -125,9 +125,9 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'SNOMED CT by PS3.16 Annex L; unknown values keep the text only',
   },
   {
-    source: '(0020,0060) Laterality, else (0020,0062) Image Laterality',
+    source: '(0020,0060) Laterality, else (0020,0062) Image Laterality of every image of the series',
     element: { STU3: 'series.laterality', R4: 'series.laterality', R5: 'series.laterality' },
-    note: 'SNOMED CT by CID 244',
+    note: 'SNOMED CT by CID 244; from the images: the one side when all agree, 51440002 when R and L (or B), none when unknown; U (unpaired) gives none; order of arrival does not matter',
   },
   {
     source: '(0008,0021) Series Date, (0008,0031) Series Time',
@@ -137,6 +137,12 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
   {
     source: "(0008,1050) Performing Physician's Name, (0008,1070) Operators' Name",
     element: { STU3: 'series.performer.display', R4: 'series.performer.actor.display', R5: 'series.performer.actor.display' },
+    note: 'STU3: distinct names (no function)',
+  },
+  {
+    source: "(0008,1050) Performing Physician's Name → PRF, (0008,1070) Operators' Name → SPRF",
+    element: { R4: 'series.performer.function', R5: 'series.performer.function' },
+    note: 'v3 ParticipationType (as R5\'s ImagingSelection mapping and dcm4chee); no such element in STU3',
   },
   {
     source: '(0008,0018) SOP Instance UID',
@@ -154,7 +160,7 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     note: 'left out when missing',
   },
   {
-    source: '(0070,0080) Content Label, else (0042,0010) Document Title, else (0040,A043) > Code Meaning',
+    source: '(0070,0080) Content Label, else (0042,0010) Document Title, else (0040,A043) > Code Meaning, else (3006,0002) Structure Set Label',
     element: { STU3: 'series.instance.title', R4: 'series.instance.title', R5: 'series.instance.title' },
   },
 ];

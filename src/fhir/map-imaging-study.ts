@@ -17,6 +17,7 @@
  *   (type ACSN); R4/R5 `type: 'ServiceRequest'`; STU3 has no Reference.type:
  *   the identifier alone (its target is the ProcedureRequest / ReferralRequest
  *   carrying that accession). Display = first Requested Procedure Code meaning.
+ *   In R5 the accession is then in basedOn only (R5's mapping of (0008,0050)).
  * - interpreter does not exist in R5: (0008,1060) is not mapped there.
  */
 import type { StudyState } from '../dicom/study-state.js';
@@ -25,7 +26,8 @@ import { emptyStudyStatus } from './map-key-images.js';
 import type { FhirVersion, MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier } from './patient-identifier.js';
 import { buildStudyModel, type InstanceModel, type SeriesModel, type StudyModel, type TermValue } from './study-model.js';
-import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3 } from './systems.js';
+import { isNonAcquisitionModality } from './terminology/index.js';
+import { DICOM_UID_SYSTEM, oidUri as oid, RFC3986_SYSTEM, V2_0203_SYSTEM, V2_0203_SYSTEM_STU3, V3_PARTICIPATION_TYPE_SYSTEM } from './systems.js';
 import type { CodeableConcept, Coding, Identifier, Reference } from './types/common.js';
 import type { ResourceOf } from './types/index.js';
 import type * as R4 from './types/r4.js';
@@ -116,6 +118,20 @@ function basedOnReferences(m: StudyModel, options: MappingOptions, version: Fhir
   return [ref];
 }
 
+/**
+ * series.performer with its function (R4/R5): Performing Physician's Name (0008,1050) is the performer
+ * (PRF), Operators' Name (0008,1070) the secondary performer (SPRF), as R5's ImagingSelection mapping
+ * and dcm4chee have it. Someone who is both is listed under each function.
+ */
+const PERFORMER_FUNCTION = {
+  PRF: { system: V3_PARTICIPATION_TYPE_SYSTEM, code: 'PRF', display: 'performer' },
+  SPRF: { system: V3_PARTICIPATION_TYPE_SYSTEM, code: 'SPRF', display: 'secondary performer' },
+} as const;
+
+function performersWithFunction(s: SeriesModel): Array<{ function: CodeableConcept; actor: Reference }> | undefined {
+  return nonEmptyArray(s.performersByFunction.map((p) => ({ function: { coding: [{ ...PERFORMER_FUNCTION[p.function] }] }, actor: display(p.display) })));
+}
+
 function endpointRefs(options: MappingOptions): Reference[] | undefined {
   return options.endpointReference ? [{ reference: options.endpointReference }] : undefined;
 }
@@ -132,6 +148,15 @@ function termCoding(t: TermValue): Coding {
 /** TermValue → CodeableConcept (known: coding; unknown: text = DICOM text). */
 function termConcept(t: TermValue): CodeableConcept {
   return t.code ? { coding: [termCoding(t)] } : { text: t.text };
+}
+
+/**
+ * The study-level modality list of R4 and STU3: their definitions (and binding, CID 29) name the
+ * acquisition modalities only, so CID 32 values (SR, KO, PR, SEG, RTSTRUCT, ...) are left out; R5's
+ * ImagingStudy.modality is "all of the distinct values for series' modalities" (CID 33): all.
+ */
+function acquisitionModalities(m: StudyModel): TermValue[] {
+  return m.modalities.filter((t) => !isNonAcquisitionModality(t.text));
 }
 
 function nonEmptyArray<T>(a: T[] | undefined): T[] | undefined {
@@ -166,7 +191,7 @@ function r4Series(s: SeriesModel): R4.ImagingStudySeries {
     bodySite: s.bodySite ? termCoding(s.bodySite) : undefined,
     laterality: s.laterality ? termCoding(s.laterality) : undefined,
     started: s.started,
-    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    performer: performersWithFunction(s),
     instance: nonEmptyArray(s.instances.map(r4Instance)),
   });
 }
@@ -180,7 +205,7 @@ function toR4(m: StudyModel, options: MappingOptions): R4.ImagingStudy {
     resourceType: 'ImagingStudy',
     identifier,
     status: 'available',
-    modality: nonEmptyArray(m.modalities.map(termCoding)),
+    modality: nonEmptyArray(acquisitionModalities(m).map(termCoding)),
     subject: subjectReference(m, options, true),
     started: m.started,
     basedOn: basedOnReferences(m, options, 'R4'),
@@ -218,14 +243,15 @@ function r5Series(s: SeriesModel): R5.ImagingStudySeries {
     bodySite: s.bodySite ? { concept: termConcept(s.bodySite) } : undefined,
     laterality: s.laterality ? termConcept(s.laterality) : undefined,
     started: s.started,
-    performer: nonEmptyArray(s.performers.map((p) => ({ actor: display(p) }))),
+    performer: performersWithFunction(s),
     instance: nonEmptyArray(s.instances.map(r5Instance)),
   });
 }
 
 function toR5(m: StudyModel, options: MappingOptions): R5.ImagingStudy {
   const identifier: Identifier[] = [{ system: DICOM_UID_SYSTEM, value: oid(m.studyUid) }];
-  const acc = accessionWithType(m, 'R5');
+  // R5's mapping: the accession is the order's (basedOn), not the study's identifier.
+  const acc = options.basedOn === 'accession' ? undefined : accessionWithType(m, 'R5');
   if (acc) identifier.push(acc);
   if (m.studyId) identifier.push({ value: m.studyId });
   return compact<R5.ImagingStudy>({
@@ -281,7 +307,7 @@ function toStu3(m: StudyModel, options: MappingOptions): STU3.ImagingStudy {
     accession: accessionWithType(m, 'STU3'),
     identifier: m.studyId ? [{ value: m.studyId }] : undefined,
     availability: options.availability ?? 'ONLINE',
-    modalityList: nonEmptyArray(m.modalities.map(termCoding)),
+    modalityList: nonEmptyArray(acquisitionModalities(m).map(termCoding)),
     patient: subjectReference(m, options, false),
     started: m.started,
     basedOn: basedOnReferences(m, options, 'STU3'),

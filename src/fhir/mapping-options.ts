@@ -15,6 +15,11 @@ export interface MappingOptions {
   };
   /** IANA timezone for DICOM local times without (0008,0201): the peer's, else the global one. */
   timezone: string;
+  /**
+   * 'accession': basedOn is a logical ServiceRequest reference by the accession identifier. In R5 the
+   * accession is then only there, not in identifier (R5's mapping); R4 and STU3 keep it in identifier /
+   * accession too. 'off': no basedOn (R5 keeps the accession in identifier, nothing is lost).
+   */
   basedOn: 'off' | 'accession';
   /** Reference to the Endpoint resource (e.g. 'Endpoint/abc' or 'urn:uuid:...'); absent = no endpoint element. */
   endpointReference?: string;

@@ -10,11 +10,12 @@
  *   `iso21090-EN-representation` extension (ABC / IDE / SYL) of its group; a
  *   lone non-alphabetic group is tagged too, a lone alphabetic one is not.
  * - Display (HumanName.text and the `display` of referrer, interpreter,
- *   performer): the components of the main group in DICOM order
- *   (family first), empty components left out, joined by single spaces:
- *   `Yamada^Tarou` → `Yamada Tarou`, `山田^太郎` → `山田 太郎`. Other groups
- *   are not appended to displays. DICOM order is kept on purpose: it is the
- *   order the sender wrote, and it is the natural order of CJK names.
+ *   performer) of the main group, empty components left out, joined by single
+ *   spaces. An alphabetic group in HumanName.text's convention, prefix given
+ *   middle family suffix (issue 19 item 10): `Müller^Jürgen^Karl^Dr.^MD` →
+ *   `Dr. Jürgen Karl Müller MD`. An ideographic or phonetic group (CJK) keeps
+ *   the DICOM order, family first, the natural order of those names:
+ *   `山田^太郎` → `山田 太郎`. Other groups are not appended to displays.
  */
 import type { PersonName } from '../dicom/attribute-values.js';
 import { EN_REPRESENTATION_URL } from './systems.js';
@@ -53,11 +54,18 @@ function nonEmptyGroups(pn: PersonName | undefined): Array<[Group, string]> {
   return out;
 }
 
-function groupToHumanName(group: string, extension?: Extension): HumanName {
+/** Display of one group: alphabetic prefix given middle family suffix; ideographic / phonetic DICOM order. */
+function displayText(group: string, kind: Group): string {
+  if (kind !== 'alphabetic') return groupText(group);
+  const [family, given, middle, prefix, suffix] = components(group);
+  return [prefix, given, middle, family, suffix].filter((c): c is string => !!c).join(' ');
+}
+
+function groupToHumanName(group: string, kind: Group, extension?: Extension): HumanName {
   const [family, given, middle, prefix, suffix] = components(group);
   const name: HumanName = {};
   if (extension) name.extension = [extension];
-  name.text = groupText(group);
+  name.text = displayText(group, kind);
   if (family) name.family = family;
   const givens = [given, middle].filter((c): c is string => !!c);
   if (givens.length) name.given = givens;
@@ -71,12 +79,12 @@ export function toHumanNames(pn: PersonName | undefined): HumanName[] {
   const groups = nonEmptyGroups(pn);
   const tag = groups.length > 1 || (groups.length === 1 && groups[0]![0] !== 'alphabetic');
   return groups.map(([g, v]) =>
-    groupToHumanName(v, tag ? { url: EN_REPRESENTATION_URL, valueCode: REPRESENTATION[g] } : undefined),
+    groupToHumanName(v, g, tag ? { url: EN_REPRESENTATION_URL, valueCode: REPRESENTATION[g] } : undefined),
   );
 }
 
 /** Display string of a PN (main group), or undefined when empty. */
 export function personNameDisplay(pn: PersonName | undefined): string | undefined {
   const groups = nonEmptyGroups(pn);
-  return groups.length ? groupText(groups[0]![1]) : undefined;
+  return groups.length ? displayText(groups[0]![1], groups[0]![0]) : undefined;
 }

@@ -9,6 +9,7 @@ import type { SeriesAttributes } from '../dicom/instance-record.js';
 import type { SeriesState, StudyState } from '../dicom/study-state.js';
 import { codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
 import { toFhirDateTime, type DateTimeContext } from './datetime.js';
+import { seriesLateralityCode } from './laterality.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';
 import { resolvePatientIdentifier, type ResolvedPatientIdentifier } from './patient-identifier.js';
 import { personNameDisplay } from './person-name.js';
@@ -37,7 +38,10 @@ export interface SeriesModel {
   bodySite?: TermValue;
   laterality?: TermValue;
   started?: string;
+  /** Distinct displays of performers and operators (STU3 has no function). */
   performers: string[];
+  /** (0008,1050) → PRF, (0008,1070) → SPRF (v3 ParticipationType), distinct per function (R4/R5). */
+  performersByFunction: Array<{ function: 'PRF' | 'SPRF'; display: string }>;
   instances: InstanceModel[];
 }
 
@@ -134,15 +138,18 @@ function accessionIdentifier(state: StudyState, options: MappingOptions): Identi
 function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, options: MappingOptions): SeriesModel {
   const a: SeriesAttributes = s.attributes;
   const byUid = new Map<string, InstanceModel>();
+  const lateralityByUid = new Map<string, string | undefined>();
   for (const i of s.instances) {
     const uid = nonEmpty(i.sopInstanceUid);
     if (!uid) continue;
-    const title = nonEmpty(i.contentLabel) ?? nonEmpty(i.documentTitle) ?? nonEmpty(i.conceptNameCode?.codeMeaning);
+    // SEG/PR Content Label, KO/encapsulated Document Title, SR Concept Name, RT Structure Set Label.
+    const title = nonEmpty(i.contentLabel) ?? nonEmpty(i.documentTitle) ?? nonEmpty(i.conceptNameCode?.codeMeaning) ?? nonEmpty(i.structureSetLabel);
     const inst: InstanceModel = { uid, sopClassUid: i.sopClassUid.trim() };
     const number = unsignedInt(i.instanceNumber, 'InstanceNumber', options);
     if (number !== undefined) inst.number = number;
     if (title) inst.title = title;
     byUid.set(uid, inst); // latest wins for a re-sent instance
+    lateralityByUid.set(uid, i.imageLaterality);
   }
   const instances = [...byUid.values()].sort(byNumberThenUid);
   // Series Date, else (when only Series Time is present) the Study Date.
@@ -152,6 +159,10 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
     uid: a.seriesInstanceUid.trim(),
     numberOfInstances: instances.length,
     performers: displays([...(a.performingPhysicianName ?? []), ...(a.operatorsName ?? [])]),
+    performersByFunction: [
+      ...displays(a.performingPhysicianName).map((display) => ({ function: 'PRF' as const, display })),
+      ...displays(a.operatorsName).map((display) => ({ function: 'SPRF' as const, display })),
+    ],
     instances,
   };
   const number = unsignedInt(a.seriesNumber, 'SeriesNumber', options);
@@ -162,7 +173,10 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
   if (description) model.description = description;
   const bodySite = termValue(a.bodyPartExamined, lookupBodyPart);
   if (bodySite) model.bodySite = bodySite;
-  const laterality = termValue(nonEmpty(a.laterality) ?? a.imageLaterality, lookupLaterality);
+  // Every image's Image Laterality (records queued before it was kept per instance: the series' latest).
+  const perImage = [...lateralityByUid.values()];
+  const imageLateralities = perImage.some((v) => v !== undefined) ? perImage : [a.imageLaterality];
+  const laterality = termValue(seriesLateralityCode(a.laterality, imageLateralities), lookupLaterality);
   if (laterality) model.laterality = laterality;
   if (started) model.started = started;
   return model;

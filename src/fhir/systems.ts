@@ -35,6 +35,8 @@ export const SNOMED_SYSTEM = 'http://snomed.info/sct';
 /** HL7 v2 table 0203 (identifier type, e.g. ACSN). */
 export const V2_0203_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 export const V2_0203_SYSTEM_STU3 = 'http://hl7.org/fhir/v2/0203';
+/** HL7 v3 ParticipationType (ImagingStudy.series.performer.function, R4/R5). */
+export const V3_PARTICIPATION_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 
 export const ENDPOINT_CONNECTION_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/endpoint-connection-type';
 export const ENDPOINT_CONNECTION_TYPE_SYSTEM_STU3 = 'http://hl7.org/fhir/endpoint-connection-type';

@@ -23,7 +23,8 @@ export function mappingOptionsFor(
         ...(peer?.defaultIssuer ? { peerDefaultIssuer: peer.defaultIssuer } : {}),
       },
       timezone: peer?.timezone ?? config.timezone,
-      basedOn: config.fhir.basedOn,
+      // R5's mapping puts the accession in basedOn; R4 and STU3 carry it in identifier / accession.
+      basedOn: config.fhir.basedOn ?? (config.fhir.version === 'R5' ? 'accession' : 'off'),
       onDropped: (what, value) =>
         logger.debug({ studyInstanceUid: state.studyInstanceUid, what, value }, 'malformed DICOM value dropped'),
     };

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(config.pipeline).toEqual({ debounceMs: 2000, maxDelayMs: 30000, dataSync: 'full' });
     expect(config.log.level).toBe('info');
+    // issue 19 item 10: an http(s) URI, not the unregistered URN namespace urn:dicom-fhir-bridge.
+    expect(config.fhir.patient.defaultSystem).toBe('https://dicom-fhir-bridge.example/fhir/sid/patient-id');
   });
 
   it('takes every run-contract variable from the environment', () => {

@@ -126,6 +126,7 @@ describe('record extraction', () => {
         documentTitle: '  Title with leading spaces',
         conceptNameCode: { codeValue: '18748-4', codingSchemeDesignator: 'LN', codeMeaning: 'Diagnostic imaging report' },
         numberOfFrames: 1,
+        imageLaterality: 'L',
       },
       receipt: { ...receipt, transferSyntaxUid: '1.2.840.10008.1.2.1', bytesReceived: expect.any(Number) },
     });

@@ -99,7 +99,7 @@ describe('a lone ISO 2022 IR 87 and an undecodable Patient ID through the bridge
     const summary = await published(bridge, sent.study, 1);
     const study = summary.lastResource;
     expect(study.resourceType).toBe('ImagingStudy');
-    expect(study.subject).toEqual({ type: 'Patient', identifier: { system: SYSTEM, value: sent.id }, display: 'Yamada Tarou' });
+    expect(study.subject).toEqual({ type: 'Patient', identifier: { system: SYSTEM, value: sent.id }, display: 'Tarou Yamada' });
 
     const patient = await patientOf(sent.id);
     expect(patient.identifier).toEqual([expect.objectContaining({ system: SYSTEM, value: 'PID-12345' })]);
@@ -119,7 +119,7 @@ describe('a lone ISO 2022 IR 87 and an undecodable Patient ID through the bridge
     const summary = await published(bridge, sent.study, 1);
     // One character per byte: the ID the sender's bytes spell, not U+FFFD.
     expect(summary.lastResource.subject.identifier).toEqual({ system: SYSTEM, value: 'PID-\u00ff7' });
-    expect(summary.lastResource.subject.display).toBe('Doe Jane');
+    expect(summary.lastResource.subject.display).toBe('Jane Doe');
 
     const line = bridge
       .output()

@@ -164,7 +164,7 @@ describe.each(MODES)('%s mode', (mode) => {
       expect(retries[0]!.issues).toEqual([{ severity: 'error', code: 'exception', expression: ['Patient.identifier'] }]);
       expect(end[0]!.issues).toEqual([{ severity: 'error', code: 'business-rule', expression: ['Patient.identifier'] }]);
       expect(end[0]!.httpStatus).toBe(422);
-      expect(end[0]!.error).toMatch(/conflicts with identifier urn:dicom-fhir-bridge:patient-id\|\[redacted\]/);
+      expect(end[0]!.error).toMatch(/conflicts with identifier https:\/\/dicom-fhir-bridge\.example\/fhir\/sid\/patient-id\|\[redacted\]/);
     });
   });
 
@@ -176,7 +176,7 @@ describe.each(MODES)('%s mode', (mode) => {
       for (const given of ['A', 'B']) {
         const created = await fhir.request('POST', 'Patient', {
           resourceType: 'Patient',
-          identifier: [{ system: 'urn:dicom-fhir-bridge:patient-id', value: PATIENT_ID }],
+          identifier: [{ system: 'https://dicom-fhir-bridge.example/fhir/sid/patient-id', value: PATIENT_ID }],
           name: [{ family: 'PRIVACYCANARY', given: [given] }],
         });
         expect(created.status).toBe(201);
@@ -198,12 +198,12 @@ describe.each(MODES)('%s mode', (mode) => {
         const r = await bridge.get(`/studies/${study.studyInstanceUid}`);
         return r.body?.publishState === 'failed' ? r.body : undefined;
       }, 60_000, 'study failed');
-      expect(failed.lastError).toBe(`2 Patients match identifier urn:dicom-fhir-bridge:patient-id|${PATIENT_ID}`);
+      expect(failed.lastError).toBe(`2 Patients match identifier https://dicom-fhir-bridge.example/fhir/sid/patient-id|${PATIENT_ID}`);
       await bridge.stop();
       const output = bridge.output();
       expectNoPatientData(output);
       const [line] = publishLines(output).filter((l) => l.status === 'failed');
-      expect(line!.error).toBe('2 Patients match identifier urn:dicom-fhir-bridge:patient-id|[redacted]');
+      expect(line!.error).toBe('2 Patients match identifier https://dicom-fhir-bridge.example/fhir/sid/patient-id|[redacted]');
     });
   });
 });

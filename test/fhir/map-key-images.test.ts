@@ -88,9 +88,9 @@ describe('R5 ImagingSelection', () => {
         { type: { coding: [{ system: DCM, code: '112002', display: 'Series Instance UID' }] }, system: 'urn:dicom:uid', value: `urn:oid:${CT_SERIES}` },
       ],
       status: 'available',
-      subject: { type: 'Patient', identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Doe Jane' },
+      subject: { type: 'Patient', identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Jane Doe' },
       issued: '2024-07-06T09:15:00+02:00',
-      performer: [{ actor: { display: 'Smith John Dr' } }],
+      performer: [{ actor: { display: 'Dr John Smith' } }],
       code: { coding: [{ system: DCM, code: '113020', display: 'For Report Attachment' }], text: 'For Report Attachment' },
       studyUid: STUDY,
       derivedFrom: [{ reference: 'ImagingStudy/42' }],
@@ -121,7 +121,7 @@ describe('R5 ImagingSelection', () => {
 
   it('uses the resolved Patient reference when the publisher has one', () => {
     const [s] = resourcesOf(reportAttachment(), context({}, { patientReference: 'Patient/7' })) as Array<{ subject: unknown }>;
-    expect(s!.subject).toEqual({ reference: 'Patient/7', display: 'Doe Jane' });
+    expect(s!.subject).toEqual({ reference: 'Patient/7', display: 'Jane Doe' });
   });
 
   it('without a content time: no issued (an instant needs one); an unknown scheme keeps the meaning as text', () => {
@@ -158,9 +158,9 @@ describe('STU3 ImagingManifest', () => {
     expect(resources[0]).toEqual({
       resourceType: 'ImagingManifest',
       identifier: { system: 'urn:ietf:rfc:3986', value: `urn:oid:${KOS_UID}` },
-      patient: { identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Doe Jane' },
+      patient: { identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Jane Doe' },
       authoringTime: '2024-07-06T09:15:00+02:00',
-      author: { display: 'Smith John Dr' },
+      author: { display: 'Dr John Smith' },
       description: 'For Report Attachment: Images attached to the report of 2024-07-06',
       study: [
         {
@@ -220,7 +220,7 @@ describe('R4', () => {
       meta: { profile: [XVER_IMAGING_SELECTION_PROFILE] },
       extension: [
         { url: x('issued'), valueInstant: '2024-07-06T09:15:00+02:00' },
-        { url: x('performer'), extension: [{ url: 'actor', valueReference: { display: 'Smith John Dr' } }] },
+        { url: x('performer'), extension: [{ url: 'actor', valueReference: { display: 'Dr John Smith' } }] },
         { url: x('code'), valueCodeableConcept: title },
         { url: x('studyUid'), valueId: STUDY },
         { url: x('derivedFrom'), valueReference: { type: 'ImagingStudy', identifier: { system: 'urn:dicom:uid', value: `urn:oid:${STUDY}` } } },
@@ -235,7 +235,7 @@ describe('R4', () => {
         { type: { coding: [{ system: DCM, code: '112002', display: 'Series Instance UID' }] }, system: 'urn:dicom:uid', value: `urn:oid:${CT_SERIES}` },
       ],
       code: title,
-      subject: { type: 'Patient', identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Doe Jane' },
+      subject: { type: 'Patient', identifier: { system: 'urn:oid:1.2.392.100.1', value: 'PID-0010' }, display: 'Jane Doe' },
     });
     expect((us as { extension: Array<{ url: string; extension?: unknown }> }).extension.filter((e) => e.url === x('instance'))).toEqual([
       { url: x('instance'), extension: [{ url: 'uid', valueId: `${US_SERIES}.1` }, { url: 'sopClass', valueCoding: sop(US_MF) }, { url: 'subset', valueString: '1' }, { url: 'subset', valueString: '3' }, { url: 'subset', valueString: '5' }] },

@@ -10,7 +10,7 @@ describe('mapPatient', () => {
       resourceType: 'Patient',
       identifier: [{ system: 'urn:oid:1.2.392.100.1', value: 'PID-0001' }],
       name: [
-        { extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'ABC' }], text: 'Yamada Tarou', family: 'Yamada', given: ['Tarou'] },
+        { extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'ABC' }], text: 'Tarou Yamada', family: 'Yamada', given: ['Tarou'] },
         { extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'IDE' }], text: '山田 太郎', family: '山田', given: ['太郎'] },
         { extension: [{ url: EN_REPRESENTATION_URL, valueCode: 'SYL' }], text: 'やまだ たろう', family: 'やまだ', given: ['たろう'] },
       ],

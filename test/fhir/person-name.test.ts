@@ -8,13 +8,13 @@ describe('PN → HumanName', () => {
     [
       'alphabetic only: no extension, given + middle, prefix, suffix',
       { alphabetic: 'Adams^John Robert^Quincy^Rev.^B.A. M.Div.' },
-      [{ text: 'Adams John Robert Quincy Rev. B.A. M.Div.', family: 'Adams', given: ['John Robert', 'Quincy'], prefix: ['Rev.'], suffix: ['B.A. M.Div.'] }],
+      [{ text: 'Rev. John Robert Quincy Adams B.A. M.Div.', family: 'Adams', given: ['John Robert', 'Quincy'], prefix: ['Rev.'], suffix: ['B.A. M.Div.'] }],
     ],
     [
       'three ISO 2022 groups: main alphabetic, then IDE and SYL',
       { alphabetic: 'Yamada^Tarou', ideographic: '山田^太郎', phonetic: 'やまだ^たろう' },
       [
-        { extension: rep('ABC'), text: 'Yamada Tarou', family: 'Yamada', given: ['Tarou'] },
+        { extension: rep('ABC'), text: 'Tarou Yamada', family: 'Yamada', given: ['Tarou'] },
         { extension: rep('IDE'), text: '山田 太郎', family: '山田', given: ['太郎'] },
         { extension: rep('SYL'), text: 'やまだ たろう', family: 'やまだ', given: ['たろう'] },
       ],
@@ -36,10 +36,12 @@ describe('PN → HumanName', () => {
   });
 
   test.each([
-    [{ alphabetic: 'Suzuki^Hanako^^Dr' }, 'Suzuki Hanako Dr'],
-    [{ alphabetic: 'Yamada^Tarou', ideographic: '山田^太郎' }, 'Yamada Tarou'],
+    [{ alphabetic: 'Suzuki^Hanako^^Dr' }, 'Dr Hanako Suzuki'],
+    [{ alphabetic: 'Yamada^Tarou', ideographic: '山田^太郎' }, 'Tarou Yamada'],
     [{ ideographic: '山田^太郎' }, '山田 太郎'],
-    [{ alphabetic: '  Doe ^ Jane ' }, 'Doe Jane'],
+    [{ alphabetic: '  Doe ^ Jane ' }, 'Jane Doe'],
+    // issue 19 item 10: HumanName.text convention (prefix given middle family suffix), not DICOM order.
+    [{ alphabetic: 'Müller^Jürgen^Karl^Dr.^MD' }, 'Dr. Jürgen Karl Müller MD'],
     [{}, undefined],
   ])('display of %j is %j', (pn, expected) => {
     expect(personNameDisplay(pn)).toBe(expected);

@@ -55,11 +55,11 @@ describe('Laterality (CID 244)', () => {
     ['R', '24028007', 'Right'],
     ['L', '7771000', 'Left'],
     ['B', '51440002', 'Right and left'],
-    ['U', '66459002', 'Unilateral'],
   ])('%s → %s', (value, code, display) => {
     expect(lookupLaterality(value)).toStrictEqual({ system: SCT, code, display });
   });
   test('unknown → undefined', () => expect(lookupLaterality('X')).toBeUndefined());
+  test('U (unpaired) is no laterality, not 66459002 Unilateral', () => expect(lookupLaterality('U')).toBeUndefined());
 });
 
 describe('Modality (CID 33 = CID 29 + CID 32)', () => {

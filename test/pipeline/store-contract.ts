@@ -8,6 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
 import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../src/dicom/key-object-document.js';
+import { mapImagingStudy } from '../../src/fhir/map-imaging-study.js';
+import type { MappingOptions } from '../../src/fhir/mapping-options.js';
 import { MERGE_RULES } from '../../src/pipeline/merge.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
 import { kosRecord, makeRecord } from './helpers.js';
@@ -20,6 +22,9 @@ export interface StoreUnderTest {
   /** Closes the store and removes what it stored. */
   cleanup(): Promise<void>;
 }
+
+const MAPPING: MappingOptions & { fhirVersion: 'R4' } = { fhirVersion: 'R4', patientIdentifier: { defaultSystem: 'urn:oid:1.2.3.999', issuerSystems: {} }, timezone: 'UTC', basedOn: 'off' };
+const BOTH_SIDES = { system: 'http://snomed.info/sct', code: '51440002', display: 'Right and left' };
 
 const t = (second: number): string => `2024-01-15T10:20:${String(second).padStart(2, '0')}.000Z`;
 
@@ -145,6 +150,28 @@ export function describeStudyStoreContract(name: string, factory: () => Promise<
         const bad = makeRecord({ sop: '' });
         expect(await store.mergeInstances([bad, makeRecord({ sop: 'I1' })])).toEqual(['1.2.3']);
         expect((await store.getSummary('1.2.3'))?.numberOfInstances).toBe(1);
+      });
+
+      it('keeps each image\'s Image Laterality: series laterality R, L, R, L is both in either order of arrival (issue 19 item 2)', async () => {
+        const mg = (sop: string, side: string, second: number): InstanceRecord => {
+          const r = makeRecord({ study: '1.2.9', series: 'MG1', modality: 'MG', sop, receivedAt: t(second) });
+          r.series.imageLaterality = side;
+          r.instance.imageLaterality = side;
+          return r;
+        };
+        const sides = ['R', 'L', 'R', 'L'];
+        const forward = sides.map((side, n) => mg(`A${n + 1}`, side, n + 1));
+        const backward = sides.map((side, n) => mg(`B${n + 1}`, side, 10 - n)).map((r) => ({ ...r, study: { ...r.study, studyInstanceUid: '1.2.10' } }));
+        for (const r of forward) await store.mergeInstances([r]);
+        for (const r of [...backward].reverse()) await store.mergeInstances([r]);
+        for (const uid of ['1.2.9', '1.2.10']) {
+          const state = (await store.getStudy(uid))!;
+          expect(state.series[0]!.instances.map((i) => i.imageLaterality).sort()).toEqual(['L', 'L', 'R', 'R']);
+          expect(mapImagingStudy(state, MAPPING).series![0]!.laterality).toStrictEqual(BOTH_SIDES);
+        }
+        // Re-sending one R image last changes nothing.
+        await store.mergeInstances([mg('A1', 'R', 30)]);
+        expect(mapImagingStudy((await store.getStudy('1.2.9'))!, MAPPING).series![0]!.laterality).toStrictEqual(BOTH_SIDES);
       });
 
       it('an empty batch reports nothing', async () => {

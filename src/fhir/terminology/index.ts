@@ -43,6 +43,13 @@ export function lookupModality(value: string): TermCode | undefined {
   return e ? { system: DCM_SYSTEM, code, display: e.display } : undefined;
 }
 
+/**
+ * Whether a Modality is one of CID 32 Non-Acquisition Modality (SR, KO, PR, SEG, RTSTRUCT, ...). A value
+ * outside the table is not known to be one: it counts as acquired.
+ */
+export function isNonAcquisitionModality(value: string): boolean {
+  return own(modalityEntries, value.trim().toUpperCase())?.cid === '32';
+}
 
 /** Coding Scheme Designator → FHIR system URI (PS3.16 Table 8-1 subset). */
 export function codingSchemeSystem(designator: string | undefined): string | undefined {
