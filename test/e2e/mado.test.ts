@@ -8,7 +8,10 @@
  * study-instance-uid and accession-number on the validating test FHIR
  * server (which loads the MADO SearchParameters as an MHD Document
  * Responder with the MADO IG would). A re-send writes nothing; a series
- * added later updates the same manifest.
+ * added later updates the same manifest. Orthanc (with its DICOMweb plugin)
+ * holds the same study: every instance the manifest names is retrieved and
+ * rendered through the manifest's WADO-RS Endpoint, and through the
+ * ImagingStudy's own Endpoint (also without the manifest option).
  */
 import { indexSearchParameter } from '@medplum/core';
 import type { SearchParameter } from '@medplum/fhirtypes';
@@ -16,15 +19,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { manifestUid } from '../../src/fhir/mado/manifest-uid.js';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
+import { startOrthanc, type TestOrthanc } from '../support/orthanc.js';
 import { validateR4 } from '../support/fhir-validate.js';
 import { generateStudy, PYTHON, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
 import { published, publishedOnServer, storescu } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
+
+// A study through storescu, the bridge, Medplum and Orthanc on a shared 2-core machine: generous bounds, not timing assertions.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 const MAKE_SR = fileURLToPath(new URL('../../fixtures/make-sr.py', import.meta.url));
 const COMPREHENSIVE_SR = '1.2.840.10008.5.1.4.1.1.88.33';
@@ -65,6 +72,34 @@ async function makeSr(dir: string, study: GeneratedStudy): Promise<Sr> {
   return JSON.parse(result.stdout) as Sr;
 }
 
+/** GET a WADO-RS URL: status, content type and the first bytes. */
+async function wado(url: string, accept: string): Promise<{ status: number; type: string; head: Buffer; bytes: number }> {
+  const res = await fetch(url, { headers: { Accept: accept } });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, type: res.headers.get('content-type') ?? '', head: body.subarray(0, 4), bytes: body.length };
+}
+
+const JPEG = Buffer.from([0xff, 0xd8, 0xff]);
+
+/** Renders and retrieves every instance of `series` through the Endpoint at `address`. */
+async function retrieveThrough(address: string, studyUid: string, series: Array<{ uid: string; instance: Array<{ uid: string }> }>): Promise<number> {
+  let n = 0;
+  for (const s of series) {
+    for (const i of s.instance) {
+      const base = `${address}/studies/${studyUid}/series/${s.uid}/instances/${i.uid}`;
+      const rendered = await wado(`${base}/rendered`, 'image/jpeg');
+      expect({ url: base, status: rendered.status, type: rendered.type }).toEqual({ url: base, status: 200, type: 'image/jpeg' });
+      expect(rendered.head.subarray(0, 3)).toEqual(JPEG);
+      const instance = await wado(base, 'multipart/related; type="application/dicom"');
+      expect(instance.status).toBe(200);
+      expect(instance.type).toMatch(/^multipart\/related/);
+      expect(instance.bytes).toBeGreaterThan(64 * 64 * 2);
+      n++;
+    }
+  }
+  return n;
+}
+
 const entriesOf = (bundle: any, type: string): any[] => (bundle.entry ?? []).map((e: any) => e.resource).filter((r: any) => r?.resourceType === type);
 
 describe.each(MODES)('%s mode', (mode) => {
@@ -75,6 +110,7 @@ describe.each(MODES)('%s mode', (mode) => {
   let sr: Sr;
   let fhir: TestFhirServer;
   let bridge: BridgeProcess;
+  let orthanc: TestOrthanc;
 
   beforeAll(async () => {
     registerMadoSearchParameters();
@@ -84,6 +120,8 @@ describe.each(MODES)('%s mode', (mode) => {
     sr = await makeSr(dir, study);
     // A third CT series of the same study, sent later (its series UIDs are fresh).
     later = await generateStudy({ ...common, series: 1, modalities: ['CT'], studyInstanceUid: study.studyInstanceUid });
+    orthanc = await startOrthanc();
+    for (const file of [...study.files, sr.path, ...later.files]) await orthanc.upload(file);
     fhir = await startFhirServer();
     bridge = await startBridgeProcess({
       env: await modes.env({
@@ -92,7 +130,7 @@ describe.each(MODES)('%s mode', (mode) => {
         MANIFEST_EXCLUDE_SOP_CLASSES: COMPREHENSIVE_SR,
         MANIFEST_ORGANIZATION_NAME: 'Test Hospital',
         MANIFEST_ORGANIZATION_IDENTIFIER: 'urn:oid:1.2.3.4|TEST-HOSP',
-        DICOMWEB_BASE_URL: 'http://127.0.0.1:8042/dicom-web',
+        DICOMWEB_BASE_URL: orthanc.dicomWebUrl,
         VIEWER_URL_TEMPLATE: VIEWER,
         PUBLISH_DEBOUNCE_MS: '300',
       }),
@@ -103,6 +141,7 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(await bridge?.stop()).toBe(0);
     bridge?.cleanup();
     await fhir?.close();
+    await orthanc?.stop();
     if (study) await removeStudy(study.dir);
     if (later) await removeStudy(later.dir);
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -175,6 +214,26 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(docRef.subject).toEqual(imagingStudy.subject);
   });
 
+  it('retrieves and renders every instance the manifest names from Orthanc, through the manifest\'s WADO-RS Endpoint', async () => {
+    const bundle = await manifestBundle(4);
+    const manifestStudy = entriesOf(bundle, 'ImagingStudy')[0];
+    const byUrl = new Map<string, any>(bundle.entry.map((e: any) => [e.fullUrl, e.resource]));
+    const addresses = new Set<string>(manifestStudy.series.map((s: any) => byUrl.get(s.endpoint[0].reference).address));
+    expect([...addresses]).toEqual([orthanc.dicomWebUrl]);
+    expect(await retrieveThrough([...addresses][0]!, study.studyInstanceUid, manifestStudy.series)).toBe(4);
+  });
+
+  it('the ImagingStudy\'s own Endpoint on the FHIR server retrieves every instance too, the SR included', async () => {
+    const imagingStudy = await publishedOnServer(fhir, study.studyInstanceUid, 5);
+    const endpoint = await fhir.request('GET', `/${imagingStudy.endpoint[0].reference}`);
+    expect(endpoint.body.connectionType.code).toBe('dicom-wado-rs');
+    const images = imagingStudy.series.filter((s: any) => s.modality.code === 'CT');
+    expect(await retrieveThrough(endpoint.body.address, study.studyInstanceUid, images)).toBe(4);
+    const srSeries = imagingStudy.series.find((s: any) => s.modality.code === 'SR');
+    const srUrl = `${endpoint.body.address}/studies/${study.studyInstanceUid}/series/${srSeries.uid}/instances/${sr.sopInstanceUid}`;
+    expect((await wado(srUrl, 'multipart/related; type="application/dicom"')).status).toBe(200);
+  });
+
   it('a re-send of the whole study writes neither the Bundle nor the DocumentReference again', async () => {
     const before = await published(bridge, study.studyInstanceUid, 5);
     const writes = { bundle: fhir.writeCount('Bundle'), docRef: fhir.writeCount('DocumentReference') };
@@ -213,5 +272,38 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(docs[0].content[0].attachment.url).toBe(`${fhir.baseUrl}/Bundle/${bundle.id}`);
     expect(fhir.writeCount('Bundle')).toBe(2);
     expect(fhir.writeCount('DocumentReference')).toBe(2);
+  });
+});
+
+describe('without FHIR_MANIFEST (embedded mode)', () => {
+  let study: GeneratedStudy;
+  let orthanc: TestOrthanc;
+  let fhir: TestFhirServer;
+  let bridge: BridgeProcess;
+
+  beforeAll(async () => {
+    study = await generateStudy({ series: 2, instances: 1, modalities: ['CT', 'MR'], size: 'small' });
+    orthanc = await startOrthanc();
+    for (const file of study.files) await orthanc.upload(file);
+    fhir = await startFhirServer();
+    bridge = await startBridgeProcess({ env: { FHIR_BASE_URL: fhir.baseUrl, DICOMWEB_BASE_URL: orthanc.dicomWebUrl, PUBLISH_DEBOUNCE_MS: '300' } });
+  });
+
+  afterAll(async () => {
+    expect(await bridge?.stop()).toBe(0);
+    bridge?.cleanup();
+    await fhir?.close();
+    await orthanc?.stop();
+    if (study) await removeStudy(study.dir);
+  });
+
+  it('the ImagingStudy\'s Endpoint retrieves and renders every instance; no manifest is written', async () => {
+    const sent = await storescu(bridge, [study.dir], ['+sd', '+r']);
+    expect(sent.code, sent.stderr).toBe(0);
+    const imagingStudy = await publishedOnServer(fhir, study.studyInstanceUid, 2);
+    const endpoint = await fhir.request('GET', `/${imagingStudy.endpoint[0].reference}`);
+    expect(endpoint.body.address).toBe(orthanc.dicomWebUrl);
+    expect(await retrieveThrough(endpoint.body.address, study.studyInstanceUid, imagingStudy.series)).toBe(2);
+    expect([fhir.writeCount('Bundle'), fhir.writeCount('DocumentReference')]).toEqual([0, 0]);
   });
 });
