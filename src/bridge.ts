@@ -167,6 +167,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       index: localIndex,
       fhirVersion: config.fhir.version,
       keyImages: config.fhir.keyImages,
+      manifests: config.manifest.format === 'mado',
       timezone: config.timezone,
       bearerToken: config.fhirEndpoint.bearerToken,
       baseUrl: config.fhirEndpoint.publicBaseUrl,

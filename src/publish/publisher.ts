@@ -14,7 +14,7 @@ import type { PublishFinish, PublishStart, StudyStore } from '../pipeline/study-
 import { ImagingStudyWriter, type ConditionalQuery } from './imaging-study-writer.js';
 import { writeKeyImages } from './key-image-writer.js';
 import { writeManifest, type ManifestSettings, type ManifestWritten } from './manifest-writer.js';
-import { mapManifest, manifestDocumentReference } from '../fhir/mado/index.js';
+import { localManifestResources, mapManifest, manifestDocumentReference } from '../fhir/mado/index.js';
 import { isRetryablePublishError } from './publish-errors.js';
 import { References, type PatientStrategy } from './references.js';
 
@@ -201,7 +201,10 @@ export class Publisher {
     const options = mapping(() => this.options.mappingOptionsFor(state));
 
     if (this.options.localIndex) {
-      const resources = mapping(() => localResources(state, options, this.map, this.options.dicomWebBaseUrl, this.options.keyImages));
+      const resources: FhirResource[] = mapping(() => localResources(state, options, this.map, this.options.dicomWebBaseUrl, this.options.keyImages));
+      // The manifest and its envelope, served as Bundle/<uid> and DocumentReference/<uid>.
+      const settings = this.options.manifest;
+      if (settings) resources.push(...(mapping(() => localManifestResources(state, { ...settings, mapping: options, createdAt: state.lastReceivedAt })) as FhirResource[]));
       try {
         await this.options.localIndex.put(resources);
       } catch (err) {

@@ -124,6 +124,7 @@ describe.each(MODES)('%s mode', (mode) => {
     for (const file of [...study.files, sr.path, ...later.files]) await orthanc.upload(file);
     fhir = await startFhirServer();
     bridge = await startBridgeProcess({
+      readyTimeoutMs: 120_000,
       env: await modes.env({
         FHIR_BASE_URL: fhir.baseUrl,
         FHIR_MANIFEST: 'mado',
@@ -132,6 +133,7 @@ describe.each(MODES)('%s mode', (mode) => {
         MANIFEST_ORGANIZATION_IDENTIFIER: 'urn:oid:1.2.3.4|TEST-HOSP',
         DICOMWEB_BASE_URL: orthanc.dicomWebUrl,
         VIEWER_URL_TEMPLATE: VIEWER,
+        FHIR_ENDPOINT: 'on',
         PUBLISH_DEBOUNCE_MS: '300',
       }),
     });
@@ -214,6 +216,25 @@ describe.each(MODES)('%s mode', (mode) => {
     expect(docRef.subject).toEqual(imagingStudy.subject);
   });
 
+  it('the built-in endpoint serves the DocumentReference by study-instance-uid and accession-number, and the manifest Bundle', async () => {
+    const byStudy = await eventually(
+      async () => {
+        const r = await bridge.get(`/fhir/DocumentReference?study-instance-uid=${encodeURIComponent(study.studyInstanceUid)}`);
+        return r.status === 200 && r.body.total === 1 ? r.body : undefined;
+      },
+      60_000,
+      'DocumentReference on the built-in endpoint',
+    );
+    const docRef = byStudy.entry[0].resource;
+    expect(docRef.id).toBe(uid());
+    const byAccession = await bridge.get(`/fhir/DocumentReference?accession-number=${ACCESSION}`);
+    expect(byAccession.body.entry.map((e: any) => e.resource.id)).toEqual([uid()]);
+    const bundle = await bridge.get(`/fhir/${docRef.content[0].attachment.url}`);
+    expect(bundle.status).toBe(200);
+    expect(entriesOf(bundle.body, 'ImagingStudy')[0].numberOfSeries).toBe(2);
+    expect(validateR4(docRef)).toEqual([]);
+  });
+
   it('retrieves and renders every instance the manifest names from Orthanc, through the manifest\'s WADO-RS Endpoint', async () => {
     const bundle = await manifestBundle(4);
     const manifestStudy = entriesOf(bundle, 'ImagingStudy')[0];
@@ -286,7 +307,7 @@ describe('without FHIR_MANIFEST (embedded mode)', () => {
     orthanc = await startOrthanc();
     for (const file of study.files) await orthanc.upload(file);
     fhir = await startFhirServer();
-    bridge = await startBridgeProcess({ env: { FHIR_BASE_URL: fhir.baseUrl, DICOMWEB_BASE_URL: orthanc.dicomWebUrl, PUBLISH_DEBOUNCE_MS: '300' } });
+    bridge = await startBridgeProcess({ readyTimeoutMs: 120_000, env: { FHIR_BASE_URL: fhir.baseUrl, DICOMWEB_BASE_URL: orthanc.dicomWebUrl, PUBLISH_DEBOUNCE_MS: '300' } });
   });
 
   afterAll(async () => {
