@@ -24,7 +24,7 @@ READ = [
     'PatientSex',
     'StudyDate', 'StudyTime', 'TimezoneOffsetFromUTC', 'AccessionNumber', 'IssuerOfAccessionNumberSequence', 'StudyID',
     'StudyDescription', 'ReferringPhysicianName', 'NameOfPhysiciansReadingStudy', 'ProcedureCodeSequence',
-    'RequestedProcedureCodeSequence', 'ReasonForTheRequestedProcedure', 'ReasonForRequestedProcedureCodeSequence',
+    'RequestedProcedureCodeSequence', 'RequestedProcedureDescription', 'ReasonForTheRequestedProcedure', 'ReasonForRequestedProcedureCodeSequence',
     'SeriesNumber', 'Modality', 'SeriesDescription', 'BodyPartExamined', 'Laterality', 'ImageLaterality', 'SeriesDate',
     'SeriesTime', 'PerformingPhysicianName', 'OperatorsName',
     'InstanceNumber', 'ContentLabel', 'DocumentTitle', 'ConceptNameCodeSequence', 'NumberOfFrames', 'StructureSetLabel',

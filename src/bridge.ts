@@ -12,6 +12,7 @@ import { BridgeMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
 import { mappingOptionsFor } from './publish/mapping-options-for.js';
+import { manifestSettings } from './publish/manifest-writer.js';
 import { Publisher, publisherSettings } from './publish/publisher.js';
 import { RedisResourceIndex } from './fhir-endpoint/redis/index.js';
 import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
@@ -85,6 +86,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       localIndex,
       mappingOptionsFor: mappingOptionsFor(config, () => peers, logger),
       ...publisherSettings(config.fhir),
+      ...(config.manifest.format === 'mado' ? { manifest: manifestSettings(config) } : {}),
       logger,
       onOutcome: (outcome) => {
         // 'stored': no FHIR server, the resources are in the store and the built-in endpoint.
@@ -171,6 +173,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       index: localIndex,
       fhirVersion: config.fhir.version,
       keyImages: config.fhir.keyImages,
+      manifests: config.manifest.format === 'mado',
       timezone: config.timezone,
       bearerToken: config.fhirEndpoint.bearerToken,
       baseUrl: config.fhirEndpoint.publicBaseUrl,

@@ -71,6 +71,31 @@ const httpUrl = z
   }))
   .describe('an http:// or https:// URL without user:password')
   .transform((u) => u.replace(/\/+$/, ''));
+/** Placeholders of manifest.viewerUrlTemplate (src/fhir/mado/endpoints.ts fills them). */
+const VIEWER_PLACEHOLDERS = ['studyUid', 'accession', 'patientId'];
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** `system|value` of an Identifier. */
+const systemValue = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:[^|\s]+\|[^|]+$/i, 'not system|value')
+  .describe('system|value of an identifier, e.g. urn:oid:1.2.3.4|HOSP-A')
+  .transform((v) => ({ system: v.slice(0, v.indexOf('|')), value: v.slice(v.indexOf('|') + 1) }));
+/** `system|code|display` of a Coding (display optional). */
+const coding = z
+  .string()
+  .regex(/^[a-z][a-z0-9+.-]*:[^|\s]+\|[^|\s]+(\|[^|]+)?$/i, 'not system|code|display')
+  .describe('system|code|display of a coding, e.g. http://snomed.info/sct|22232009|Hospital')
+  .transform((v) => {
+    const [system = '', code = '', display] = v.split('|');
+    return { system, code, ...(display ? { display } : {}) };
+  });
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -312,6 +337,42 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * IHE RAD MADO FHIR Imaging Study Manifest (docs/mado.md): per study, a document Bundle and
+     * its MHD DocumentReference, published after the ImagingStudy. R4 only.
+     */
+    manifest: z
+      .object({
+        /** off, or mado: keep and publish the MADO manifest of every study. */
+        format: z.enum(['off', 'mado']).default('off'),
+        /** SOP Class UIDs kept out of the manifest (the ImagingStudy keeps them). */
+        excludeSopClasses: z.array(z.string().trim().regex(/^[0-9]+(\.[0-9]+)*$/, 'a SOP Class UID is digits and dots').describe('a SOP Class UID such as 1.2.840.10008.5.1.4.1.1.88.33')).default([]),
+        /** Series whose Series Description matches (case-insensitive) are kept out of the manifest. */
+        excludeSeriesDescription: z
+          .string()
+          .min(1)
+          .refine(isRegExp, (v) => ({ message: `'${v}' is not a regular expression` }))
+          .describe('a regular expression such as ^preliminary')
+          .optional(),
+        /** Web viewer URL with {studyUid}, {accession}, {patientId}: a MadoWebViewerEndpoint on the study. */
+        viewerUrlTemplate: z
+          .string()
+          .refine((t) => /^https?:\/\/[^\s]+$/.test(t) && [...t.matchAll(/\{([^}]*)\}/g)].every((m) => VIEWER_PLACEHOLDERS.includes(m[1] ?? '')), (v) => ({
+            message: `'${v}' is not an http(s) URL whose placeholders are {studyUid}, {accession}, {patientId}`,
+          }))
+          .describe('an http(s) URL with {studyUid}, {accession} or {patientId}, e.g. https://viewer.example/ohif/viewer?StudyInstanceUIDs={studyUid}')
+          .optional(),
+        /** MadoCreatorOrganization: the organization that shares the manifests. */
+        organizationName: text('the name of the organization, not empty').default('Imaging department'),
+        organizationIdentifier: systemValue.optional(),
+        /** System of the accession number identifier when (0008,0051) gives none (the profile requires one). */
+        accessionSystem: z.string().url().describe('an absolute URI such as urn:oid:1.2.3.4').default('urn:dicom-fhir-bridge:accession'),
+        /** DocumentReference.context.facilityType and practiceSetting (MHD: 1..1). */
+        facilityType: coding.default('http://snomed.info/sct|22232009|Hospital'),
+        practiceSetting: coding.default('http://snomed.info/sct|394914008|Radiology'),
+      })
+      .strict()
+      .default({}),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -332,6 +393,14 @@ export const configSchema = z
       });
     }
     // src/http/access.ts: off loopback, patient data and republish need a token.
+    if (config.manifest.format === 'mado' && config.fhir.version !== 'R4') {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['manifest', 'format'],
+        params: { selfContained: true },
+        message: `mado needs fhir.version R4 (FHIR_VERSION=R4): MADO profiles are FHIR R4, ${config.fhir.version} is not supported yet`,
+      });
+    }
     if (!isLoopbackHost(config.http.host) && config.http.adminToken === undefined && config.fhirEndpoint.bearerToken === undefined) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

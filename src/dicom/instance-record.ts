@@ -49,6 +49,8 @@ export interface StudyAttributes {
   procedureCodes?: CodedEntry[];
   /** (0032,1064) */
   requestedProcedureCodes?: CodedEntry[];
+  /** (0032,1060): the MADO manifest's procedure text when (0008,1032) has none. */
+  requestedProcedureDescription?: string;
   /** (0040,1002) */
   reasonForRequestedProcedure?: string;
   /** (0040,100A) Reason for Requested Procedure Code Sequence */

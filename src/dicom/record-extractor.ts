@@ -107,6 +107,7 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
   assign(study, 'physiciansReadingStudy', r.personNames(TAG.NameOfPhysiciansReadingStudy));
   assign(study, 'procedureCodes', r.items(TAG.ProcedureCodeSequence, codedEntry));
   assign(study, 'requestedProcedureCodes', r.items(TAG.RequestedProcedureCodeSequence, codedEntry));
+  assign(study, 'requestedProcedureDescription', r.text(TAG.RequestedProcedureDescription));
   assign(study, 'reasonForRequestedProcedure', r.text(TAG.ReasonForTheRequestedProcedure));
   assign(study, 'reasonForRequestedProcedureCodes', r.items(TAG.ReasonForRequestedProcedureCodeSequence, codedEntry));
 

@@ -5,12 +5,24 @@
  * the version (R5 ImagingSelection, STU3 ImagingManifest, R4 Basic when
  * keyImages is 'extensions'); JSON only; no writes.
  * Search parameters carry no `definition`: several are the bridge's
- * (study/uid/order in R4/R5), and their documentation says what they match.
+ * (study/uid/order in R4/R5), and their documentation says what they match;
+ * the MADO DocumentReference parameters name their MADO SearchParameter.
+ * With manifests (R4, FHIR_MANIFEST=mado): DocumentReference read and search,
+ * Bundle read.
  */
 import { keyImageResourceType, type R4KeyImages } from '../fhir/map-key-images.js';
 import type { FhirVersion } from '../fhir/mapping-options.js';
 import type { ResourceOf } from '../fhir/types/index.js';
+import { MADO_PROFILE, MADO_SEARCH_PARAMETER } from '../fhir/mado/canonicals.js';
+import { DOCUMENT_REFERENCE_SEARCH_PARAMETERS } from './document-reference-parameters.js';
 import { searchParametersFor } from './search-parameters.js';
+
+const MADO_PARAMETER_URL: Record<string, string | undefined> = {
+  'study-instance-uid': MADO_SEARCH_PARAMETER.studyInstanceUid,
+  'accession-number': MADO_SEARCH_PARAMETER.accessionNumber,
+  modality: MADO_SEARCH_PARAMETER.modality,
+  'anatomical-region': MADO_SEARCH_PARAMETER.anatomicalRegion,
+};
 
 /** The CapabilityStatement type of any version (R4 Medplum's, R5 and STU3 ours). */
 export type CapabilityStatement = ResourceOf<FhirVersion, 'CapabilityStatement'>;
@@ -26,6 +38,8 @@ export interface CapabilityOptions {
   bearerToken: boolean;
   /** R4: key images as Basic (fhir.keyImages); default 'off'. */
   keyImages?: R4KeyImages | undefined;
+  /** R4, FHIR_MANIFEST=mado: DocumentReference (read, search with the MADO parameters) and Bundle (read). */
+  manifests?: boolean | undefined;
 }
 
 const LOADED_AT = new Date().toISOString();
@@ -59,6 +73,22 @@ export function capabilityStatement(options: CapabilityOptions): CapabilityState
         readOnly('Patient', false),
         readOnly('Endpoint', false),
         ...(keyImageType ? [readOnly(keyImageType, false)] : []),
+        ...(options.manifests
+          ? [
+              {
+                ...readOnly('DocumentReference', false),
+                interaction: [{ code: 'read' as const }, { code: 'search-type' as const }],
+                supportedProfile: [MADO_PROFILE.documentReference],
+                searchParam: DOCUMENT_REFERENCE_SEARCH_PARAMETERS.map((p) => ({
+                  name: p.name,
+                  type: p.type,
+                  documentation: p.documentation,
+                  ...(MADO_PARAMETER_URL[p.name] ? { definition: MADO_PARAMETER_URL[p.name] } : {}),
+                })),
+              },
+              { ...readOnly('Bundle', false), supportedProfile: [MADO_PROFILE.bundle] },
+            ]
+          : []),
       ],
     },
   ];

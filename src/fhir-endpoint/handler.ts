@@ -8,6 +8,8 @@
  *                                      STU3 ImagingManifest, R4 Basic when
  *                                      keyImages is 'extensions')
  *   GET /fhir/ImagingStudy?…           search-type → searchset Bundle
+ *   GET /fhir/DocumentReference?…      with manifests (FHIR_MANIFEST=mado): the MADO
+ *                                      search parameters; GET /fhir/Bundle/{id} the manifest
  *
  * Answers are application/fhir+json; errors are OperationOutcomes (400
  * invalid search or path encoding, 400 too-costly beyond the search limits of
@@ -26,6 +28,7 @@ import { FHIR_ID } from '../fhir/resource-ids.js';
 import { searchsetBundle, subsetElements } from './bundle.js';
 import { capabilityStatement, type CapabilityStatement } from './capability-statement.js';
 import { FhirError, operationOutcome } from './operation-outcome.js';
+import { DOCUMENT_REFERENCE_SEARCH_PARAMETERS } from './document-reference-parameters.js';
 import { parseImagingStudySearch, SearchParseError } from './search-parameters.js';
 
 export const FHIR_MOUNT = '/fhir';
@@ -53,14 +56,19 @@ export interface FhirEndpointDependencies {
   /** Public base URL of the endpoint (e.g. https://bridge.example/fhir); default http://<Host>/fhir. */
   baseUrl?: string;
   softwareVersion?: string;
+  /** R4 with FHIR_MANIFEST=mado: the MADO manifests (Bundle read, DocumentReference read and search). */
+  manifests?: boolean;
   logger?: Logger;
 }
 
 /** The resource types the endpoint reads: the ImagingStudy, its Patient and Endpoint, and the key-image type of the version. */
-export function readableTypes(version: FhirVersion, keyImages: R4KeyImages = 'off'): string[] {
+export function readableTypes(version: FhirVersion, keyImages: R4KeyImages = 'off', manifests = false): string[] {
   const keyImageType = keyImageResourceType(version, keyImages);
-  return ['ImagingStudy', 'Patient', 'Endpoint', ...(keyImageType ? [keyImageType] : [])];
+  return ['ImagingStudy', 'Patient', 'Endpoint', ...(keyImageType ? [keyImageType] : []), ...(manifests ? ['DocumentReference', 'Bundle'] : [])];
 }
+
+/** The resource types the endpoint searches. */
+const SEARCHABLE = new Set(['ImagingStudy', 'DocumentReference']);
 
 function send(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -96,20 +104,25 @@ function queryString(params: Array<[string, string]>): string {
   return params.map(([k, v]) => `${encodeURIComponent(k).replace(/%3A/gi, ':')}=${encodeURIComponent(v)}`).join('&');
 }
 
-async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies, base: string): Promise<Bundle> {
+async function search(req: IncomingMessage, url: URL, deps: FhirEndpointDependencies, base: string, type = 'ImagingStudy'): Promise<Bundle> {
   let parsed;
   try {
-    parsed = parseImagingStudySearch(url.searchParams, { version: deps.fhirVersion, timezone: deps.timezone ?? 'UTC', lenient: isLenient(req) });
+    parsed = parseImagingStudySearch(url.searchParams, {
+      version: deps.fhirVersion,
+      timezone: deps.timezone ?? 'UTC',
+      lenient: isLenient(req),
+      ...(type === 'DocumentReference' ? { parameters: DOCUMENT_REFERENCE_SEARCH_PARAMETERS } : {}),
+    });
   } catch (err) {
     if (err instanceof SearchParseError) throw new FhirError(400, err.code, err.message);
     throw err;
   }
   const { search: query, totalOnly, elements, applied } = parsed;
-  const result = await deps.index.search('ImagingStudy', totalOnly ? { ...query, count: 0 } : query);
+  const result = await deps.index.search(type, totalOnly ? { ...query, count: 0 } : query);
   const link = (offset: number): string => {
     const params: Array<[string, string]> = [...applied, ['_count', String(query.count)]];
     if (offset > 0) params.push(['_offset', String(offset)]);
-    return `${base}/ImagingStudy?${queryString(params)}`;
+    return `${base}/${type}?${queryString(params)}`;
   };
   const { count, offset } = query;
   const hasNext = !totalOnly && count > 0 && offset + count < result.total;
@@ -136,19 +149,20 @@ async function answer(req: IncomingMessage, url: URL, deps: FhirEndpointDependen
       softwareVersion: deps.softwareVersion,
       bearerToken: deps.authorize ? deps.authorize.tokenRequired : deps.bearerToken !== undefined,
       keyImages: deps.keyImages,
+      manifests: deps.manifests,
     });
   }
   const decoded = parts.map(decodeSegment);
   if (decoded.some((p) => p === undefined)) throw new FhirError(400, 'invalid', 'a path segment is not valid percent-encoding (UTF-8)');
   const [type, id, ...rest] = decoded as string[];
-  const readable = readableTypes(deps.fhirVersion, deps.keyImages);
+  const readable = readableTypes(deps.fhirVersion, deps.keyImages, deps.manifests);
   if (type === undefined || !readable.includes(type)) {
     throw new FhirError(404, 'not-found', `unknown resource type '${type ?? ''}' (supported: ${readable.join(', ')})`);
   }
   if (rest.length > 0) throw new FhirError(404, 'not-found', `'${url.pathname}' is not supported (read and search only)`);
   if (id === undefined) {
-    if (type !== 'ImagingStudy') throw new FhirError(400, 'not-supported', `search is supported on ImagingStudy only; ${type} supports read`);
-    return search(req, url, deps, base);
+    if (!SEARCHABLE.has(type)) throw new FhirError(400, 'not-supported', `search is supported on ${readable.filter((t) => SEARCHABLE.has(t)).join(' and ')} only; ${type} supports read`);
+    return search(req, url, deps, base, type);
   }
   if (!FHIR_ID.test(id)) throw new FhirError(404, 'not-found', `'${id}' is not a valid FHIR id`);
   const resource = await deps.index.read(type, id);

@@ -31,6 +31,7 @@ import type { FhirVersion } from '../fhir/mapping-options.js';
 import { patientId, stripOid, studyUidOf } from '../fhir/resource-ids.js';
 import { IMAGINGSTUDY_STATUS_SYSTEM, RFC3986_SYSTEM } from '../fhir/systems.js';
 import type { FhirResource } from './resource-index.js';
+import { documentReferenceTerms } from './document-reference-terms.js';
 
 export interface IndexTerm {
   param: string;
@@ -158,6 +159,7 @@ function imagingStudyTerms(r: Json, version: FhirVersion, timezone: string): Ind
 /** The index terms of a resource of the given FHIR version. */
 export function indexTerms(resource: FhirResource, version: FhirVersion, timezone = 'UTC'): IndexTerm[] {
   if (resource.resourceType === 'ImagingStudy') return imagingStudyTerms(resource, version, timezone);
+  if (resource.resourceType === 'DocumentReference') return documentReferenceTerms(resource, (v) => fhirDateRange(v, timezone));
   const t = new Terms();
   for (const i of arr(resource.identifier)) t.identifier('identifier', i);
   return t.list;

@@ -188,11 +188,13 @@ export interface ParseOptions {
   version: FhirVersion;
   timezone: string;
   lenient: boolean;
+  /** The search parameters of the resource type; default the ImagingStudy ones of `version`. */
+  parameters?: readonly SearchParamDefinition[];
 }
 
 /** Parses the query of `GET ImagingStudy?…`; throws SearchParseError (→ 400). */
 export function parseImagingStudySearch(query: URLSearchParams, options: ParseOptions): SearchRequest {
-  const defs = new Map(searchParametersFor(options.version).map((d) => [d.name, d]));
+  const defs = new Map((options.parameters ?? searchParametersFor(options.version)).map((d) => [d.name, d]));
   const where: SearchMatch[][] = [];
   const applied: Array<[string, string]> = [];
   let count = DEFAULT_COUNT;

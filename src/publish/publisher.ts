@@ -13,6 +13,8 @@ import type { JobQueue } from '../pipeline/job-queue.js';
 import type { PublishFinish, PublishStart, StudyStore } from '../pipeline/study-store.js';
 import { ImagingStudyWriter, type ConditionalQuery } from './imaging-study-writer.js';
 import { writeKeyImages } from './key-image-writer.js';
+import { writeManifest, type ManifestSettings, type ManifestWritten } from './manifest-writer.js';
+import { localManifestResources, mapManifest, manifestDocumentReference } from '../fhir/mado/index.js';
 import { isRetryablePublishError } from './publish-errors.js';
 import { References, type PatientStrategy } from './references.js';
 
@@ -50,6 +52,8 @@ export interface PublisherOptions {
   fhirVersion?: FhirVersion;
   /** R4: key images of KOS as xver Basic resources ('extensions') or not at all ('off', default). */
   keyImages?: R4KeyImages;
+  /** FHIR_MANIFEST=mado: the MADO manifest Bundle and its DocumentReference are written after the ImagingStudy. */
+  manifest?: ManifestSettings;
   /**
    * What the server supports (read from /metadata). Default: a ServerProbe on `client`
    * started by start(); `false`: do not read /metadata, assume conditional update.
@@ -105,7 +109,14 @@ class LocalIndexFailed extends Error {
 /** What an attempt wrote. */
 type Written =
   | { result: 'stored'; body: FhirResource }
-  | { result: 'published' | 'unchanged'; body: FhirResource; httpStatus: number; resourceId: string | undefined; keyImages: number };
+  | {
+      result: 'published' | 'unchanged';
+      body: FhirResource;
+      httpStatus: number;
+      resourceId: string | undefined;
+      keyImages: number;
+      manifest?: ManifestWritten | undefined;
+    };
 
 /** A log line of one attempt: the study's size, the result, the duration; no patient data. */
 type LogLine = (status: string, extra?: Record<string, unknown>) => Record<string, unknown>;
@@ -190,7 +201,10 @@ export class Publisher {
     const options = mapping(() => this.options.mappingOptionsFor(state));
 
     if (this.options.localIndex) {
-      const resources = mapping(() => localResources(state, options, this.map, this.options.dicomWebBaseUrl, this.options.keyImages));
+      const resources: FhirResource[] = mapping(() => localResources(state, options, this.map, this.options.dicomWebBaseUrl, this.options.keyImages));
+      // The manifest and its envelope, served as Bundle/<uid> and DocumentReference/<uid>.
+      const settings = this.options.manifest;
+      if (settings) resources.push(...(mapping(() => localManifestResources(state, { ...settings, mapping: options, createdAt: state.lastReceivedAt })) as FhirResource[]));
       try {
         await this.options.localIndex.put(resources);
       } catch (err) {
@@ -222,13 +236,37 @@ export class Publisher {
       keyImages: this.options.keyImages ?? 'off',
       imagingStudyId: sent.resourceId,
     });
+    const manifest = this.options.manifest ? await this.writeManifestOf(client, state, options, body, sent.resourceId) : undefined;
     return {
-      result: sent.unchanged ? 'unchanged' : 'published',
+      result: sent.unchanged && (manifest === undefined || manifest.unchanged) ? 'unchanged' : 'published',
       body,
       httpStatus: sent.httpStatus,
       resourceId: sent.resourceId,
       keyImages,
+      manifest,
     };
+  }
+
+  /** The manifest Bundle and its DocumentReference (manifest-writer.ts), referring to the ImagingStudy written. */
+  private writeManifestOf(client: FhirClient, state: StudyState, options: MappingOptions, study: FhirResource, imagingStudyId: string | undefined): Promise<ManifestWritten> {
+    const settings = this.options.manifest!;
+    // A urn:uuid of the ImagingStudy's transaction means nothing outside it: then the logical subject.
+    const subject = study.subject as { reference?: string } | undefined;
+    const literal = subject && !subject.reference?.startsWith('urn:') ? subject : undefined;
+    return writeManifest(client, {
+      createdAt: state.lastReceivedAt,
+      map: (createdAt) => mapping(() => mapManifest(state, { ...settings, mapping: options, createdAt })),
+      envelope: (manifest, bundleUrl) =>
+        mapping(() =>
+          manifestDocumentReference({
+            summary: manifest.summary,
+            bundleUrl,
+            ...(literal ? { subject: literal } : {}),
+            ...(imagingStudyId !== undefined ? { imagingStudyReference: `ImagingStudy/${imagingStudyId}` } : {}),
+            options: settings,
+          }),
+        ),
+    });
   }
 
   // ---- record -----------------------------------------------------------------
@@ -254,6 +292,7 @@ export class Publisher {
         httpStatus: written.httpStatus,
         resourceId: written.resourceId,
         ...(written.keyImages > 0 ? { keyImages: written.keyImages } : {}),
+        ...(written.manifest ? { manifestBundleId: written.manifest.bundleId, manifestDocumentReferenceId: written.manifest.documentReferenceId } : {}),
         ...meanwhile,
       }),
       'study publish',
