@@ -73,3 +73,8 @@ export function studyKeyPattern(prefix: string): string {
  */
 export const INSTANCES_QUEUE = '{instances}';
 export const PUBLISHES_QUEUE = '{publishes}';
+
+/** Hash of the checkpoints of one import run (../import-checkpoints.ts): Study Instance UID → `instances \t doneAt`. */
+export function importCheckpointsKey(prefix: string, run: string): string {
+  return `${prefix}:{import}:${run}`;
+}
