@@ -103,15 +103,30 @@ export interface InstanceAttributes {
   imageLaterality?: string;
 }
 
+/**
+ * How a record was obtained: received by C-STORE, or imported from an
+ * archive (`dicom-fhir-bridge import`) over DICOMweb (WADO-RS metadata),
+ * C-FIND, or from files. The merge rules (pipeline/merge.ts) say what each
+ * may overwrite.
+ */
+export type RecordSource = 'c-store' | 'dicomweb' | 'c-find' | 'file';
+
 export interface ReceiptData {
+  /** Absent: C-STORE (records queued before imports existed have none). */
+  source?: RecordSource;
+  /**
+   * The AE title whose peer settings apply: the calling AE of a C-STORE; for
+   * an import, the archive's AE title (C-FIND) or the one given with
+   * `--peer`, else empty.
+   */
   callingAeTitle: string;
   calledAeTitle: string;
   peerAddress: string;
   peerPort?: number;
   transferSyntaxUid: string;
-  /** ISO 8601 UTC timestamp of the C-STORE request's last fragment. */
+  /** ISO 8601 UTC timestamp of the C-STORE request's last fragment (of the read, for an import). */
   receivedAt: string;
-  /** Dataset bytes received over the wire for this instance (pixel data included). */
+  /** Dataset bytes received over the wire for this instance (pixel data included); for an import, the bytes read. */
   bytesReceived: number;
 }
 

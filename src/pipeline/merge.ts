@@ -1,7 +1,8 @@
 /**
  * The study merge: its rules as a named table (MERGE_RULES), and the pure
- * helpers both stores share (canonical JSON, "latest received wins",
- * rejection notes). No I/O. The SQLite merge (sqlite/study-store.ts) and the
+ * helpers both stores share (canonical JSON, "latest received wins", the
+ * precedence of sources and the attribute-by-attribute merge, rejection
+ * notes). No I/O. The SQLite merge (sqlite/study-store.ts) and the
  * Redis merge (redis/lua/*.lua) cite each rule where they apply it, as
  * `[merge:<id>]`; the StudyStore contract tests have one test per rule
  * (test/pipeline/store-contract.ts), and test/pipeline/merge-rules.test.ts
@@ -11,7 +12,7 @@
  * test (MERGE_RULE_TESTS is a Record over the ids) and the citation test
  * for its `[merge:<id>]` in both stores.
  */
-import type { InstanceRecord } from '../dicom/instance-record.js';
+import type { InstanceRecord, ReceiptData, RecordSource } from '../dicom/instance-record.js';
 import type { KeyObjectDocument, RejectionReason } from '../dicom/key-object-document.js';
 import type { KeyObjectEntry, Rejection, SeriesState } from '../dicom/study-state.js';
 
@@ -34,7 +35,8 @@ export const MERGE_RULES = [
   },
   {
     id: 'older-instance-changes-nothing',
-    statement: 'A record received before the stored one of the same SOP Instance UID changes nothing of that instance.',
+    statement:
+      'A record received before the stored one of the same SOP Instance UID replaces none of that instance\'s values, does not move it and leaves its document; it only fills in a value the instance lacks (latest-present-value-wins).',
   },
   {
     id: 'first-received-is-earliest',
@@ -89,6 +91,16 @@ export const MERGE_RULES = [
     statement:
       'A Key Object Selection Document that is no rejection note is an instance whose document is kept with it, and goes when the instance goes.',
   },
+  {
+    id: 'latest-present-value-wins',
+    statement:
+      'An absent or empty value never erases a known one: each patient, study, series and instance attribute is that of the latest record that has it (a later instance without Body Part Examined keeps the series\' body part; a KOS read without its document keeps the known one), whatever the order of arrival.',
+  },
+  {
+    id: 'c-store-outranks-import',
+    statement:
+      'A value received by C-STORE is replaced only by another C-STORE\'s: an imported record (DICOMweb, C-FIND, files) fills in only what no C-STORE gave, whatever the order of arrival, so a study sent live and also imported keeps the live attributes (and the live receipt, whose calling AE selects the peer settings); among imports, the latest present value wins.',
+  },
 ] as const satisfies readonly MergeRule[];
 
 export type MergeRuleId = (typeof MERGE_RULES)[number]['id'];
@@ -122,6 +134,82 @@ function sortKeys(value: unknown): unknown {
  */
 export function isLatest(incoming: string, stored: string | undefined): boolean {
   return stored === undefined || incoming >= stored;
+}
+
+/**
+ * What each source may overwrite: a value of a higher rank is replaced only
+ * by one of the same or a higher rank. [merge:c-store-outranks-import]
+ */
+export const SOURCE_RANK: Readonly<Record<RecordSource, number>> = { 'c-store': 1, dicomweb: 0, 'c-find': 0, file: 0 };
+
+/**
+ * The precedence of the values of a record: its source's rank, then its
+ * receivedAt, as one string (`1:2024-01-15T10:20:00.000Z`) that compares
+ * like the pair. A value is replaced by one of a precedence at least its own.
+ */
+export function precedenceOf(receipt: Pick<ReceiptData, 'source' | 'receivedAt'>): string {
+  return `${SOURCE_RANK[receipt.source ?? 'c-store']}:${receipt.receivedAt}`;
+}
+
+/** The precedence of values stored before precedences were: C-STORE (the only source then) at their receivedAt. */
+export function legacyPrecedence(receivedAt: string): string {
+  return `${SOURCE_RANK['c-store']}:${receivedAt}`;
+}
+
+/** Attribute name → precedence of its stored value. */
+export type Origins = Record<string, string>;
+
+/** Absent, or empty: a value that says nothing (records leave such values out; a stray one is ignored). */
+export function isAbsent(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.values(value).every(isAbsent);
+  return false;
+}
+
+export interface AttributeMerge<T> {
+  /** The merged attributes. */
+  value: T;
+  /** Precedence of each attribute of `value`. */
+  origins: Origins;
+  /** Some attribute took another value (canonical JSON compared). */
+  changed: boolean;
+}
+
+/**
+ * Merges the attributes of one level (patient, study, series or instance)
+ * of a record into the stored ones, attribute by attribute: a present
+ * incoming value replaces the stored one when its precedence is at least the
+ * stored value's (a tie goes to the record merged later); an absent one
+ * leaves the stored one. An equal value takes the newer precedence without
+ * being a change. [merge:latest-present-value-wins] [merge:c-store-outranks-import]
+ */
+export function mergeAttributes<T extends object>(
+  stored: T | undefined,
+  storedOrigins: Origins,
+  incoming: T,
+  precedence: string,
+): AttributeMerge<T> {
+  const value: Record<string, unknown> = { ...(stored ?? {}) };
+  const origins: Origins = {};
+  for (const name of Object.keys(value)) origins[name] = storedOrigins[name] ?? '';
+  let changed = stored === undefined;
+  for (const [name, incomingValue] of Object.entries(incoming)) {
+    if (isAbsent(incomingValue)) continue;
+    const known = origins[name];
+    if (known !== undefined && precedence < known) continue;
+    if (known === undefined || canonicalJson(value[name]) !== canonicalJson(incomingValue)) changed = true;
+    value[name] = incomingValue;
+    origins[name] = precedence;
+  }
+  return { value: value as T, origins, changed };
+}
+
+/** The precedence every attribute of `value` has when none is recorded (stored before precedences were). */
+export function uniformOrigins(value: object, precedence: string): Origins {
+  const origins: Origins = {};
+  for (const name of Object.keys(value)) origins[name] = precedence;
+  return origins;
 }
 
 /** A rejection note of a record, with its references grouped by the study they are in. */

@@ -1,3 +1,4 @@
+import type { ImportCheckpoints } from './import-checkpoints.js';
 import type { JobQueue } from './job-queue.js';
 import type { StudyStore } from './study-store.js';
 
@@ -18,6 +19,8 @@ export interface StorageCondition {
 export interface Pipeline {
   queue: JobQueue;
   store: StudyStore;
+  /** Checkpoints of import runs, in the same store. */
+  checkpoints: ImportCheckpoints;
   /** Closes the queue (waiting for running handlers), the store and what they share (database, connections). */
   close(): Promise<void>;
   /** False while the store is unreachable (readiness): Redis down, the embedded store failing to write, or closed. */

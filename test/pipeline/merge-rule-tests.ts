@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { InstanceRecord } from '../../src/dicom/instance-record.js';
 import type { MergeRuleId } from '../../src/pipeline/merge.js';
 import type { StudyStore } from '../../src/pipeline/study-store.js';
-import { kosRecord, makeRecord } from './helpers.js';
+import { kosRecord, makeRecord, type RecordSpec } from './helpers.js';
 
 const t = (second: number): string => `2024-01-15T10:20:${String(second).padStart(2, '0')}.000Z`;
 
@@ -150,5 +150,89 @@ export const MERGE_RULE_TESTS: Record<MergeRuleId, (store: StudyStore) => Promis
     await store.mergeInstances([makeRecord({ sop: 'K20', series: 'KO', seriesNumber: 99, receivedAt: t(20) })]);
     expect((await store.getStudy('1.2.3'))?.keyObjects).toBeUndefined();
     expect(await store.getSummary('1.2.3')).toMatchObject({ numberOfInstances: 2 });
+  },
+
+  async 'latest-present-value-wins'(store) {
+    const withBodyPart = (spec: RecordSpec, bodyPart: string | undefined, contentLabel?: string): InstanceRecord => {
+      const record = makeRecord(spec);
+      if (bodyPart !== undefined) record.series.bodyPartExamined = bodyPart;
+      if (contentLabel !== undefined) record.instance.contentLabel = contentLabel;
+      return record;
+    };
+    // A later instance without Body Part Examined keeps the series' body part.
+    await store.mergeInstances([withBodyPart({ sop: 'I1', receivedAt: t(10) }, 'CHEST', 'FIRST')]);
+    await store.mergeInstances([withBodyPart({ sop: 'I2', receivedAt: t(20) }, undefined)]);
+    // A re-send without body part and Content Label keeps both: no change, no publish.
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([withBodyPart({ sop: 'I1', receivedAt: t(25) }, undefined)])).toEqual([]);
+    let state = await store.getStudy('1.2.3');
+    expect(state?.series[0]?.attributes.bodyPartExamined).toBe('CHEST');
+    expect(state?.series[0]?.instances.find((i) => i.sopInstanceUid === 'I1')?.contentLabel).toBe('FIRST');
+
+    // Whatever the order of arrival: X at 10, none at 30, Y at 20 gives Y (the latest present), in any order.
+    const orders = [
+      ['X', 'none', 'Y'],
+      ['none', 'Y', 'X'],
+      ['Y', 'X', 'none'],
+    ] as const;
+    const at = { X: 10, none: 30, Y: 20 } as const;
+    for (const [n, order] of orders.entries()) {
+      const study = `7.${n}`;
+      for (const which of order) {
+        await store.mergeInstances([withBodyPart({ study, sop: `${study}.${which}`, receivedAt: t(at[which]) }, which === 'none' ? undefined : which)]);
+      }
+      state = await store.getStudy(study);
+      expect(state?.series[0]?.attributes.bodyPartExamined).toBe('Y');
+      expect(state?.series[0]?.instances).toHaveLength(3);
+    }
+
+    // A KOS read without its document keeps the known one.
+    const kos = kosRecord({ sop: 'K20', title: '113020', refs: [{ sop: 'I1' }], receivedAt: t(30) });
+    await store.mergeInstances([kos]);
+    const withoutDocument: InstanceRecord = { ...kos, receipt: { ...kos.receipt, receivedAt: t(40) } };
+    delete withoutDocument.keyObject;
+    await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([withoutDocument])).toEqual([]);
+    expect((await store.getStudy('1.2.3'))?.keyObjects?.map((k) => k.document)).toEqual([kos.keyObject]);
+  },
+
+  async 'c-store-outranks-import'(store) {
+    const live = (study: string, receivedAt: string): InstanceRecord => {
+      const record = makeRecord({ study, sop: `${study}.1`, studyDescription: 'live', seriesDescription: 'live series', callingAeTitle: 'CT1', receivedAt });
+      record.instance.instanceNumber = 1;
+      return record;
+    };
+    const imported = (study: string, receivedAt: string, description = 'archive'): InstanceRecord => {
+      const record = makeRecord({ study, sop: `${study}.1`, studyDescription: description, seriesDescription: 'archive series', callingAeTitle: 'PACS', receivedAt });
+      record.receipt.source = 'dicomweb';
+      record.study.accessionNumber = 'A-1';
+      record.instance.instanceNumber = 9;
+      record.instance.numberOfFrames = 3;
+      return record;
+    };
+    // Live first, then imported later; and imported first, then live (received earlier): the same study.
+    await store.mergeInstances([live('A', t(10))]);
+    await store.mergeInstances([imported('A', t(20))]);
+    await store.mergeInstances([imported('B', t(20))]);
+    await store.mergeInstances([live('B', t(10))]);
+    const shape = (state: Awaited<ReturnType<StudyStore['getStudy']>>) => ({
+      study: state?.study.studyDescription,
+      accession: state?.study.accessionNumber,
+      series: state?.series.map((s) => [s.attributes.seriesDescription, s.instances.map((i) => [i.instanceNumber, i.numberOfFrames])]),
+      callingAe: state?.lastReceipt.callingAeTitle,
+      source: state?.lastReceipt.source,
+    });
+    const expected = { study: 'live', accession: 'A-1', series: [['live series', [[1, 3]]]], callingAe: 'CT1', source: undefined };
+    expect(shape(await store.getStudy('A'))).toEqual(expected);
+    expect(shape(await store.getStudy('B'))).toEqual(expected);
+
+    // Importing again changes nothing; among imports the latest present value wins, below C-STORE's.
+    await store.setPublishStatus('A', { state: 'published', attempts: 1 });
+    expect(await store.mergeInstances([imported('A', t(30))])).toEqual([]);
+    await store.mergeInstances([imported('C', t(20), 'first import'), imported('C', t(40), 'second import')]);
+    expect((await store.getStudy('C'))?.study.studyDescription).toBe('second import');
+    expect((await store.getStudy('C'))?.lastReceipt).toMatchObject({ source: 'dicomweb', callingAeTitle: 'PACS' });
+    await store.mergeInstances([live('C', t(5))]);
+    expect(shape(await store.getStudy('C'))).toEqual(expected);
   },
 };

@@ -139,13 +139,18 @@ describe('SQLite schema migration', () => {
     await first.store.mergeInstances([makeRecord({ sop: 'I1' }), makeRecord({ sop: 'I2' })]);
     await first.close();
     const raw = new Database(path.join(tmp.dir, 'bridge.sqlite'));
+    // (Schema 3's columns and table go first, then schema 2's.)
+    raw.exec(
+      'ALTER TABLE studies DROP COLUMN origins; ALTER TABLE series DROP COLUMN origins; ALTER TABLE instances DROP COLUMN origins; ' +
+        'ALTER TABLE instances DROP COLUMN precedence; DROP TABLE import_checkpoints;',
+    );
     raw.exec('DROP TABLE rejection_notes; DROP TABLE rejections; DROP TABLE study_rejections; ALTER TABLE instances DROP COLUMN key_object;');
     raw.pragma('user_version = 1');
     raw.close();
 
     const db = openDatabase(tmp.dir, 'FULL');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     db.close();
 
     const pipeline = openSqlitePipeline({ dataDir: tmp.dir, logger: silentLogger });

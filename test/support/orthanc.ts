@@ -18,6 +18,8 @@ export interface StartOrthancOptions {
   aeTitle?: string;
   /** Orthanc's DicomModalities: AE title → [aet, host, port] peers it may C-STORE/C-MOVE to. */
   modalities?: Record<string, [string, string, number]>;
+  /** More keys of Orthanc's JSON configuration (e.g. AuthenticationEnabled, RegisteredUsers). */
+  config?: Record<string, unknown>;
   readyTimeoutMs?: number;
 }
 
@@ -60,18 +62,24 @@ export async function startOrthanc(options: StartOrthancOptions = {}): Promise<T
     HttpBindAddress: '127.0.0.1',
     DicomBindAddress: '127.0.0.1',
     DicomModalities: options.modalities ?? {},
+    DicomAlwaysAllowFind: true,
     StableAge: 1,
+    ...options.config,
   };
   const configFile = join(dir, 'orthanc.json');
   await writeFile(configFile, JSON.stringify(config, null, 2));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let proc: StartedProcess;
   try {
-    proc = await startProcess(ORTHANC, [configFile], {
-      readyUrl: `${httpUrl}/system`,
-      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
-    });
+    proc = await startProcess(ORTHANC, [configFile]);
   } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  try {
+    await httpAnswers(`${httpUrl}/system`, options.readyTimeoutMs ?? 60_000, proc);
+  } catch (err) {
+    await proc.stop('SIGKILL', 5_000);
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
@@ -96,4 +104,21 @@ export async function startOrthanc(options: StartOrthancOptions = {}): Promise<T
       return stopped;
     },
   };
+}
+
+/** Ready once HTTP answers at all (401 too: the configuration may enable authentication). */
+async function httpAnswers(url: string, timeoutMs: number, proc: StartedProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`Orthanc (pid ${proc.pid}) not ready within ${timeoutMs} ms at ${url}: ${last}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

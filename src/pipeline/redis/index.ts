@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../pipeline.js';
 import { logConnectionErrors } from './connection-errors.js';
 import { RedisJobQueue, type RedisJobQueueOptions } from './job-queue.js';
+import { redisImportCheckpoints } from './import-checkpoints.js';
 import { DEFAULT_PREFIX } from './keys.js';
 import { quitOrDisconnect, RedisStudyStore } from './study-store.js';
 
@@ -64,6 +65,7 @@ export async function openRedisPipeline(options: RedisPipelineOptions): Promise<
   return {
     queue,
     store,
+    checkpoints: redisImportCheckpoints(client, prefix),
     isHealthy: () => client.status === 'ready',
     close() {
       closing ??= (async () => {

@@ -8,11 +8,11 @@
 export const DEFAULT_PREFIX = 'dfb';
 
 export interface StudyKeys {
-  /** Hash: study-level attributes (JSON), receipt, times, publish status. */
+  /** Hash: patient and study attribute lists (lua/includes/attribute-lists.lua), receipt and its precedence, times, publish status. */
   study: string;
-  /** Hash: series UID → `receivedAt \t attributesJson`. */
+  /** Hash: series UID → attribute list. */
   series: string;
-  /** Hash: SOP Instance UID → `receivedAt \t seriesUid \t attributesJson`. */
+  /** Hash: SOP Instance UID → `precedence \t seriesUid \t attributeList`. */
   instances: string;
   /** Hash: series UID → number of instances (only series with at least one). */
   seriesSizes: string;
@@ -73,3 +73,8 @@ export function studyKeyPattern(prefix: string): string {
  */
 export const INSTANCES_QUEUE = '{instances}';
 export const PUBLISHES_QUEUE = '{publishes}';
+
+/** Hash of the checkpoints of one import run (../import-checkpoints.ts): Study Instance UID → `instances \t doneAt`. */
+export function importCheckpointsKey(prefix: string, run: string): string {
+  return `${prefix}:{import}:${run}`;
+}

@@ -7,7 +7,9 @@
  */
 import type { Redis } from 'ioredis';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
-import { canonicalJson, type RejectionNote } from '../merge.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../dicom/key-object-document.js';
+import { canonicalJson, precedenceOf, type RejectionNote } from '../merge.js';
+import { incomingList } from './attribute-lists.js';
 import type { PublishState, PublishStatus } from '../study-store.js';
 import { stateIndexKey, studyKeys, studyNoteKeys } from './keys.js';
 import { loadLuaScript, runLuaScript, type LuaScript } from './lua-script.js';
@@ -61,19 +63,21 @@ export class StudyScripts {
     const k = this.keys(studyUid);
     const args: (string | number)[] = [records.length];
     for (const record of records) {
-      // 11 per record, in the order of the script's header.
+      // 13 per record, in the order of the script's header.
       args.push(
         record.instance.sopInstanceUid,
         record.series.seriesInstanceUid,
         record.receipt.receivedAt,
+        precedenceOf(record.receipt),
         record.specificCharacterSet ?? '',
-        canonicalJson(record.patient ?? {}),
-        canonicalJson(record.study),
+        incomingList(record.patient ?? {}),
+        incomingList(record.study),
         JSON.stringify(record.receipt),
         record.receipt.callingAeTitle ?? '',
-        canonicalJson(record.series),
-        canonicalJson(record.instance),
+        incomingList(record.series),
+        incomingList(record.instance),
         record.keyObject ? canonicalJson(record.keyObject) : '',
+        record.instance.sopClassUid === KEY_OBJECT_SELECTION_SOP_CLASS ? '1' : '0',
       );
     }
     const reply = await this.run(

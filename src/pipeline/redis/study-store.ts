@@ -15,6 +15,7 @@ import {
   type SummaryFilter,
 } from '../study-store.js';
 import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKeys } from './keys.js';
+import { storedAttributes } from './attribute-lists.js';
 import { PUBLISH_STATES, STATUS_FIELDS, StudyScripts, type StudyStateReply } from './study-scripts.js';
 
 export { PUBLISH_STATES } from './study-scripts.js';
@@ -363,12 +364,13 @@ function assembleState(
   const { study } = hashes;
   const bySeries = new Map<string, SeriesState>();
   for (const [seriesUid, value] of Object.entries(hashes.series)) {
-    const [, json] = splitFields(value, 2);
-    bySeries.set(seriesUid, { attributes: JSON.parse(json!) as SeriesAttributes, instances: [] });
+    // Stored before attribute lists: receivedAt \t seriesJson.
+    const list = value.includes('\t') ? splitFields(value, 2)[1] : value;
+    bySeries.set(seriesUid, { attributes: storedAttributes<SeriesAttributes>(list), instances: [] });
   }
   for (const value of Object.values(hashes.instances)) {
-    const [, seriesUid, json] = splitFields(value, 3);
-    bySeries.get(seriesUid!)?.instances.push(JSON.parse(json!) as InstanceAttributes);
+    const [, seriesUid, list] = splitFields(value, 3);
+    bySeries.get(seriesUid!)?.instances.push(storedAttributes<InstanceAttributes>(list));
   }
   const series = [...bySeries.values()].filter((s) => s.instances.length > 0);
   for (const s of series) {
@@ -380,8 +382,8 @@ function assembleState(
   const lastReceivedAt = study.lastReceivedAt!;
   const state: StudyState = {
     studyInstanceUid,
-    patient: JSON.parse(study.patient ?? '{}'),
-    study: JSON.parse(study.study ?? '{}'),
+    patient: storedAttributes(study.patient),
+    study: storedAttributes(study.study),
     series,
     lastReceipt: JSON.parse(study.lastReceipt ?? '{}'),
     firstReceivedAt: study.firstReceivedAt ?? lastReceivedAt,

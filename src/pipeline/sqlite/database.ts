@@ -91,6 +91,26 @@ const MIGRATIONS: readonly string[] = [
   -- KeyObjectDocument (canonical JSON) of a non-rejection KOS instance.
   ALTER TABLE instances ADD COLUMN key_object TEXT;
   `,
+  // 3: the precedence of each stored value (merge.ts: latest-present-value-wins, c-store-outranks-import),
+  // and the checkpoints of imports. NULL precedences: C-STORE values at the row's receivedAt.
+  `
+  -- {"patient": {attribute: precedence}, "study": {...}, "receipt": precedence}
+  ALTER TABLE studies ADD COLUMN origins TEXT;
+  -- {attribute: precedence}
+  ALTER TABLE series ADD COLUMN origins TEXT;
+  -- Precedence of the record the instance's series, receipt and document come from.
+  ALTER TABLE instances ADD COLUMN precedence TEXT;
+  -- {attribute: precedence}, only the attributes whose precedence is not the instance's.
+  ALTER TABLE instances ADD COLUMN origins TEXT;
+  -- One row per study an import run has queued whole (dicom-fhir-bridge import --resume).
+  CREATE TABLE import_checkpoints (
+    run       TEXT NOT NULL,
+    item      TEXT NOT NULL,
+    instances INTEGER NOT NULL,
+    done_at   TEXT NOT NULL,
+    PRIMARY KEY (run, item)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

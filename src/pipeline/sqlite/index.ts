@@ -4,6 +4,8 @@ import { lockDataDir } from './data-dir-lock.js';
 import { openDatabase, type SqliteSynchronous } from './database.js';
 import { SqliteJobQueue, type SqliteJobQueueOptions } from './job-queue.js';
 import { SqliteStudyStore } from './study-store.js';
+import { sqliteImportCheckpoints } from './import-checkpoints.js';
+import type { ImportCheckpoints } from '../import-checkpoints.js';
 
 export { SCHEMA_VERSION, type SqliteSynchronous } from './database.js';
 export { DataDirError, lockDataDir, prepareDataDir, type DataDirLock } from './data-dir-lock.js';
@@ -33,6 +35,7 @@ export interface SqlitePipelineOptions {
 export interface SqliteParts {
   queue: SqliteJobQueue;
   store: SqliteStudyStore;
+  checkpoints: ImportCheckpoints;
   /** Closes the queue (waiting for running handlers), the store and the database. */
   close(): Promise<void>;
 }
@@ -49,6 +52,7 @@ export function openSqlitePipeline(options: SqlitePipelineOptions): Pipeline {
   return {
     queue: parts.queue,
     store: parts.store,
+    checkpoints: parts.checkpoints,
     isHealthy: () => open && parts.queue.storageCondition().state === 'ok',
     storage: () => parts.queue.storageCondition(),
     close: async () => {
@@ -90,6 +94,7 @@ export function openSqliteParts(options: SqlitePipelineOptions): SqliteParts {
   return {
     queue,
     store,
+    checkpoints: sqliteImportCheckpoints(db),
     async close() {
       await queue.close();
       await store.close();

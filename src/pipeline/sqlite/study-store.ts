@@ -2,7 +2,19 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
 import type { KeyObjectDocument, RejectionReason } from '../../dicom/key-object-document.js';
-import { canonicalJson, isLatest, keyObjectEntries, rejectionNoteOf, type RejectionNote } from '../merge.js';
+import {
+  canonicalJson,
+  isLatest,
+  keyObjectEntries,
+  legacyPrecedence,
+  mergeAttributes,
+  precedenceOf,
+  rejectionNoteOf,
+  uniformOrigins,
+  type Origins,
+  type RejectionNote,
+} from '../merge.js';
+import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../dicom/key-object-document.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
 import {
   finishedStatus,
@@ -37,6 +49,14 @@ interface StudyRow {
   published_at: string | null;
   last_resource: string | null;
   resource_id: string | null;
+  origins: string | null;
+}
+
+/** studies.origins: the precedence of each patient and study attribute, and of the receipt. */
+interface StudyOrigins {
+  patient: Origins;
+  study: Origins;
+  receipt: string;
 }
 
 interface SummaryRow extends StudyRow {
@@ -47,6 +67,7 @@ interface SummaryRow extends StudyRow {
 interface SeriesRow {
   attributes: string;
   last_received_at: string;
+  origins: string | null;
 }
 
 interface InstanceRow {
@@ -55,6 +76,8 @@ interface InstanceRow {
   attributes: string;
   received_at: string;
   key_object: string | null;
+  precedence: string | null;
+  origins: string | null;
 }
 
 interface RejectionRow {
@@ -126,16 +149,13 @@ export class SqliteStudyStore implements StudyStore {
       selectState: db.prepare<[string], { publish_state: PublishState }>(
         'SELECT publish_state FROM studies WHERE study_uid = ?',
       ),
-      insertStudy: db.prepare<[string, string | null, string, string, string, string, string]>(
-        `INSERT INTO studies (study_uid, specific_character_set, patient, study, last_receipt, first_received_at, last_received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      insertStudy: db.prepare<[string, string | null, string, string, string, string, string, string]>(
+        `INSERT INTO studies (study_uid, specific_character_set, patient, study, last_receipt, first_received_at, last_received_at, origins)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      updateStudyLatest: db.prepare<[string | null, string, string, string, string, string, string]>(
-        `UPDATE studies SET specific_character_set = ?, patient = ?, study = ?, last_receipt = ?, last_received_at = ?,
-           first_received_at = MIN(first_received_at, ?) WHERE study_uid = ?`,
-      ),
-      updateStudyFirst: db.prepare<[string, string]>(
-        'UPDATE studies SET first_received_at = MIN(first_received_at, ?) WHERE study_uid = ?',
+      updateStudy: db.prepare<[string | null, string, string, string, string, string, string, string]>(
+        `UPDATE studies SET specific_character_set = ?, patient = ?, study = ?, last_receipt = ?, origins = ?,
+           last_received_at = MAX(last_received_at, ?), first_received_at = MIN(first_received_at, ?) WHERE study_uid = ?`,
       ),
       markPending: db.prepare<[string]>(
         `UPDATE studies SET publish_state = 'pending', attempts = 0, last_error = NULL, note = NULL WHERE study_uid = ?`,
@@ -147,26 +167,27 @@ export class SqliteStudyStore implements StudyStore {
         `UPDATE studies SET publish_state = 'pending', attempts = attempts + 1 WHERE study_uid = ?`,
       ),
       selectSeries: db.prepare<[string, string], SeriesRow>(
-        'SELECT attributes, last_received_at FROM series WHERE study_uid = ? AND series_uid = ?',
+        'SELECT attributes, last_received_at, origins FROM series WHERE study_uid = ? AND series_uid = ?',
       ),
-      upsertSeries: db.prepare<[string, string, number | null, string, string]>(
-        `INSERT INTO series (study_uid, series_uid, series_number, attributes, last_received_at) VALUES (?, ?, ?, ?, ?)
+      upsertSeries: db.prepare<[string, string, number | null, string, string, string]>(
+        `INSERT INTO series (study_uid, series_uid, series_number, attributes, last_received_at, origins) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (study_uid, series_uid) DO UPDATE SET series_number = excluded.series_number,
-           attributes = excluded.attributes, last_received_at = excluded.last_received_at`,
+           attributes = excluded.attributes, origins = excluded.origins,
+           last_received_at = MAX(series.last_received_at, excluded.last_received_at)`,
       ),
       deleteSeriesIfEmpty: db.prepare<[string, string, string, string]>(
         `DELETE FROM series WHERE study_uid = ? AND series_uid = ?
            AND NOT EXISTS (SELECT 1 FROM instances WHERE study_uid = ? AND series_uid = ?)`,
       ),
       selectInstance: db.prepare<[string], InstanceRow>(
-        'SELECT study_uid, series_uid, attributes, received_at, key_object FROM instances WHERE sop_uid = ?',
+        'SELECT study_uid, series_uid, attributes, received_at, key_object, precedence, origins FROM instances WHERE sop_uid = ?',
       ),
-      upsertInstance: db.prepare<[string, string, string, number | null, string, string, string | null]>(
-        `INSERT INTO instances (sop_uid, study_uid, series_uid, instance_number, attributes, received_at, key_object)
-         VALUES (?, ?, ?, ?, ?, ?, ?)
+      upsertInstance: db.prepare<[string, string, string, number | null, string, string, string | null, string, string | null]>(
+        `INSERT INTO instances (sop_uid, study_uid, series_uid, instance_number, attributes, received_at, key_object, precedence, origins)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (sop_uid) DO UPDATE SET study_uid = excluded.study_uid, series_uid = excluded.series_uid,
            instance_number = excluded.instance_number, attributes = excluded.attributes, received_at = excluded.received_at,
-           key_object = excluded.key_object`,
+           key_object = excluded.key_object, precedence = excluded.precedence, origins = excluded.origins`,
       ),
       deleteInstance: db.prepare<[string, string]>('DELETE FROM instances WHERE sop_uid = ? AND study_uid = ?'),
       selectRejection: db.prepare<[string, string], RejectionRow>(
@@ -289,70 +310,132 @@ export class SqliteStudyStore implements StudyStore {
       return;
     }
     const receivedAt = record.receipt.receivedAt;
+    // [merge:latest-present-value-wins] [merge:c-store-outranks-import] Every value below is merged by this
+    // precedence (source rank, then receivedAt): an absent value leaves the known one, an import only fills in.
+    const precedence = precedenceOf(record.receipt);
     const charset = record.specificCharacterSet ?? null;
-    const patientJson = canonicalJson(record.patient ?? {});
-    const studyJson = canonicalJson(record.study);
-    const receiptJson = JSON.stringify(record.receipt);
 
-    // Study level. [merge:latest-received-wins] [merge:change-is-a-different-value] (canonical JSON strings compared)
+    // Study level. [merge:latest-received-wins] [merge:change-is-a-different-value] (canonical JSON compared, per attribute)
     // [merge:calling-ae-is-a-change] The calling AE selects peer settings of the mapping.
     const study = this.stmt.selectStudy.get(studyUid);
     if (study === undefined) {
-      this.stmt.insertStudy.run(studyUid, charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt);
+      const origins: StudyOrigins = {
+        patient: uniformOrigins(record.patient ?? {}, precedence),
+        study: uniformOrigins(record.study, precedence),
+        receipt: precedence,
+      };
+      this.stmt.insertStudy.run(
+        studyUid,
+        charset,
+        canonicalJson(record.patient ?? {}),
+        canonicalJson(record.study),
+        JSON.stringify(record.receipt),
+        receivedAt,
+        receivedAt,
+        JSON.stringify(origins),
+      );
       changed.add(studyUid);
-    } else if (isLatest(receivedAt, study.last_received_at)) {
+    } else {
+      const known = studyOriginsOf(study);
+      const patient = mergeAttributes(JSON.parse(study.patient) as object, known.patient, record.patient ?? {}, precedence);
+      const studyLevel = mergeAttributes(JSON.parse(study.study) as object, known.study, record.study, precedence);
+      // The receipt (and the charset it came with) is that of the record of highest precedence.
+      const receiptWins = precedence >= known.receipt;
       const previousReceipt = JSON.parse(study.last_receipt) as ReceiptData;
       if (
-        study.patient !== patientJson ||
-        study.study !== studyJson ||
-        study.specific_character_set !== charset ||
-        previousReceipt.callingAeTitle !== record.receipt.callingAeTitle
+        patient.changed ||
+        studyLevel.changed ||
+        (receiptWins && (study.specific_character_set !== charset || previousReceipt.callingAeTitle !== record.receipt.callingAeTitle))
       ) {
         changed.add(studyUid);
       }
-      this.stmt.updateStudyLatest.run(charset, patientJson, studyJson, receiptJson, receivedAt, receivedAt, studyUid);
-    } else {
-      // [merge:first-received-is-earliest] (also in updateStudyLatest: MIN(first_received_at, ?))
-      this.stmt.updateStudyFirst.run(receivedAt, studyUid);
+      const origins: StudyOrigins = { patient: patient.origins, study: studyLevel.origins, receipt: receiptWins ? precedence : known.receipt };
+      // [merge:first-received-is-earliest] (MIN(first_received_at, ?) in updateStudy)
+      this.stmt.updateStudy.run(
+        receiptWins ? charset : study.specific_character_set,
+        canonicalJson(patient.value),
+        canonicalJson(studyLevel.value),
+        receiptWins ? JSON.stringify(record.receipt) : study.last_receipt,
+        JSON.stringify(origins),
+        receivedAt,
+        receivedAt,
+        studyUid,
+      );
     }
 
-    // Series level. [merge:latest-received-wins]
-    const seriesJson = canonicalJson(record.series);
+    // Series level. [merge:latest-received-wins] (per attribute, as above)
     const series = this.stmt.selectSeries.get(studyUid, seriesUid);
-    if (series === undefined || (isLatest(receivedAt, series.last_received_at) && series.attributes !== seriesJson)) {
-      changed.add(studyUid);
-    }
-    if (series === undefined || isLatest(receivedAt, series.last_received_at)) {
-      this.stmt.upsertSeries.run(studyUid, seriesUid, numberOrNull(record.series.seriesNumber), seriesJson, receivedAt);
-    }
-
-    // Instance level. [merge:keyed-by-sop-instance-uid] (the primary key of instances)
-    // [merge:key-object-document-kept] A KOS keeps its document in key_object; another record clears it.
-    const instanceJson = canonicalJson(record.instance);
-    const keyObjectJson = record.keyObject ? canonicalJson(record.keyObject) : null;
-    const instance = this.stmt.selectInstance.get(sopUid);
-    // [merge:older-instance-changes-nothing]
-    if (instance !== undefined && !isLatest(receivedAt, instance.received_at)) return;
-    if (
-      instance === undefined ||
-      instance.attributes !== instanceJson ||
-      instance.key_object !== keyObjectJson ||
-      instance.study_uid !== studyUid ||
-      instance.series_uid !== seriesUid
-    ) {
-      changed.add(studyUid);
-    }
-    this.stmt.upsertInstance.run(
-      sopUid,
+    const seriesMerge =
+      series === undefined
+        ? { value: record.series, origins: uniformOrigins(record.series, precedence), changed: true }
+        : mergeAttributes(
+            JSON.parse(series.attributes) as typeof record.series,
+            series.origins === null ? uniformOrigins(JSON.parse(series.attributes) as object, legacyPrecedence(series.last_received_at)) : (JSON.parse(series.origins) as Origins),
+            record.series,
+            precedence,
+          );
+    if (seriesMerge.changed) changed.add(studyUid);
+    this.stmt.upsertSeries.run(
       studyUid,
       seriesUid,
-      numberOrNull(record.instance.instanceNumber),
-      instanceJson,
+      numberOrNull(seriesMerge.value.seriesNumber),
+      canonicalJson(seriesMerge.value),
       receivedAt,
-      keyObjectJson,
+      JSON.stringify(seriesMerge.origins),
+    );
+
+    // Instance level. [merge:keyed-by-sop-instance-uid] (the primary key of instances)
+    const instance = this.stmt.selectInstance.get(sopUid);
+    const keyObjectJson = record.keyObject ? canonicalJson(record.keyObject) : null;
+    if (instance === undefined) {
+      this.stmt.upsertInstance.run(
+        sopUid,
+        studyUid,
+        seriesUid,
+        numberOrNull(record.instance.instanceNumber),
+        canonicalJson(record.instance),
+        receivedAt,
+        keyObjectJson,
+        precedence,
+        null,
+      );
+      changed.add(studyUid);
+      return;
+    }
+    const instancePrecedence = instance.precedence ?? legacyPrecedence(instance.received_at);
+    // [merge:older-instance-changes-nothing] A record of lower precedence only fills in values the instance lacks:
+    // it does not move the instance, nor change its document.
+    const wins = precedence >= instancePrecedence;
+    const storedAttributes = JSON.parse(instance.attributes) as InstanceAttributes;
+    const storedOrigins = { ...uniformOrigins(storedAttributes, instancePrecedence), ...(instance.origins === null ? {} : (JSON.parse(instance.origins) as Origins)) };
+    const attributes = mergeAttributes(storedAttributes, storedOrigins, record.instance, precedence);
+    // [merge:key-object-document-kept] A KOS keeps its document; a record that is no KOS drops it.
+    // [merge:latest-present-value-wins] A KOS record without its document (not readable, or an import that
+    // cannot read it) keeps the known one.
+    let keyObject = instance.key_object;
+    if (wins) {
+      if (keyObjectJson !== null) keyObject = keyObjectJson;
+      else if (record.instance.sopClassUid !== KEY_OBJECT_SELECTION_SOP_CLASS) keyObject = null;
+    }
+    const toStudy = wins ? studyUid : instance.study_uid;
+    const toSeries = wins ? seriesUid : instance.series_uid;
+    const moved = instance.study_uid !== toStudy || instance.series_uid !== toSeries;
+    if (!attributes.changed && keyObject === instance.key_object && !moved && !wins) return;
+    if (attributes.changed || keyObject !== instance.key_object || moved) changed.add(toStudy);
+    const newPrecedence = wins ? precedence : instancePrecedence;
+    this.stmt.upsertInstance.run(
+      sopUid,
+      toStudy,
+      toSeries,
+      numberOrNull(attributes.value.instanceNumber),
+      canonicalJson(attributes.value),
+      wins ? receivedAt : instance.received_at,
+      keyObject,
+      newPrecedence,
+      exceptionalOrigins(attributes.origins, newPrecedence),
     );
     // [merge:sop-moves-between-series] A re-send in another series (or study) moves it; an emptied series goes.
-    if (instance !== undefined && (instance.study_uid !== studyUid || instance.series_uid !== seriesUid)) {
+    if (moved) {
       changed.add(instance.study_uid);
       this.stmt.deleteSeriesIfEmpty.run(instance.study_uid, instance.series_uid, instance.study_uid, instance.series_uid);
     }
@@ -527,6 +610,30 @@ export class SqliteStudyStore implements StudyStore {
     this.closed = true;
     this.onClose?.();
   }
+}
+
+/** The origins of a study row; a row stored before precedences were has C-STORE values of its last receipt. */
+function studyOriginsOf(row: StudyRow): StudyOrigins {
+  if (row.origins !== null) return JSON.parse(row.origins) as StudyOrigins;
+  const legacy = legacyPrecedence(row.last_received_at);
+  return {
+    patient: uniformOrigins(JSON.parse(row.patient) as object, legacy),
+    study: uniformOrigins(JSON.parse(row.study) as object, legacy),
+    receipt: legacy,
+  };
+}
+
+/** instances.origins: only the attributes whose precedence is not the instance's (null when there is none, as usual). */
+function exceptionalOrigins(origins: Origins, precedence: string): string | null {
+  const out: Origins = {};
+  let any = false;
+  for (const [name, p] of Object.entries(origins)) {
+    if (p !== precedence) {
+      out[name] = p;
+      any = true;
+    }
+  }
+  return any ? JSON.stringify(out) : null;
 }
 
 function numberOrNull(value: number | undefined): number | null {
