@@ -50,7 +50,7 @@ export class IngestRate {
 
 export interface PeerSeen {
   callingAeTitle: string;
-  /** Address (host:port) of its last association. */
+  /** IP address its last association came from. */
   address: string;
   /** ISO time of its last association request (accepted or rejected). */
   lastAssociationAt: string;

@@ -153,8 +153,8 @@ describe('admin console with ADMIN_TOKEN', () => {
     expect(study.manifest).toEqual({ resourceType: 'ImagingSelection', id: 'm' });
     expect((await fetch(`${r.base}/admin/api/studies/9.9.9`, { headers: bearer })).status).toBe(404);
 
-    r.peers.accepted('CT_1', '127.0.0.1:40000');
-    r.peers.rejected('INTRUDER', '127.0.0.1:40001', 'calling-ae-not-recognized');
+    r.peers.accepted('CT_1', '127.0.0.1');
+    r.peers.rejected('INTRUDER', '127.0.0.1', 'calling-ae-not-recognized');
     const peers = await body(fetch(`${r.base}/admin/api/peers`, { headers: bearer }));
     expect(peers.aeTitles).toEqual(['FHIRBRIDGE']);
     expect(peers.seen.map((p: { callingAeTitle: string }) => p.callingAeTitle)).toEqual(['INTRUDER', 'CT_1']);
@@ -269,15 +269,15 @@ describe('IngestRate and PeerActivity', () => {
   it('keeps per calling AE its address, last association, the day counts and rejections by reason; a new UTC day starts over', () => {
     let now = Date.parse('2024-03-01T23:59:00.000Z');
     const peers = new PeerActivity(() => now);
-    peers.accepted('CT_1', '10.0.0.5:1111');
+    peers.accepted('CT_1', '10.0.0.5');
     peers.instance('CT_1');
     peers.instance('CT_1');
-    peers.rejected('CT_1', '10.0.0.5:1112', 'congestion');
+    peers.rejected('CT_1', '10.0.0.6', 'congestion');
     peers.instance('UNSEEN');
     expect(peers.list()).toEqual([
       {
         callingAeTitle: 'CT_1',
-        address: '10.0.0.5:1112',
+        address: '10.0.0.6',
         lastAssociationAt: '2024-03-01T23:59:00.000Z',
         day: '2024-03-01',
         associationsToday: 1,

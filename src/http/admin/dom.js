@@ -53,4 +53,9 @@ export const studyLink = (uid) => h('a', { href: `#/studies/${encodeURIComponent
 
 export const truncate = (text, n = 120) => (text && text.length > n ? `${text.slice(0, n - 1)}…` : (text ?? ''));
 
+/** Replaces the children of `el`, leaving out null/undefined/false (replaceChildren would write "null"). */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 export const json = (value) => h('pre', { class: 'json' }, JSON.stringify(value, null, 2));

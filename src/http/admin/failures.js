@@ -1,6 +1,6 @@
 // #/failures — every failed study with its reason, and Republish all with progress.
 import { api } from './api.js';
-import { h, personName, studyLink, table, time } from './dom.js';
+import { fill, h, personName, studyLink, table, time } from './dom.js';
 
 const PAGE = 100;
 
@@ -46,7 +46,7 @@ export async function failures(main) {
   async function refresh() {
     const page = await api.get(`/studies?state=failed&limit=${PAGE}`);
     const button = h('button', { class: 'primary', id: 'republish-all', disabled: page.total === 0 || running !== null, onclick: (e) => republishAll(e.currentTarget) }, 'Republish all');
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, `Failures (${page.total})`),
       h('div', { class: 'row' }, button, progress),
       table(['Study Instance UID', 'Patient', 'Patient ID', 'Last received', ['Attempts', 'num'], 'Reason'],

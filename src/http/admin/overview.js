@@ -1,6 +1,6 @@
 // #/ — is it flowing: ingest per minute, studies by state, queue, reachability, the latest studies.
 import { api } from './api.js';
-import { badge, dicomDate, h, personName, studyLink, table, time, truncate } from './dom.js';
+import { badge, dicomDate, fill, h, personName, studyLink, table, time, truncate } from './dom.js';
 
 function card(label, value, extra = {}) {
   return h('div', { class: 'card', ...extra }, h('div', { class: 'label' }, label), h('div', { class: 'value' }, value));
@@ -11,7 +11,7 @@ function chart(minutes) {
   const W = 600, H = 80, max = Math.max(1, ...minutes.map((m) => m.instances));
   const bw = W / minutes.length;
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('viewBox', `0 0 ${W} ${H + 12}`);
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('preserveAspectRatio', 'none');
   minutes.forEach((m, i) => {
     const r = document.createElementNS(svg.namespaceURI, 'rect');
@@ -25,17 +25,12 @@ function chart(minutes) {
     r.append(t);
     svg.append(r);
   });
-  for (const [x, label, anchor] of [[0, '−60 min', 'start'], [W, 'now', 'end']]) {
-    const t = document.createElementNS(svg.namespaceURI, 'text');
-    t.setAttribute('x', String(x));
-    t.setAttribute('y', String(H + 11));
-    t.setAttribute('class', 'axis');
-    t.setAttribute('text-anchor', anchor);
-    t.textContent = label;
-    svg.append(t);
-  }
   const total = minutes.reduce((n, m) => n + m.instances, 0);
-  return h('div', { class: 'chart' }, h('div', { class: 'muted' }, `Instances received per minute, last hour (this process): ${total} in all, at most ${max === 1 && total === 0 ? 0 : max} a minute`), svg);
+  const peak = Math.max(0, ...minutes.map((m) => m.instances));
+  return h('div', { class: 'chart', id: 'ingest' },
+    h('div', { class: 'muted' }, `Instances received per minute, last hour (this process): ${total} in all, at most ${peak} a minute`),
+    svg,
+    h('div', { class: 'axis-labels muted' }, h('span', {}, '−60 min'), h('span', {}, 'now')));
 }
 
 export function studyRows(studies) {
@@ -64,7 +59,7 @@ export async function overview(main) {
     const reach = Object.entries(o.reachability).map(([name, r]) =>
       card(name === 'fhirServer' ? 'FHIR server' : 'Redis', h('span', { class: `badge ${r.ok ? 'ok' : 'bad'}`, title: r.detail }, r.ok ? 'reachable' : 'unreachable'), { id: `reach-${name}` }),
     );
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, 'Overview'),
       h('div', { class: 'cards' },
         card('Published', h('a', { href: '#/studies?state=published' }, o.studies.published), { id: 'count-published' }),

@@ -1,11 +1,11 @@
 // #/peers — configured AE titles and peers, and every calling AE this process has seen.
 import { api } from './api.js';
-import { h, json, table, time } from './dom.js';
+import { fill, h, json, table, time } from './dom.js';
 
 export async function peers(main) {
   async function refresh() {
     const p = await api.get('/peers');
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, 'Peers'),
       h('h2', {}, 'This bridge'),
       table(['Called AE titles', 'Allowed callers'], [h('tr', {}, h('td', { class: 'mono' }, p.aeTitles.join(', ')), h('td', { class: 'mono' }, p.acceptsAny ? 'any (no allowlist, no peers)' : p.allowedCallers.join(', ') || '(peers only)'))]),
@@ -32,6 +32,6 @@ export async function peers(main) {
 
 export async function config(main) {
   const c = await api.get('/config');
-  main.replaceChildren(h('h1', {}, 'Configuration'), h('p', { class: 'muted' }, 'The effective configuration, secrets masked as check-config masks them.'), h('div', { id: 'config' }, json(c)));
+  fill(main, h('h1', {}, 'Configuration'), h('p', { class: 'muted' }, 'The effective configuration, secrets masked as check-config masks them.'), h('div', { id: 'config' }, json(c)));
   return { refresh: async () => {} };
 }

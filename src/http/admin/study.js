@@ -1,6 +1,6 @@
 // #/studies/{uid} — one study: what it holds, how its publishes went, what the FHIR server said, Republish.
 import { api } from './api.js';
-import { badge, dicomDate, h, json, kv, personName, table, time } from './dom.js';
+import { badge, dicomDate, fill, h, json, kv, personName, table, time } from './dom.js';
 
 export async function study(main, uid) {
   let notice = null;
@@ -19,8 +19,10 @@ export async function study(main, uid) {
   async function refresh() {
     const s = await api.get(`/studies/${encodeURIComponent(uid)}`);
     const p = s.publish;
+    // A refresh keeps the instance lists the user opened.
+    const open = [...main.querySelectorAll('details')].map((d) => d.open);
     const button = h('button', { class: 'primary', id: 'republish', onclick: (e) => republish(e.currentTarget) }, 'Republish');
-    main.replaceChildren(
+    fill(main, 
       h('h1', {}, 'Study ', h('span', { class: 'mono' }, uid), ' ', h('span', { id: 'state' }, badge(p.state))),
       h('div', { class: 'row' }, button, h('a', { href: '#/studies' }, '‹ all studies')),
       notice,
@@ -61,6 +63,7 @@ export async function study(main, uid) {
       s.imagingStudy ? json(s.imagingStudy) : h('p', { class: 'muted' }, 'None generated yet.'),
       s.manifest ? h('div', {}, h('h2', {}, 'Manifest'), json(s.manifest)) : null,
     );
+    main.querySelectorAll('details').forEach((d, i) => (d.open = open[i] ?? false));
   }
   await refresh();
   return { refresh };
