@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Checks the system tools the tests use (DCMTK, redis-server, pydicom) and,
+// Checks the system tools the tests use (DCMTK, redis-server, pydicom, chromium) and,
 // when some are missing, installs them with apt-get if running as root, or
 // prints the command to run and exits 1. Silent when everything is present.
 // Runs as npm `pretest`.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 
-const PACKAGES = ['dcmtk', 'redis-server', 'python3-pydicom'];
+const PACKAGES = ['dcmtk', 'redis-server', 'python3-pydicom', 'chromium'];
 const PYTHON = '/usr/bin/python3';
 
 const checks = [
@@ -16,12 +17,23 @@ const checks = [
   })),
   { name: 'redis-server', pkg: 'redis-server', ok: () => onPath('redis-server') },
   { name: 'redis-cli', pkg: 'redis-server', ok: () => onPath('redis-cli') },
+  // The admin console's browser tests drive Debian's chromium (playwright-core downloads no browser here).
+  { name: 'chromium (/usr/bin/chromium)', pkg: 'chromium', ok: () => executable('/usr/bin/chromium') },
   {
     name: `pydicom (${PYTHON})`,
     pkg: 'python3-pydicom',
     ok: () => spawnSync(PYTHON, ['-c', 'import pydicom'], { stdio: 'ignore' }).status === 0,
   },
 ];
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function onPath(tool) {
   return spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
