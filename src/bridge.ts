@@ -9,6 +9,9 @@ import { StorageScp, type CStoreResult } from './dimse/scp.js';
 import { createFhirClient } from './fhir-client/create-fhir-client.js';
 import { HttpAccess } from './http/access.js';
 import { BridgeMetrics } from './http/metrics.js';
+import { IngestRate, PeerActivity } from './http/admin-activity.js';
+import { cachedProbe } from './http/admin-reachability.js';
+import { AdminSessions } from './http/admin-session.js';
 import { createHttpServer } from './http/server.js';
 import { Aggregator } from './pipeline/aggregator.js';
 import { mappingOptionsFor } from './publish/mapping-options-for.js';
@@ -67,6 +70,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   // Before anything opens: a listener that would expose patient data does not start.
   const access = new HttpAccess({ host: config.http.host, adminToken: config.http.adminToken, fhirToken: config.fhirEndpoint.bearerToken });
 
+  // The admin console's login sessions, checked by the access model beside the tokens.
+  const sessions = new AdminSessions();
+  access.useSessions(sessions);
+  const ingest = new IngestRate();
+  const peersSeen = new PeerActivity();
+
   const pipeline = await openPipeline(config, logger);
   const { queue, store } = pipeline;
   const metrics = new BridgeMetrics(queue, store, { dataDir: config.redisUrl ? undefined : config.dataDir });
@@ -76,8 +85,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
   const localIndex = openLocalIndex(config);
 
+  const client = role !== 'scp' ? createFhirClient(config.fhir, logger) : undefined;
   if (role !== 'scp') {
-    const client = createFhirClient(config.fhir, logger);
     new Aggregator({ queue, store, schedule, logger }).start();
     new Publisher({
       queue,
@@ -139,17 +148,21 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
       // or, distributed, after Redis has the job); a rejection answers A700H.
       onStore: rejectionCheckingStoreHandler({ store, queue, logger }),
     });
-    scp.on('associationAccepted', (event: { callingAeTitle: string }) => {
+    scp.on('associationAccepted', (event: { callingAeTitle: string; peerAddress: string }) => {
+      peersSeen.accepted(event.callingAeTitle, event.peerAddress);
       metrics.associationsAccepted.inc();
       metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle), result: 'accepted' });
     });
-    scp.on('associationRejected', (event: { reason: string; callingAeTitle?: string }) => {
+    scp.on('associationRejected', (event: { reason: string; callingAeTitle?: string; peerAddress: string }) => {
+      peersSeen.rejected(event.callingAeTitle ?? '', event.peerAddress, event.reason);
       metrics.associationsRejected.inc({ reason: event.reason });
       metrics.callerAssociations.inc({ calling_ae: senderOf(event.callingAeTitle ?? ''), result: event.reason });
     });
     scp.on('cStore', (event: CStoreResult) => {
       const sender = senderOf(event.callingAeTitle);
       metrics.instancesReceived.inc();
+      ingest.record();
+      peersSeen.instance(event.callingAeTitle);
       metrics.callerInstances.inc({ calling_ae: sender });
       metrics.bytesReceived.inc(event.bytes);
       metrics.cStoreStatus.inc({ status: statusHex(event.status) });
@@ -159,6 +172,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   }
 
   const receiver = scp;
+  let current = config;
+  const fhirReachable = client && cachedProbe(`GET ${String(maskSecrets(config.fhir.baseUrl))}/metadata`, async () => void (await client.metadata()));
   const http: Server = createHttpServer({
     store,
     queue,
@@ -169,6 +184,29 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     metrics: metrics.registry,
     schedule,
     access,
+    admin: {
+      store,
+      queue,
+      schedule,
+      logger,
+      access,
+      sessions,
+      ingest,
+      peers: peersSeen,
+      mode: config.redisUrl ? 'distributed' : 'embedded',
+      fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
+      config: () => maskSecrets(current),
+      dicom: () => ({
+        aeTitles: current.dicom.aeTitles,
+        allowedCallers: current.dicom.allowedCallers,
+        peers: maskSecrets(current.peers) as unknown[],
+        acceptsAny: peers.acceptsAny,
+      }),
+      reachability: async () => ({
+        ...(fhirReachable ? { fhirServer: await fhirReachable() } : {}),
+        ...(config.redisUrl ? { redis: { ok: pipeline.isHealthy(), detail: pipeline.isHealthy() ? 'connected' : 'not connected' } } : {}),
+      }),
+    },
     fhirEndpoint: localIndex && {
       index: localIndex,
       fhirVersion: config.fhir.version,
@@ -213,6 +251,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     httpPort,
     reloadPeers(next) {
       peers = new PeerTable(next.peers, next.dicom.allowedCallers);
+      current = next;
       logger.info({ peers: peers.size, acceptsAny: peers.acceptsAny }, 'peers reloaded');
     },
     stop(graceMs = 10_000) {

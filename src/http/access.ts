@@ -3,7 +3,7 @@
  * change state. Every protected path asks `authorize(req, scope)`:
  *
  * - scope `admin`: `/studies`, `/studies/{uid}`, `/status`, the republish
- *   POSTs (and the admin console to come);
+ *   POSTs, the admin console's JSON API (/admin/api/, admin-api.ts);
  * - scope `fhir`: everything under `/fhir`.
  *
  * `/healthz`, `/readyz` and `/metrics` are open and carry no patient data.
@@ -99,14 +99,20 @@ export class HttpAccess {
     this.sessions = verifier;
   }
 
+  /** The grant a presented token earns for the scope (the console's login checks it too), or undefined. */
+  checkToken(presented: string, scope: AccessScope): AccessGrant | undefined {
+    const d = digest(presented);
+    let grant: AccessGrant | undefined;
+    // Every candidate is compared, so the time does not tell which one matched.
+    for (const c of this.candidates[scope]) if (timingSafeEqual(d, c.digest) && grant === undefined) grant = c.grant;
+    return grant;
+  }
+
   authorize(req: IncomingMessage, scope: AccessScope): AccessDecision {
     if (!this.tokenRequired) return { allowed: true, grant: 'loopback' };
     const presented = bearerOf(req);
     if (presented !== undefined) {
-      const d = digest(presented);
-      let grant: AccessGrant | undefined;
-      // Every candidate is compared, so the time does not tell which one matched.
-      for (const c of this.candidates[scope]) if (timingSafeEqual(d, c.digest) && grant === undefined) grant = c.grant;
+      const grant = this.checkToken(presented, scope);
       if (grant !== undefined) return { allowed: true, grant };
     }
     if (this.sessions?.verify(req, scope)) return { allowed: true, grant: 'session' };

@@ -10,6 +10,7 @@ import type { StorageCondition } from '../pipeline/pipeline.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { HttpAccess, type AccessDecision, type AccessScope } from './access.js';
 import { handleAdminRequest } from './admin.js';
+import { isAdminConsolePath, serveAdminConsole, type AdminConsoleDependencies } from './admin-console.js';
 import { FHIR_MOUNT, handleFhirRequest, type FhirEndpointDependencies } from '../fhir-endpoint/index.js';
 import type { PublishState, StudyStore } from '../pipeline/study-store.js';
 
@@ -34,6 +35,8 @@ export interface HttpDependencies {
    * connections that arrive on a loopback address are let in.
    */
   access?: HttpAccess;
+  /** The admin console at /admin (admin-console.ts); absent: no console. */
+  admin?: AdminConsoleDependencies;
 }
 
 interface Answer {
@@ -244,6 +247,10 @@ function serve(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies
   if (fhirEndpoint && isFhir(path)) {
     res.setHeader('cache-control', 'no-store');
     handleFhirRequest(req, res, fhirEndpoint, url);
+    return;
+  }
+  if (deps.admin && isAdminConsolePath(path)) {
+    serveAdminConsole(req, res, url, deps.admin, () => allowed(req, res, deps, 'admin'));
     return;
   }
   if (isRepublish(path)) {

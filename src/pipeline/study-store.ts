@@ -1,3 +1,4 @@
+import type { PersonName } from '../dicom/attribute-values.js';
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { Rejection, StudyState } from '../dicom/study-state.js';
 
@@ -139,6 +140,14 @@ export interface StudyStore {
   setPublishStatus(studyInstanceUid: string, status: Partial<PublishStatus> & { state: PublishState }): Promise<void>;
   countByState(): Promise<Record<PublishState, number>>;
   close(): Promise<void>;
+
+  // ---- the admin console (types at the end of this file, helpers in study-search.ts) ----
+  /** One page of the studies that match `search` (StudyPage: its order, its total), from indexes, not a scan. */
+  searchSummaries(search: StudySearch, page: PageRequest): Promise<StudyPage>;
+  /** Adds an attempt to the study's publish history, which keeps the newest PUBLISH_HISTORY_LIMIT. */
+  recordPublishAttempt(studyInstanceUid: string, attempt: PublishAttempt): Promise<void>;
+  /** The study's publish history, newest first ([] for an unknown study). */
+  publishHistory(studyInstanceUid: string): Promise<PublishAttempt[]>;
 }
 
 /**
@@ -157,3 +166,74 @@ export function finishedStatus(outcome: PublishFinish): Partial<PublishStatus> {
   }
   return { lastError: outcome.lastError, ...(outcome.lastResource !== undefined ? { lastResource: outcome.lastResource } : {}) };
 }
+
+// ---- the admin console: search and publish history ---------------------------------
+
+/** Every member given must match (AND); absent members do not filter. Exact matches, case as stored. */
+export interface StudySearch {
+  studyInstanceUid?: string;
+  /** (0008,0050) */
+  accessionNumber?: string;
+  /** (0010,0020) */
+  patientId?: string;
+  state?: PublishState;
+  /** (0008,0020) Study Date from, DICOM DA (YYYYMMDD), inclusive. Studies without a valid date do not match a date range. */
+  studyDateFrom?: string;
+  /** Study Date to, DICOM DA (YYYYMMDD), inclusive. */
+  studyDateTo?: string;
+  /** The study's last instance received at or after this time (ISO 8601 UTC with milliseconds, as lastReceivedAt). */
+  receivedFrom?: string;
+  /** The study's last instance received before this time (exclusive; same form). */
+  receivedBefore?: string;
+}
+
+export interface PageRequest {
+  /** Studies skipped (0: the first page). */
+  offset: number;
+  /** Studies on the page. */
+  limit: number;
+}
+
+/** A study as the console lists it: its summary and what identifies it to a person (patient data). */
+export interface StudyListing extends StudySummary {
+  patientId?: string;
+  patientName?: PersonName;
+  accessionNumber?: string;
+  /** DICOM DA as received. */
+  studyDate?: string;
+  studyDescription?: string;
+  /** Distinct (0008,0060) of its series, sorted. */
+  modalities: string[];
+  /** Calling AE title of the latest received instance. */
+  callingAeTitle?: string;
+}
+
+/**
+ * One page of a search: newest first (by the last received instance), ties
+ * by Study Instance UID descending; `total` is the number of studies that
+ * match. Listings leave out lastResource.
+ */
+export interface StudyPage {
+  total: number;
+  studies: StudyListing[];
+}
+
+/** What one publish attempt came to, as the publish history keeps it. */
+export interface PublishAttempt {
+  /** ISO time the attempt finished. */
+  at: string;
+  /**
+   * published: written to the FHIR server; unchanged: the server had it already;
+   * stored: no FHIR server, kept in the store and the built-in endpoint;
+   * retry: left pending, the queue retries; failed: waits for a republish.
+   */
+  outcome: 'published' | 'unchanged' | 'stored' | 'retry' | 'failed';
+  /** HTTP status of the FHIR server's answer, when there was one. */
+  httpStatus?: number;
+  /** The error (the server's OperationOutcome text when it sent one): may quote patient data. */
+  error?: string;
+  durationMs?: number;
+}
+
+/** Attempts kept per study (the newest). */
+export const PUBLISH_HISTORY_LIMIT = 20;

@@ -10,7 +10,7 @@ import type { FhirVersion, MappingOptions } from '../fhir/mapping-options.js';
 import { localResources } from '../fhir/study-resources.js';
 import type { StudyState } from '../dicom/study-state.js';
 import type { JobQueue } from '../pipeline/job-queue.js';
-import type { PublishFinish, PublishStart, StudyStore } from '../pipeline/study-store.js';
+import type { PublishAttempt, PublishFinish, PublishStart, StudyStore } from '../pipeline/study-store.js';
 import { ImagingStudyWriter, type ConditionalQuery } from './imaging-study-writer.js';
 import { writeKeyImages } from './key-image-writer.js';
 import { writeManifest, type ManifestSettings, type ManifestWritten } from './manifest-writer.js';
@@ -282,6 +282,7 @@ export class Publisher {
     const left = await this.options.store.finishPublish(state.studyInstanceUid, generation, finish);
     // Changed while this ran: the study stays pending, the change's own publish is scheduled.
     const meanwhile = left === 'pending' ? { changedMeanwhile: true } : {};
+    await this.remember(state.studyInstanceUid, line, written.result, written.result === 'stored' ? undefined : written.httpStatus);
     if (written.result === 'stored') {
       this.options.logger.info(line('stored', meanwhile), 'study publish');
       this.tell({ result: 'stored', lastReceivedAt: state.lastReceivedAt });
@@ -307,11 +308,13 @@ export class Publisher {
     const uid = state.studyInstanceUid;
     if (err instanceof MappingFailed) {
       await store.finishPublish(uid, generation, { state: 'failed', lastError: err.message });
+      await this.remember(uid, line, 'failed', undefined, err.message);
       logger.error(line('failed', { error: err.message }), 'study publish');
       return;
     }
     if (err instanceof LocalIndexFailed) {
       await store.finishPublish(uid, generation, { state: 'pending', lastError: err.message });
+      await this.remember(uid, line, 'retry', undefined, err.message);
       logger.warn(line('retry', { error: err.message }), 'study publish');
       throw err.original;
     }
@@ -320,6 +323,7 @@ export class Publisher {
     if (!isRetryablePublishError(err)) {
       const lastError = err instanceof FhirHttpError ? (outcomeText(err.outcome) ?? err.message) : errorMessage(err);
       await store.finishPublish(uid, generation, { state: 'failed', lastError, ...withBody });
+      await this.remember(uid, line, 'failed', status, lastError);
       // The server's text may quote patient data: redacted here, whole in lastError (behind the HTTP access model).
       logger.warn(line('failed', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
       this.tell({ result: 'failed', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
@@ -328,9 +332,22 @@ export class Publisher {
     // Retryable, or unexpected: nothing is dropped, the queue retries with backoff.
     const lastError = errorMessage(err);
     await store.finishPublish(uid, generation, { state: 'pending', lastError, ...withBody });
+    await this.remember(uid, line, 'retry', status, lastError);
     logger.warn(line('retry', { httpStatus: status, ...logSafeError(err, lastError, state) }), 'study publish');
     this.tell({ result: 'retry', httpStatus: status, lastReceivedAt: state.lastReceivedAt });
     throw err;
+  }
+
+  /** Adds the attempt to the study's publish history (the admin console's); a failure to do so costs the attempt nothing. */
+  private async remember(uid: string, line: LogLine, outcome: PublishAttempt['outcome'], httpStatus?: number, error?: string): Promise<void> {
+    const attempt: PublishAttempt = { at: new Date(this.now()).toISOString(), outcome, durationMs: line(outcome).durationMs as number };
+    if (httpStatus !== undefined) attempt.httpStatus = httpStatus;
+    if (error !== undefined) attempt.error = error;
+    try {
+      await this.options.store.recordPublishAttempt(uid, attempt);
+    } catch (err) {
+      this.options.logger.warn({ studyInstanceUid: uid, err: errorMessage(err) }, 'publish history not recorded');
+    }
   }
 
   private tell(outcome: PublishOutcome): void {

@@ -150,7 +150,7 @@ describe('SQLite schema migration', () => {
 
     const db = openDatabase(tmp.dir, 'FULL');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(SCHEMA_VERSION).toBe(4);
     db.close();
 
     const pipeline = openSqlitePipeline({ dataDir: tmp.dir, logger: silentLogger });

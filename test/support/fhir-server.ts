@@ -54,8 +54,10 @@ export interface FhirFaults {
   failNextWrites?: { count: number; status: number; retryAfterSeconds?: number; retryAfter?: string };
   /** Every request is answered after this delay. */
   delayMs?: number;
-  /** A write whose body mentions one of these Study Instance UIDs is answered 400 (OperationOutcome). */
+  /** A write whose body mentions one of these Study Instance UIDs is answered `rejectStatus` (OperationOutcome). */
   rejectStudyUids?: string[];
+  /** Status of those rejections (default 400), e.g. 422 Unprocessable Entity. */
+  rejectStatus?: number;
   /** Every request without `Authorization: Bearer <requireBearer>` is answered 401. */
   requireBearer?: string;
   /** /metadata says ImagingStudy has no conditional update, and `PUT ImagingStudy?…` is answered 405. */
@@ -343,7 +345,8 @@ export async function startFhirServer(options: { port?: number } = {}): Promise<
     }
 
     if (WRITE_METHODS.has(method) && faults.rejectStudyUids?.some((uid) => raw.toString('utf8').includes(uid))) {
-      send(400, outcome(400, [{ severity: 'error', code: 'business-rule', diagnostics: 'injected rejection: this study is refused' }]));
+      const status = faults.rejectStatus ?? 400;
+      send(status, outcome(status, [{ severity: 'error', code: 'business-rule', diagnostics: 'injected rejection: this study is refused' }]));
       return;
     }
 

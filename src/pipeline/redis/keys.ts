@@ -78,3 +78,39 @@ export const PUBLISHES_QUEUE = '{publishes}';
 export function importCheckpointsKey(prefix: string, run: string): string {
   return `${prefix}:{import}:${run}`;
 }
+
+/**
+ * The admin console's search index (redis/study-search.ts), beside the state
+ * index under the `{index}` tag, so that one script reads them all.
+ */
+export interface SearchIndexKeys {
+  /** Hash: Study Instance UID → JSON [accessionNumber, patientId, studyDate] as indexed ('' for none). */
+  terms: string;
+  /** Sorted set: every study, score lastReceivedAt (epoch ms). */
+  received: string;
+  /** Sorted set: studies with a valid Study Date, score YYYYMMDD. */
+  studyDate: string;
+  /** Sorted set, score 0: `accessionNumber \0 studyUid` (ZRANGEBYLEX finds a value's studies). */
+  accession: string;
+  /** Sorted set, score 0: `patientId \0 studyUid`. */
+  patientId: string;
+  /** String: set once the index holds every study (built from the study hashes when missing). */
+  built: string;
+}
+
+export function searchIndexKeys(prefix: string): SearchIndexKeys {
+  const base = `${prefix}:{index}:search`;
+  return {
+    terms: `${base}:terms`,
+    received: `${base}:received`,
+    studyDate: `${base}:study-date`,
+    accession: `${base}:accession`,
+    patientId: `${base}:patient-id`,
+    built: `${base}:built`,
+  };
+}
+
+/** List: the study's publish history, newest first, JSON per attempt (in the study's slot). */
+export function publishHistoryKey(prefix: string, studyInstanceUid: string): string {
+  return `${prefix}:{${studyInstanceUid}}:publish-history`;
+}

@@ -6,10 +6,14 @@ import { decodeRejection, keyObjectEntries, rejectionNoteOf } from '../merge.js'
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
 import {
   finishedStatus,
+  type PageRequest,
+  type PublishAttempt,
   type PublishFinish,
   type PublishStart,
   type PublishState,
   type PublishStatus,
+  type StudyPage,
+  type StudySearch,
   type StudyStore,
   type StudySummary,
   type SummaryFilter,
@@ -17,6 +21,7 @@ import {
 import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKeys } from './keys.js';
 import { storedAttributes } from './attribute-lists.js';
 import { PUBLISH_STATES, STATUS_FIELDS, StudyScripts, type StudyStateReply } from './study-scripts.js';
+import { RedisStudySearch } from './study-search.js';
 
 export { PUBLISH_STATES } from './study-scripts.js';
 
@@ -61,6 +66,8 @@ export class RedisStudyStore implements StudyStore {
   private readonly ownsClient: boolean;
   private readonly indexKeys: string[];
   private closed = false;
+  /** The admin console's search index and publish history (study-search.ts). */
+  private readonly console: RedisStudySearch;
 
   constructor(options: RedisStudyStoreOptions) {
     this.client = options.client;
@@ -69,6 +76,7 @@ export class RedisStudyStore implements StudyStore {
     this.ownsClient = options.ownsClient ?? false;
     this.indexKeys = PUBLISH_STATES.map((s) => stateIndexKey(this.prefix, s));
     this.scripts = new StudyScripts(this.client, this.prefix);
+    this.console = new RedisStudySearch(this.client, this.prefix, this.logger);
   }
 
   async mergeInstances(records: InstanceRecord[]): Promise<string[]> {
@@ -125,6 +133,7 @@ export class RedisStudyStore implements StudyStore {
       [...byStudy].map(async ([studyUid, studyRecords]) => {
         const reply = await this.scripts.mergeInstances(studyUid, studyRecords);
         await this.syncIndex(studyUid, reply.state, reply.lastReceivedAt);
+        await this.console.sync(studyUid);
         return reply.report ? studyUid : undefined;
       }),
     );
@@ -263,6 +272,25 @@ export class RedisStudyStore implements StudyStore {
     if (this.closed) return;
     this.closed = true;
     if (this.ownsClient) await quitOrDisconnect(this.client);
+  }
+
+  // ---- the admin console (study-search.ts) ----
+
+  async searchSummaries(search: StudySearch, page: PageRequest): Promise<StudyPage> {
+    return this.console.search(search, page);
+  }
+
+  async recordPublishAttempt(studyInstanceUid: string, attempt: PublishAttempt): Promise<void> {
+    await this.console.record(studyInstanceUid, attempt);
+  }
+
+  async publishHistory(studyInstanceUid: string): Promise<PublishAttempt[]> {
+    return this.console.history(studyInstanceUid);
+  }
+
+  /** Rebuilds the search index from the study hashes (like rebuildStateIndex); returns the number of studies. */
+  async rebuildSearchIndex(): Promise<number> {
+    return this.console.rebuild();
   }
 
   /** Puts the study in the set of its state, then re-reads the state until index and hash agree. */

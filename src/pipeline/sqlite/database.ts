@@ -111,6 +111,20 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run, item)
   ) WITHOUT ROWID;
   `,
+  // 4: the admin console: search indexes (sqlite/study-search.ts) and the publish history.
+  `
+  -- Exact matches of the console's search; the expressions are those of study-search.ts.
+  CREATE INDEX IF NOT EXISTS studies_accession ON studies (json_extract(study, '$.accessionNumber'));
+  CREATE INDEX IF NOT EXISTS studies_patient_id ON studies (json_extract(patient, '$.patientId'));
+  CREATE INDEX IF NOT EXISTS studies_study_date ON studies (json_extract(study, '$.studyDate'));
+  -- The last attempts of each study (PUBLISH_HISTORY_LIMIT), attempt as JSON; seq grows per study.
+  CREATE TABLE IF NOT EXISTS publish_attempts (
+    study_uid TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    attempt   TEXT NOT NULL,
+    PRIMARY KEY (study_uid, seq)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -16,12 +16,17 @@ import {
 } from '../merge.js';
 import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../dicom/key-object-document.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
+import { SqliteStudySearch } from './study-search.js';
 import {
   finishedStatus,
+  type PageRequest,
+  type PublishAttempt,
   type PublishFinish,
   type PublishStart,
   type PublishState,
   type PublishStatus,
+  type StudyPage,
+  type StudySearch,
   type StudyStore,
   type StudySummary,
   type SummaryFilter,
@@ -138,12 +143,15 @@ export class SqliteStudyStore implements StudyStore {
   private readonly beginTransaction: (studyInstanceUid: string) => PublishStart | undefined;
   /** UPDATE statements of setPublishStatus, by their SQL (one per combination of members). */
   private readonly statusUpdates = new Map<string, Database.Statement>();
+  /** The admin console's search and publish history (study-search.ts). */
+  readonly console: SqliteStudySearch;
 
   constructor(options: SqliteStudyStoreOptions) {
     this.db = options.db;
     this.logger = options.logger;
     this.onClose = options.onClose;
     const db = this.db;
+    this.console = new SqliteStudySearch(db);
     this.stmt = {
       selectStudy: db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_uid = ?'),
       selectState: db.prepare<[string], { publish_state: PublishState }>(
@@ -609,6 +617,20 @@ export class SqliteStudyStore implements StudyStore {
     if (this.closed) return;
     this.closed = true;
     this.onClose?.();
+  }
+
+  // ---- the admin console (study-search.ts) ----
+
+  async searchSummaries(search: StudySearch, page: PageRequest): Promise<StudyPage> {
+    return this.console.search(search, page);
+  }
+
+  async recordPublishAttempt(studyInstanceUid: string, attempt: PublishAttempt): Promise<void> {
+    this.console.record(studyInstanceUid, attempt);
+  }
+
+  async publishHistory(studyInstanceUid: string): Promise<PublishAttempt[]> {
+    return this.console.history(studyInstanceUid);
   }
 }
 

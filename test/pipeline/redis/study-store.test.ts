@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisStudyStore, stateIndexKey, studyKeys } from '../../../src/pipeline/redis/index.js';
+import { searchIndexKeys } from '../../../src/pipeline/redis/keys.js';
 import { makeRecord, silentLogger } from '../helpers.js';
 import { useFlushedRedis } from './flushed-redis.js';
 
@@ -15,6 +16,8 @@ describe('RedisStudyStore specifics', () => {
       [
         ...Object.values(studyKeys('dfb', '1.2.840.99')).filter((k) => !k.endsWith('publish-requested')),
         stateIndexKey('dfb', 'pending'),
+        // The admin console's search index (no accession number, no built marker before a search).
+        ...[searchIndexKeys('dfb')].flatMap((k) => [k.terms, k.received, k.studyDate, k.patientId]),
       ].sort(),
     );
     for (const key of keys.filter((k) => !k.includes('{index}'))) expect(key.startsWith('dfb:{1.2.840.99}:')).toBe(true);
