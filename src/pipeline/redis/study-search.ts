@@ -15,6 +15,7 @@
  * The publish history is one list per study, in the study's slot, trimmed
  * to PUBLISH_HISTORY_LIMIT with the push (MULTI).
  */
+import { storedAttributes } from './attribute-lists.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PersonName } from '../../dicom/attribute-values.js';
@@ -46,10 +47,11 @@ const LISTING_FIELDS = ['firstReceivedAt', 'lastReceivedAt', 'state', 'attempts'
 /** A value the index can hold: a NUL separates value and UID in the lexicographic sets. */
 const indexable = (value: unknown): string => (typeof value === 'string' && !value.includes('\0') ? value : '');
 
-function parseObject(json: string | null | undefined): Record<string, unknown> {
-  if (!json) return {};
+/** A study hash's patient/study field: an attribute list (./attribute-lists.ts) or JSON stored before lists. */
+function parseObject(stored: string | null | undefined): Record<string, unknown> {
+  if (!stored) return {};
   try {
-    const value: unknown = JSON.parse(json);
+    const value: unknown = storedAttributes(stored);
     return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
