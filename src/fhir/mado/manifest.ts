@@ -150,7 +150,9 @@ export function mapManifest(state: StudyState, options: ManifestOptions): Manife
       studyInstanceUid: model.studyUid,
       createdAt: options.createdAt,
       accession,
-      modalities: study.modality ?? [],
+      // Every modality of the shared series (the envelope's modality, 1..1), not only
+      // the acquisition modalities ImagingStudy.modality lists in R4 (CID 29).
+      modalities: seriesModalities(study),
       regions,
       period: periodOf(study),
       procedure: study.procedureCode,
@@ -159,4 +161,14 @@ export function mapManifest(state: StudyState, options: ManifestOptions): Manife
       logicalSubject,
     },
   };
+}
+
+/** The distinct modality codings of the study's series, in series order. */
+function seriesModalities(study: { series?: Array<{ modality?: Coding }> }): Coding[] {
+  const seen = new Map<string, Coding>();
+  for (const series of study.series ?? []) {
+    const m = series.modality;
+    if (m?.code !== undefined && !seen.has(`${m.system ?? ''}|${m.code}`)) seen.set(`${m.system ?? ''}|${m.code}`, m);
+  }
+  return [...seen.values()];
 }
