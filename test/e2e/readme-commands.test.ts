@@ -201,7 +201,7 @@ describe('README.md commands', () => {
     it('Access: curl and the status command with the token', async () => {
       const result = await runBlock(block('access'), bridge!, { ADMIN_TOKEN });
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain('{"studies":{"pending":0,"published":0,"failed":0}');
+      expect(result.stdout).toContain(`"studies":{"pending":0,"published":0,"failed":0}`);
       expect(result.stdout).toMatch(/studies: +0 pending, 0 published, 0 failed/);
       const without = await fetch(`http://127.0.0.1:${bridge!.httpPort}/status`);
       expect(without.status).toBe(401);
