@@ -39,16 +39,3 @@ export const STORAGE_SOP_CLASSES: ReadonlyMap<string, StorageSopClass> = new Map
 export function isStorageSopClass(uid: string): boolean {
   return STORAGE_SOP_CLASSES.has(uid);
 }
-
-/** ISO/IEC 8824 numeric form as PS3.5 9.1 restricts it: arcs without leading zeros, the first 0, 1 or 2. */
-const UID_FORM = /^[0-2](\.(0|[1-9][0-9]*))*$/;
-
-/** Whether a value is a UID (PS3.5 9.1: at most 64 characters of that form). "31" is not: 31 is no root arc. */
-export function isUid(value: string | undefined): value is string {
-  return value !== undefined && value.length <= 64 && UID_FORM.test(value);
-}
-
-/** A value that is there but is not a UID (an absent one is not malformed, only missing). */
-export function isMalformedUid(value: string | undefined): boolean {
-  return value !== undefined && !isUid(value);
-}

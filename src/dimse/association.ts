@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
-import { isMalformedUid, isUid, VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
+import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { Indication } from './actions.js';
 import { AbortReason, AbortSource } from './bytes.js';
@@ -315,8 +315,7 @@ export class Association implements AdmittedConnection {
       case CommandField.C_ECHO_RQ:
         break;
       case CommandField.C_STORE_RQ:
-        // A command SOP Class UID that is no UID at all is checked against the data set instead (completeStore).
-        if (context.abstractSyntax === VERIFICATION_SOP_CLASS || (command.affectedSopClassUid !== context.abstractSyntax && !isMalformedUid(command.affectedSopClassUid)))
+        if (context.abstractSyntax === VERIFICATION_SOP_CLASS || command.affectedSopClassUid !== context.abstractSyntax)
           message.failure = { status: Status.SopClassNotSupported, errorComment: 'SOP Class differs from the presentation context' };
         else if (hasDataSet(command)) {
           try {
@@ -372,23 +371,7 @@ export class Association implements AdmittedConnection {
       } catch (err) {
         ({ status, errorComment } = failureOf(err));
       }
-      const { affectedSopClassUid: commandClass, affectedSopInstanceUid: commandInstance } = msg.command;
-      if (record !== undefined && (isMalformedUid(commandClass) || isMalformedUid(commandInstance))) {
-        // Command UIDs that are no UIDs (dcmsend sends "31" for a data set whose UIDs are encoded UN):
-        // the data set's identify the instance when its SOP Class is the context's and the rest agrees.
-        const { sopClassUid, sopInstanceUid } = record.instance;
-        if (sopClassUid !== msg.context.abstractSyntax) {
-          status = Status.SopClassNotSupported;
-          errorComment = 'SOP Class differs from the presentation context';
-          record = undefined;
-        } else if (!isUid(sopInstanceUid) || (!isMalformedUid(commandInstance) && commandInstance !== sopInstanceUid)) {
-          status = Status.CannotUnderstand;
-          errorComment = 'SOP Instance UID differs from Affected SOP Instance UID';
-          record = undefined;
-        } else {
-          this.logger.warn({ commandSopClassUid: commandClass, commandSopInstanceUid: commandInstance, sopClassUid, sopInstanceUid }, 'C-STORE command UIDs are not UIDs: the data set\'s are used');
-        }
-      } else if (record !== undefined && record.instance.sopInstanceUid !== commandInstance) {
+      if (record !== undefined && record.instance.sopInstanceUid !== msg.command.affectedSopInstanceUid) {
         status = Status.CannotUnderstand;
         errorComment = 'SOP Instance UID differs from Affected SOP Instance UID';
         record = undefined;
