@@ -77,7 +77,12 @@ describe('UIDs that are not UIDs', () => {
       expect(comments[i], bad.name).toMatch(bad.problem);
     }
 
-    const { body } = await bridge.get('/studies');
+    // The acknowledged instance is queued; the aggregator merges it a moment later.
+    let body: Array<{ studyInstanceUid: string }> = [];
+    for (let i = 0; i < 100 && body.length === 0; i++) {
+      ({ body } = await bridge.get('/studies'));
+      if (body.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
     expect(body.map((s: { studyInstanceUid: string }) => s.studyInstanceUid)).toEqual([study.studyInstanceUid]);
     const { body: one } = await bridge.get(`/studies/${study.studyInstanceUid}`);
     expect(one.numberOfInstances).toBe(1);
