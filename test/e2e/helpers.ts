@@ -38,3 +38,13 @@ export async function publishedOnServer(fhir: TestFhirServer, studyUid: string, 
     `ImagingStudy ${studyUid} with ${instances} instances on the FHIR server`,
   );
 }
+
+/** echoscu from AE MODALITY to the bridge. */
+export function echoscu(bridge: BridgeProcess, timeoutMs = 30_000) {
+  return run('echoscu', ['-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { timeoutMs });
+}
+
+/** The statuses of `storescu -v`'s Store Responses, in order ("Success", "Out of Resources", ...). */
+export function storeResponses(stderr: string): string[] {
+  return [...stderr.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]!);
+}

@@ -8,37 +8,15 @@
  * bridge recovers by itself.
  */
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
-import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
-import { mountLoopDisk, type LoopDisk } from '../support/loop-disk.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, startBridgeProcess } from '../support/bridge-process.js';
 import { run } from '../support/run.js';
-import { published, storescu } from './helpers.js';
+import { echoscu, published, storeResponses, storescu } from './helpers.js';
+import { useStorageFaultSetup } from './storage-fault.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 
-let disk: LoopDisk;
-let bridge: BridgeProcess | undefined;
-let before: GeneratedStudy;
-let during: GeneratedStudy;
-
-beforeAll(async () => {
-  before = await generateStudy({ series: 1, instances: 3 });
-  during = await generateStudy({ series: 1, instances: 3 });
-  disk = await mountLoopDisk(24);
-});
-afterAll(async () => {
-  try {
-    await bridge?.stop();
-  } finally {
-    await disk?.dispose();
-    await removeStudy(before.dir);
-    await removeStudy(during.dir);
-  }
-});
-
-const echo = (b: BridgeProcess) => run('echoscu', ['-aet', 'MODALITY', '-aec', b.aeTitle, '127.0.0.1', String(b.dicomPort)], { timeoutMs: 30_000 });
-const responses = (stderr: string) => [...stderr.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]);
+const setup = useStorageFaultSetup(24);
 const logLines = (output: string) =>
   output
     .split('\n')
@@ -47,9 +25,10 @@ const logLines = (output: string) =>
 
 describe('DATA_DIR full while running', () => {
   it('refuses stores, backs off, logs once, reports 503 and why, and recovers when space returns', async () => {
-    bridge = await startBridgeProcess({ dataDir: join(disk.mountPoint, 'data'), env: { PUBLISH_DEBOUNCE_MS: '1500' } });
+    const { disk, before, during } = setup;
+    const bridge = (setup.bridge = await startBridgeProcess({ dataDir: join(disk.mountPoint, 'data'), env: { PUBLISH_DEBOUNCE_MS: '1500' } }));
     const first = await storescu(bridge, before.files, ['-v']);
-    expect(responses(first.stderr), first.stderr).toEqual(['Success', 'Success', 'Success']);
+    expect(storeResponses(first.stderr), first.stderr).toEqual(['Success', 'Success', 'Success']);
 
     // Full before the study's publish is due: its end (and the resource) cannot be written.
     await disk.fill();
@@ -57,10 +36,10 @@ describe('DATA_DIR full while running', () => {
       await new Promise((r) => setTimeout(r, 4000));
       expect(bridge.child.exitCode, bridge.output().slice(-3000)).toBeNull();
       // The event loop is free: C-ECHO and HTTP answer, C-STOREs get A700H.
-      expect((await echo(bridge)).code).toBe(0);
+      expect((await echoscu(bridge)).code).toBe(0);
       expect((await bridge.get('/healthz')).status).toBe(200);
       const refused = await storescu(bridge, during.files, ['-v', '-nh']);
-      expect(responses(refused.stderr), refused.stderr).toEqual(['Refused: OutOfResources', 'Refused: OutOfResources', 'Refused: OutOfResources']);
+      expect(storeResponses(refused.stderr), refused.stderr).toEqual(['Refused: OutOfResources', 'Refused: OutOfResources', 'Refused: OutOfResources']);
 
       const ready = await bridge.get('/readyz');
       expect(ready.status).toBe(503);
@@ -86,7 +65,7 @@ describe('DATA_DIR full while running', () => {
     expect((await bridge.get('/status')).body.storage).toEqual({ state: 'ok' });
     await published(bridge, before.studyInstanceUid, 3, 90_000);
     const again = await storescu(bridge, during.files, ['-v', '-nh']);
-    expect(responses(again.stderr), again.stderr).toEqual(['Success', 'Success', 'Success']);
+    expect(storeResponses(again.stderr), again.stderr).toEqual(['Success', 'Success', 'Success']);
     await published(bridge, during.studyInstanceUid, 3);
     expect(await bridge.stop()).toBe(0);
   }, 240_000);

@@ -6,42 +6,20 @@
  * cleared stores and publishes again by itself.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
-import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
-import { run } from '../support/run.js';
-import { published, storescu } from './helpers.js';
-import { mountLoopDisk, type LoopDisk } from '../support/loop-disk.js';
+import { describe, expect, it } from 'vitest';
+import { startBridgeProcess } from '../support/bridge-process.js';
+import { echoscu, published, storeResponses, storescu } from './helpers.js';
+import { useStorageFaultSetup } from './storage-fault.js';
 
-let disk: LoopDisk;
-let bridge: BridgeProcess | undefined;
-let before: GeneratedStudy;
-let during: GeneratedStudy;
-
-beforeAll(async () => {
-  before = await generateStudy({ series: 1, instances: 3 });
-  during = await generateStudy({ series: 1, instances: 3 });
-  disk = await mountLoopDisk(64);
-});
-afterAll(async () => {
-  try {
-    await bridge?.stop();
-  } finally {
-    await disk?.dispose();
-    await removeStudy(before.dir);
-    await removeStudy(during.dir);
-  }
-});
-
-const echo = (b: BridgeProcess) => run('echoscu', ['-aet', 'MODALITY', '-aec', b.aeTitle, '127.0.0.1', String(b.dicomPort)], { timeoutMs: 30_000 });
-const responses = (stderr: string) => [...stderr.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]);
+const setup = useStorageFaultSetup(64);
 
 describe('DATA_DIR made immutable while running', () => {
   it('keeps serving, refuses stores with A700, and recovers when write permission returns', async () => {
+    const { disk, before, during } = setup;
     const dataDir = join(disk.mountPoint, 'data');
-    bridge = await startBridgeProcess({ dataDir, env: { PUBLISH_DEBOUNCE_MS: '1500' } });
+    const bridge = (setup.bridge = await startBridgeProcess({ dataDir, env: { PUBLISH_DEBOUNCE_MS: '1500' } }));
     const first = await storescu(bridge, before.files, ['-v']);
-    expect(responses(first.stderr), first.stderr).toEqual(['Success', 'Success', 'Success']);
+    expect(storeResponses(first.stderr), first.stderr).toEqual(['Success', 'Success', 'Success']);
 
     // Written back, the mapped pages of a -shm file are clean: the next write to one faults, and
     // ext4 answers a fault on an immutable file with SIGBUS. The kernel's own writeback does
@@ -54,13 +32,13 @@ describe('DATA_DIR made immutable while running', () => {
       expect(bridge.child.signalCode, bridge.output().slice(-3000)).toBeNull();
       expect(bridge.child.exitCode, bridge.output().slice(-3000)).toBeNull();
       const refused = await storescu(bridge, during.files, ['-v', '-nh']);
-      const answers = responses(refused.stderr);
+      const answers = storeResponses(refused.stderr);
       expect(answers.length, refused.stderr).toBe(3);
       for (const answer of answers) expect(answer, refused.stderr).toBe('Refused: OutOfResources');
       // Alive and answering: the process, C-ECHO, HTTP.
       expect(bridge.child.exitCode, bridge.output()).toBeNull();
       expect(bridge.child.signalCode, bridge.output()).toBeNull();
-      expect((await echo(bridge)).code).toBe(0);
+      expect((await echoscu(bridge)).code).toBe(0);
       expect((await bridge.get('/healthz')).status).toBe(200);
       const ready = await bridge.get('/readyz');
       expect(ready.status).toBe(503);
@@ -72,7 +50,7 @@ describe('DATA_DIR made immutable while running', () => {
     await published(bridge, before.studyInstanceUid, 3);
     expect((await bridge.get('/readyz')).status).toBe(200);
     const again = await storescu(bridge, during.files, ['-v', '-nh']);
-    expect(responses(again.stderr), again.stderr).toEqual(['Success', 'Success', 'Success']);
+    expect(storeResponses(again.stderr), again.stderr).toEqual(['Success', 'Success', 'Success']);
     await published(bridge, during.studyInstanceUid, 3);
     expect(bridge.child.exitCode, bridge.output()).toBeNull();
     expect(await bridge.stop()).toBe(0);
