@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FhirVersion } from '../../src/fhir/mapping-options.js';
 import { handleFhirRequest } from '../../src/fhir-endpoint/index.js';
@@ -18,30 +17,19 @@ import { IndexKeys, indexBase, RedisResourceIndex } from '../../src/fhir-endpoin
 import type { FhirResource, ParsedSearch } from '../../src/fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from '../../src/fhir-endpoint/sqlite-resource-index.js';
 import { freePort } from '../support/free-port.js';
-import { startRedis, type TestRedis } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
 import { dataSet, TIMEZONE, uid } from './data-set.js';
 import { COMMON_QUERIES, describeResourceIndexContract, parse, R4_QUERIES } from './index-contract.js';
 
-let server: TestRedis;
-let client: Redis;
+const testRedis = useRedisServer();
 let n = 0;
-
-beforeAll(async () => {
-  server = await startRedis({ appendfsync: 'no' });
-  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
-});
 
 /** Every key of a prefix's index. */
 async function keysOf(prefix: string): Promise<string[]> {
   const out: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${indexBase(prefix)}*`, 'COUNT', 1000);
+    const [next, batch] = await testRedis.client.scan(cursor, 'MATCH', `${indexBase(prefix)}*`, 'COUNT', 1000);
     cursor = next;
     out.push(...batch);
   } while (cursor !== '0');
@@ -50,7 +38,7 @@ async function keysOf(prefix: string): Promise<string[]> {
 
 async function deleteKeys(prefix: string): Promise<void> {
   const keys = await keysOf(prefix);
-  if (keys.length > 0) await client.del(...keys);
+  if (keys.length > 0) await testRedis.client.del(...keys);
 }
 
 /** A fresh prefix per index: indexes of one test file share the server. */
@@ -61,7 +49,7 @@ function freshPrefix(): string {
 
 describeResourceIndexContract('Redis', async (options) => {
   const prefix = freshPrefix();
-  const index = new RedisResourceIndex({ ...options, client, prefix });
+  const index = new RedisResourceIndex({ ...options, client: testRedis.client, prefix });
   return {
     index,
     async cleanup() {
@@ -84,7 +72,7 @@ describe('the same answers as the SQLite index', () => {
     const prefix = freshPrefix();
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'fhir-index-diff-'));
-      redis = new RedisResourceIndex({ client, prefix, fhirVersion: version, timezone: TIMEZONE });
+      redis = new RedisResourceIndex({ client: testRedis.client, prefix, fhirVersion: version, timezone: TIMEZONE });
       sqlite = new SqliteResourceIndex({ dataDir: dir, fhirVersion: version, timezone: TIMEZONE });
       const resources = dataSet(version);
       await redis.put(resources);
@@ -123,14 +111,14 @@ describe('the same answers as the SQLite index', () => {
 describe('Redis layout', () => {
   test('every key carries the hash tag {<prefix>:fhir}; searches leave no temporary keys and write nothing to the AOF; removing everything leaves no key', async () => {
     const prefix = freshPrefix();
-    const index = new RedisResourceIndex({ client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
+    const index = new RedisResourceIndex({ client: testRedis.client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
     const resources = dataSet('R4');
     await index.put(resources);
     const before = await keysOf(prefix);
     expect(before.length).toBeGreaterThan(resources.length);
-    const aofSize = async () => /aof_current_size:(\d+)/.exec(await client.info('persistence'))![1];
+    const aofSize = async () => /aof_current_size:(\d+)/.exec(await testRedis.client.info('persistence'))![1];
     const aofBefore = await aofSize();
-    const all = await client.keys('*');
+    const all = await testRedis.client.keys('*');
     for (const key of all.filter((k) => k.includes(`${prefix}:fhir`))) expect(key.startsWith(`{${prefix}:fhir}:`), key).toBe(true);
     expect(before).toContain(`{${prefix}:fhir}:ImagingStudy:${uid(1)}`);
 
@@ -150,30 +138,30 @@ describe('Redis layout', () => {
   test('put takes the old terms out: the token sets, the date sorted sets, the sort key and the term set follow the new content', async () => {
     const prefix = freshPrefix();
     const keys = new IndexKeys(indexBase(prefix));
-    const index = new RedisResourceIndex({ client, prefix, fhirVersion: 'R4', timezone: 'UTC' });
+    const index = new RedisResourceIndex({ client: testRedis.client, prefix, fhirVersion: 'R4', timezone: 'UTC' });
     const study = dataSet('R4').find((r) => r.id === uid(1))!;
     await index.put([study]);
     const ct = keys.token('ImagingStudy', 'modality', undefined, 'CT');
     const dcmCt = keys.token('ImagingStudy', 'modality', 'http://dicom.nema.org/resources/ontology/DCM', 'CT');
-    expect(await client.sismember(ct, uid(1))).toBe(1);
-    expect(await client.sismember(dcmCt, uid(1))).toBe(1);
-    expect(await client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBe(String(Date.parse('2024-07-05T05:30:00Z')));
-    expect(await client.zscore(keys.dateHigh('ImagingStudy', 'started'), `0:${uid(1)}`)).toBe(String(Date.parse('2024-07-05T05:30:01Z')));
+    expect(await testRedis.client.sismember(ct, uid(1))).toBe(1);
+    expect(await testRedis.client.sismember(dcmCt, uid(1))).toBe(1);
+    expect(await testRedis.client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBe(String(Date.parse('2024-07-05T05:30:00Z')));
+    expect(await testRedis.client.zscore(keys.dateHigh('ImagingStudy', 'started'), `0:${uid(1)}`)).toBe(String(Date.parse('2024-07-05T05:30:01Z')));
 
     await index.put([{ ...study, modality: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code: 'MR' }], series: [], started: '2021-03' }]);
-    expect(await client.exists(ct, dcmCt)).toBe(0);
-    expect(await client.sismember(keys.token('ImagingStudy', 'modality', null, 'MR'), uid(1))).toBe(0);
-    expect(await client.sismember(keys.token('ImagingStudy', 'modality', 'http://dicom.nema.org/resources/ontology/DCM', 'MR'), uid(1))).toBe(1);
-    expect(await client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBe(String(Date.parse('2021-03-01T00:00:00Z')));
-    expect(await client.zrangebyscore(keys.dateLow('ImagingStudy', 'started'), '-inf', '+inf', 'WITHSCORES')).toEqual([`0:${uid(1)}`, String(Date.parse('2021-03-01T00:00:00Z'))]);
-    const terms = await client.smembers(keys.terms('ImagingStudy', uid(1)));
+    expect(await testRedis.client.exists(ct, dcmCt)).toBe(0);
+    expect(await testRedis.client.sismember(keys.token('ImagingStudy', 'modality', null, 'MR'), uid(1))).toBe(0);
+    expect(await testRedis.client.sismember(keys.token('ImagingStudy', 'modality', 'http://dicom.nema.org/resources/ontology/DCM', 'MR'), uid(1))).toBe(1);
+    expect(await testRedis.client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBe(String(Date.parse('2021-03-01T00:00:00Z')));
+    expect(await testRedis.client.zrangebyscore(keys.dateLow('ImagingStudy', 'started'), '-inf', '+inf', 'WITHSCORES')).toEqual([`0:${uid(1)}`, String(Date.parse('2021-03-01T00:00:00Z'))]);
+    const terms = await testRedis.client.smembers(keys.terms('ImagingStudy', uid(1)));
     expect(terms).toContain(`s:${keys.token('ImagingStudy', 'modality', undefined, 'MR')}`);
     expect(terms.some((t) => t.includes('CT'))).toBe(false);
 
     const { started: _s, ...undated } = study;
     await index.put([undated]);
-    expect(await client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBeNull();
-    expect(await client.exists(keys.dateLow('ImagingStudy', 'started'), keys.dateHigh('ImagingStudy', 'started'))).toBe(0);
+    expect(await testRedis.client.zscore(keys.sortStarted('ImagingStudy'), uid(1))).toBeNull();
+    expect(await testRedis.client.exists(keys.dateLow('ImagingStudy', 'started'), keys.dateHigh('ImagingStudy', 'started'))).toBe(0);
     await index.close();
     await deleteKeys(prefix);
   });
@@ -201,7 +189,7 @@ describe('Redis layout', () => {
 
   test('a replacement is atomic: concurrent searches always find the study under exactly one modality', async () => {
     const prefix = freshPrefix();
-    const index = new RedisResourceIndex({ client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
+    const index = new RedisResourceIndex({ client: testRedis.client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
     const study = dataSet('R4').find((r) => r.id === uid(1))!;
     const as = (code: string): FhirResource => ({ ...study, modality: [{ system: 'http://dicom.nema.org/resources/ontology/DCM', code }], series: [] });
     await index.put([as('CT')]);
@@ -221,20 +209,20 @@ describe('Redis layout', () => {
 });
 
 describe('connections', () => {
-  test('a URL: the index owns its connection and closes it; a client passed in stays open; prefixes do not see each other', async () => {
-    const owned = new RedisResourceIndex({ client: server.url, prefix: 'owned', fhirVersion: 'R4', timezone: TIMEZONE });
-    const shared = new RedisResourceIndex({ client, prefix: 'shared', fhirVersion: 'R4', timezone: TIMEZONE });
+  test('a URL: the index owns its connection and closes it; a testRedis.client passed in stays open; prefixes do not see each other', async () => {
+    const owned = new RedisResourceIndex({ client: testRedis.server.url, prefix: 'owned', fhirVersion: 'R4', timezone: TIMEZONE });
+    const shared = new RedisResourceIndex({ client: testRedis.client, prefix: 'shared', fhirVersion: 'R4', timezone: TIMEZONE });
     await owned.put(dataSet('R4'));
     expect((await owned.search('ImagingStudy', parse(''))).total).toBe(8);
     expect((await shared.search('ImagingStudy', parse(''))).total).toBe(0);
     expect(await shared.read('ImagingStudy', uid(1))).toBeUndefined();
-    expect(await client.client('LIST')).toContain('name=owned:fhir-index');
+    expect(await testRedis.client.client('LIST')).toContain('name=owned:fhir-index');
 
     await owned.close();
     await expect(owned.read('ImagingStudy', uid(1))).rejects.toThrow(/closed/);
-    expect(await client.client('LIST')).not.toContain('name=owned:fhir-index');
+    expect(await testRedis.client.client('LIST')).not.toContain('name=owned:fhir-index');
     await shared.close();
-    expect(await client.ping()).toBe('PONG');
+    expect(await testRedis.client.ping()).toBe('PONG');
     await deleteKeys('owned');
   });
 });
@@ -245,7 +233,7 @@ describe('the FHIR endpoint on the Redis index', () => {
   let index: RedisResourceIndex;
   const prefix = freshPrefix();
   beforeAll(async () => {
-    index = new RedisResourceIndex({ client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
+    index = new RedisResourceIndex({ client: testRedis.client, prefix, fhirVersion: 'R4', timezone: TIMEZONE });
     await index.put(dataSet('R4'));
     http = createServer((req, res) => {
       if (!handleFhirRequest(req, res, { index, fhirVersion: 'R4', timezone: TIMEZONE })) {

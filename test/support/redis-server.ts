@@ -3,6 +3,8 @@
  * fresh directory, append-only file on, no RDB snapshots. restart() reuses
  * the directory and port, so what the AOF holds survives a kill -9.
  */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -96,6 +98,39 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     async restart() {
       await halt();
       await launch();
+    },
+  };
+}
+
+/**
+ * One redis-server for the calling test file (no fsync: these tests don't
+ * crash it) and a client on it, started before its tests and stopped after;
+ * with `flushAfterEach` the database is flushed after each test.
+ */
+export function useRedisServer(options: { flushAfterEach?: boolean } = {}): { readonly server: TestRedis; readonly client: Redis } {
+  let server: TestRedis | undefined;
+  let client: Redis | undefined;
+  beforeAll(async () => {
+    server = await startRedis({ appendfsync: 'no' });
+    client = new Redis(server.url, { maxRetriesPerRequest: 1 });
+  });
+  if (options.flushAfterEach) {
+    afterEach(async () => {
+      await client?.flushdb();
+    });
+  }
+  afterAll(async () => {
+    await client?.quit();
+    await server?.stop();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('redis-server not started yet');
+      return server;
+    },
+    get client() {
+      if (!client) throw new Error('redis client not connected yet');
+      return client;
     },
   };
 }

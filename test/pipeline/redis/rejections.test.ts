@@ -8,9 +8,9 @@ import type { InstanceRecord } from '../../../src/dicom/instance-record.js';
 import { RedisStudyStore, studyKeys } from '../../../src/pipeline/redis/index.js';
 import { studyNoteKeys } from '../../../src/pipeline/redis/keys.js';
 import { makeRecord, silentLogger } from '../helpers.js';
-import { useFlushedRedis } from './flushed-redis.js';
+import { useRedisServer } from '../../support/redis-server.js';
 
-const redis = useFlushedRedis();
+const redis = useRedisServer({ flushAfterEach: true });
 
 function note(sop: string, refs: Array<[study: string, sop: string]>): InstanceRecord {
   const record = makeRecord({ study: '1.2.840.1', series: 'KO', sop, modality: 'KO' });

@@ -1,34 +1,21 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import { RedisStudyStore } from '../../../src/pipeline/redis/index.js';
-import { startRedis, type TestRedis } from '../../support/redis-server.js';
+import { useRedisServer } from '../../support/redis-server.js';
 import { silentLogger } from '../helpers.js';
 import { describeStudyStoreContract } from '../store-contract.js';
 
-let server: TestRedis;
-let client: Redis;
+const redis = useRedisServer();
 let n = 0;
-
-beforeAll(async () => {
-  server = await startRedis({ appendfsync: 'no' });
-  client = new Redis(server.url, { maxRetriesPerRequest: 1 });
-});
-
-afterAll(async () => {
-  await client?.quit();
-  await server?.stop();
-});
 
 describeStudyStoreContract('Redis', async () => {
   // A fresh key prefix per test: the state index is shared by all studies of a prefix.
   n += 1;
   const prefix = `contract${n}`;
-  const store = new RedisStudyStore({ client, logger: silentLogger, prefix });
+  const store = new RedisStudyStore({ client: redis.client, logger: silentLogger, prefix });
   return {
     store,
     async cleanup() {
       await store.close();
-      await client.flushdb();
+      await redis.client.flushdb();
     },
   };
 });

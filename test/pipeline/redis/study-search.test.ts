@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { RedisStudyStore } from '../../../src/pipeline/redis/index.js';
 import { searchIndexKeys } from '../../../src/pipeline/redis/keys.js';
 import { makeRecord, silentLogger } from '../helpers.js';
-import { useFlushedRedis } from './flushed-redis.js';
+import { useRedisServer } from '../../support/redis-server.js';
 
-const redis = useFlushedRedis();
+const redis = useRedisServer({ flushAfterEach: true });
 
 describe('RedisStudyStore search index', () => {
   it('is built from the study hashes by the first search when it is missing, and kept from then on', async () => {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { RedisStudyStore, stateIndexKey, studyKeys } from '../../../src/pipeline/redis/index.js';
 import { searchIndexKeys } from '../../../src/pipeline/redis/keys.js';
 import { makeRecord, silentLogger } from '../helpers.js';
-import { useFlushedRedis } from './flushed-redis.js';
+import { useRedisServer } from '../../support/redis-server.js';
 
-const redis = useFlushedRedis();
+const redis = useRedisServer({ flushAfterEach: true });
 
 describe('RedisStudyStore specifics', () => {
   it('keeps every key of a study under the study UID hash tag, and the state index under {index}', async () => {
