@@ -10,6 +10,8 @@ export interface PipelineConfig {
   redis: { prefix: string; lockDurationMs: number };
   dataDir: string;
   pipeline: { dataSync: 'full' | 'normal' };
+  /** Embedded mode only (the schema refuses it with REDIS_URL). */
+  retention?: { publishedDays?: number | undefined; intervalMs: number; batchSize: number };
 }
 
 /** The pipeline of the configured mode: distributed when REDIS_URL is set, else embedded in DATA_DIR. */
@@ -26,5 +28,8 @@ export async function openPipeline(config: PipelineConfig, logger: Logger): Prom
     dataDir: config.dataDir,
     logger,
     synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
+    ...(config.retention?.publishedDays !== undefined
+      ? { retention: { publishedDays: config.retention.publishedDays, intervalMs: config.retention.intervalMs, batchSize: config.retention.batchSize } }
+      : {}),
   });
 }
