@@ -76,7 +76,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const ingest = new IngestRate();
   const peersSeen = new PeerActivity();
 
-  const pipeline = await openPipeline(config, logger);
+  const pipeline = await openPipeline(config, logger, { runRetention: true });
   const { queue, store } = pipeline;
   const metrics = new BridgeMetrics(queue, store, { dataDir: config.redisUrl ? undefined : config.dataDir });
   // Per-sender metrics and refusal logs: configured peers by AE title, every other sender as one `other`.

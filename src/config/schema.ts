@@ -297,6 +297,16 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /** Embedded mode: what studies published long enough ago still keep (sqlite/retention.ts). */
+    retention: z
+      .object({
+        /** Unset: nothing is purged. */
+        publishedDays: z.coerce.number().positive().describe('a positive number of days (fractions allowed, e.g. 30 or 0.5)').optional(),
+        intervalMs: z.coerce.number().int().min(1000).default(3_600_000),
+        batchSize: z.coerce.number().int().min(1).max(10_000).default(100),
+      })
+      .strict()
+      .default({}),
     /** Unset: embedded mode (SQLite in dataDir). */
     redisUrl: z
       .string()
@@ -390,6 +400,14 @@ export const configSchema = z
         path: ['pipeline', 'maxDelayMs'],
         params: { selfContained: true },
         message: `must be at least pipeline.debounceMs (${config.pipeline.debounceMs})`,
+      });
+    }
+    if (config.retention.publishedDays !== undefined && config.redisUrl) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['retention', 'publishedDays'],
+        params: { selfContained: true },
+        message: 'retention applies to the embedded store only: unset it with redisUrl (REDIS_URL) (README, Operations: Retention)',
       });
     }
     // src/http/access.ts: off loopback, patient data and republish need a token.

@@ -10,10 +10,16 @@ export interface PipelineConfig {
   redis: { prefix: string; lockDurationMs: number };
   dataDir: string;
   pipeline: { dataSync: 'full' | 'normal' };
+  /** Embedded mode only (the schema refuses it with REDIS_URL). */
+  retention?: { publishedDays?: number | undefined; intervalMs: number; batchSize: number };
 }
 
-/** The pipeline of the configured mode: distributed when REDIS_URL is set, else embedded in DATA_DIR. */
-export async function openPipeline(config: PipelineConfig, logger: Logger): Promise<Pipeline> {
+/**
+ * The pipeline of the configured mode: distributed when REDIS_URL is set, else embedded in DATA_DIR.
+ * `runRetention`: the daemon's store runs the configured retention; other users (import) leave it
+ * alone, so an `import --resume` reads its checkpoints before any pass could drop them.
+ */
+export async function openPipeline(config: PipelineConfig, logger: Logger, options: { runRetention?: boolean } = {}): Promise<Pipeline> {
   if (config.redisUrl) {
     return openRedisPipeline({
       url: config.redisUrl,
@@ -26,5 +32,8 @@ export async function openPipeline(config: PipelineConfig, logger: Logger): Prom
     dataDir: config.dataDir,
     logger,
     synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
+    ...(options.runRetention && config.retention?.publishedDays !== undefined
+      ? { retention: { publishedDays: config.retention.publishedDays, intervalMs: config.retention.intervalMs, batchSize: config.retention.batchSize } }
+      : {}),
   });
 }

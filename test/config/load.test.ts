@@ -109,6 +109,17 @@ describe('loadConfig', () => {
     expect(problems.some((p) => p.startsWith('pipeline.maxDelayMs (PUBLISH_MAX_DELAY_MS): must be at least'))).toBe(true);
   });
 
+  it('takes retention from the environment (off by default), and refuses it in the distributed mode', () => {
+    expect(loadConfig({ env: {} }).retention).toEqual({ publishedDays: undefined, intervalMs: 3_600_000, batchSize: 100 });
+    expect(loadConfig({ env: { RETENTION_PUBLISHED_DAYS: '0.5', RETENTION_INTERVAL_MS: '60000', RETENTION_BATCH_SIZE: '20' } }).retention).toEqual({
+      publishedDays: 0.5,
+      intervalMs: 60_000,
+      batchSize: 20,
+    });
+    const problems = problemsOf(() => loadConfig({ env: { RETENTION_PUBLISHED_DAYS: '30', REDIS_URL: 'redis://127.0.0.1:6379' } }));
+    expect(problems).toEqual([expect.stringMatching(/^retention\.publishedDays \(RETENTION_PUBLISHED_DAYS\).*embedded store only.*REDIS_URL/)]);
+  });
+
   it('says when the file is missing or not YAML', () => {
     expect(problemsOf(() => loadConfig({ file: '/nonexistent/bridge.yaml', env: {} }))[0]).toMatch(/cannot be read \(ENOENT\)/);
     const dir = mkdtempSync(join(tmpdir(), 'bridge-config-'));

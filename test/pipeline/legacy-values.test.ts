@@ -62,6 +62,8 @@ describe('values stored before precedences', () => {
     await first.close();
     // As schema 2 left it: no precedence columns (their values NULL once migrated).
     const raw = new Database(path.join(tmp.dir, 'bridge.sqlite'));
+    // Schema 5's retention column, index and trigger first.
+    raw.exec('DROP TRIGGER studies_unretain; DROP INDEX studies_retainable; ALTER TABLE studies DROP COLUMN retained_at;');
     raw.exec(
       'ALTER TABLE studies DROP COLUMN origins; ALTER TABLE series DROP COLUMN origins; ALTER TABLE instances DROP COLUMN origins; ' +
         'ALTER TABLE instances DROP COLUMN precedence; DROP TABLE import_checkpoints;',

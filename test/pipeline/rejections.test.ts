@@ -140,6 +140,8 @@ describe('SQLite schema migration', () => {
     await first.close();
     const raw = new Database(path.join(tmp.dir, 'bridge.sqlite'));
     // (Schema 3's columns and table go first, then schema 2's.)
+    // Schema 5's retention column, index and trigger first.
+    raw.exec('DROP TRIGGER studies_unretain; DROP INDEX studies_retainable; ALTER TABLE studies DROP COLUMN retained_at;');
     raw.exec(
       'ALTER TABLE studies DROP COLUMN origins; ALTER TABLE series DROP COLUMN origins; ALTER TABLE instances DROP COLUMN origins; ' +
         'ALTER TABLE instances DROP COLUMN precedence; DROP TABLE import_checkpoints;',
@@ -150,7 +152,7 @@ describe('SQLite schema migration', () => {
 
     const db = openDatabase(tmp.dir, 'FULL');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(4);
+    expect(SCHEMA_VERSION).toBe(5);
     db.close();
 
     const pipeline = openSqlitePipeline({ dataDir: tmp.dir, logger: silentLogger });

@@ -125,6 +125,19 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (study_uid, seq)
   ) WITHOUT ROWID;
   `,
+  // 5: retention of published studies (sqlite/retention.ts, RETENTION_PUBLISHED_DAYS).
+  `
+  -- When retention compacted the study's last_resource and publish history; NULL: not (yet).
+  ALTER TABLE studies ADD COLUMN retained_at TEXT;
+  -- The studies retention has still to visit, oldest publish first.
+  CREATE INDEX studies_retainable ON studies (published_at) WHERE publish_state = 'published' AND retained_at IS NULL;
+  -- A publish writes the full resource again: the study is retained again after the period.
+  CREATE TRIGGER studies_unretain AFTER UPDATE OF last_resource ON studies
+    WHEN OLD.retained_at IS NOT NULL AND NEW.retained_at IS NOT NULL
+  BEGIN
+    UPDATE studies SET retained_at = NULL WHERE study_uid = NEW.study_uid;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,12 +5,14 @@ import { openDatabase, type SqliteSynchronous } from './database.js';
 import { SqliteJobQueue, type SqliteJobQueueOptions } from './job-queue.js';
 import { SqliteStudyStore } from './study-store.js';
 import { sqliteImportCheckpoints } from './import-checkpoints.js';
+import { SqliteRetention, type SqliteRetentionOptions } from './retention.js';
 import type { ImportCheckpoints } from '../import-checkpoints.js';
 
 export { SCHEMA_VERSION, type SqliteSynchronous } from './database.js';
 export { DataDirError, lockDataDir, prepareDataDir, type DataDirLock } from './data-dir-lock.js';
 export { SqliteJobQueue, type GroupCommitStats, type PublishRow, type SqliteJobQueueOptions } from './job-queue.js';
 export { SqliteStudyStore } from './study-store.js';
+export { SqliteRetention, compactResource, type RetentionResult } from './retention.js';
 
 export interface SqlitePipelineOptions {
   /** Directory of `bridge.sqlite` (created if missing). */
@@ -29,6 +31,8 @@ export interface SqlitePipelineOptions {
     SqliteJobQueueOptions,
     'batchSize' | 'pollIntervalMs' | 'instanceRetryDelayMs' | 'publishConcurrency' | 'gatherMs' | 'storageProbeDelayMs' | 'storageLogIntervalMs'
   >;
+  /** Retention of published studies (retention.ts); absent: nothing is purged. */
+  retention?: Pick<SqliteRetentionOptions, 'publishedDays' | 'intervalMs' | 'batchSize'>;
 }
 
 /** The embedded queue and store with their SQLite specifics (group-commit stats, publish rows): for tests and tools. */
@@ -36,6 +40,8 @@ export interface SqliteParts {
   queue: SqliteJobQueue;
   store: SqliteStudyStore;
   checkpoints: ImportCheckpoints;
+  /** Present when options.retention is: started, stopped by close(). */
+  retention: SqliteRetention | undefined;
   /** Closes the queue (waiting for running handlers), the store and the database. */
   close(): Promise<void>;
 }
@@ -91,11 +97,15 @@ export function openSqliteParts(options: SqlitePipelineOptions): SqliteParts {
     durableIntake: (options.synchronous ?? 'FULL') === 'FULL',
   });
   const store = new SqliteStudyStore({ db, logger, onClose: release });
+  const retention = options.retention && new SqliteRetention({ ...options.retention, db, logger, now: options.now });
+  retention?.start();
   return {
     queue,
     store,
     checkpoints: sqliteImportCheckpoints(db),
+    retention,
     async close() {
+      await retention?.close();
       await queue.close();
       await store.close();
     },
