@@ -18,6 +18,7 @@ import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js'
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { startOrthanc, type TestOrthanc } from '../support/orthanc.js';
 import { startProcess } from '../support/processes.js';
+import { makeTestPki } from '../dimse/tls-pki.js';
 import { importCli } from '../import/cli.js';
 import { imagingStudies, publishedOnServer } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
@@ -168,6 +169,36 @@ describe('import dimse from dcmqrscp', { timeout: 120_000 }, () => {
       await scp.stop();
       removeStudy(study.dir);
       rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('import dimse over DICOM TLS', { timeout: 120_000 }, () => {
+  it('lists and counts Orthanc\'s studies over TLS (--tls --ca-file), and refuses a server its CA does not vouch for', async () => {
+    const pki = await makeTestPki();
+    const orthanc = await startOrthanc({
+      config: {
+        DicomTlsEnabled: true,
+        DicomTlsCertificate: pki.serverCert,
+        DicomTlsPrivateKey: pki.serverKey,
+        DicomTlsTrustedCertificates: pki.caCert,
+        DicomTlsRemoteCertificateRequired: false,
+      },
+    });
+    const study = await generateStudy({ series: 2, instances: 2, modalities: ['CT', 'MR'] });
+    try {
+      for (const file of study.files) await orthanc.upload(file);
+      const target = `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`;
+      const ok = await importCli(['dimse', '--dry-run', '--tls', '--ca-file', pki.caCert, target], {});
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('dry run: 1 study, 4 instances would be imported');
+      const rogue = await importCli(['dimse', '--dry-run', '--tls', '--ca-file', pki.rogueCaCert, target], {});
+      expect(rogue.code).toBe(1);
+      expect(rogue.stdout).toMatch(/C-FIND STUDY at ORTHANC@127\.0\.0\.1:\d+: .*(certificate|self.signed|verify)/i);
+    } finally {
+      await orthanc.stop();
+      removeStudy(study.dir);
+      pki.remove();
     }
   });
 });
