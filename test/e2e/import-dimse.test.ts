@@ -17,6 +17,7 @@ import { startDcmqrscp } from '../support/dcmqrscp.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { startOrthanc, type TestOrthanc } from '../support/orthanc.js';
+import { freePort } from '../support/free-port.js';
 import { startProcess } from '../support/processes.js';
 import { makeTestPki } from '../dimse/tls-pki.js';
 import { importCli } from '../import/cli.js';
@@ -200,5 +201,14 @@ describe('import dimse over DICOM TLS', { timeout: 120_000 }, () => {
       removeStudy(study.dir);
       pki.remove();
     }
+  });
+});
+
+describe('import dimse from an SCP that is not there', () => {
+  it('is a one-line reason naming the SCP, exit 1', async () => {
+    const port = await freePort();
+    const result = await importCli(['dimse', '--dry-run', `PACS@127.0.0.1:${port}`], {});
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`  C-FIND STUDY at PACS@127.0.0.1:${port}: connection refused by 127.0.0.1:${port}`);
   });
 });
