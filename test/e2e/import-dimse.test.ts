@@ -4,7 +4,8 @@
  * daemon → the FHIR server, which ends with exactly Orthanc's studies,
  * series and instances (modalities, accession); a second import writes
  * nothing new; an import killed mid-run and run again with --resume ends
- * exact. DCMTK's dcmqrscp as a second SCP: it returns no SOP Class UID at
+ * exact; a study sent live and also imported keeps the live attributes.
+ * DCMTK's dcmqrscp as a second SCP: it returns no SOP Class UID at
  * IMAGE level, so each study fails with that reason and the exit code is 1
  * (embedded mode only: the failure is before any store).
  */
@@ -21,7 +22,7 @@ import { freePort } from '../support/free-port.js';
 import { startProcess } from '../support/processes.js';
 import { makeTestPki } from '../dimse/tls-pki.js';
 import { importCli } from '../import/cli.js';
-import { imagingStudies, publishedOnServer } from './helpers.js';
+import { imagingStudies, publishedOnServer, storescu } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -152,6 +153,28 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
     expect(resumed.stdout).toMatch(/, [1-3] skipped \(already imported, --resume\), 0 failed/);
     await startBridge();
     await expectExact(studies.slice(0, 3), 'DIM');
+  });
+
+  it('a study sent live by storescu and also imported over C-FIND ends once and keeps the live attributes', async () => {
+    const live = await generateStudy({ series: 1, instances: 3, seed: 29, studyDescription: 'LIVE', accession: 'LIVEACC' });
+    const archived = await generateStudy({ series: 1, instances: 3, seed: 29, studyDescription: 'ARCHIVE', accession: 'OLDACC' });
+    studies.push(live, archived);
+    expect(archived.studyInstanceUid).toBe(live.studyInstanceUid);
+    for (const file of archived.files) await orthanc.upload(file);
+    await startBridge();
+    const sent = await storescu(bridge!, live.files);
+    expect(sent.code, sent.stderr).toBe(0);
+    await publishedOnServer(fhir, live.studyInstanceUid, 3);
+    const result = await importDimse(['--study', live.studyInstanceUid]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('1 study (3 instances) queued');
+    await drained();
+    const [resource, ...more] = await imagingStudies(fhir, live.studyInstanceUid);
+    expect(more).toHaveLength(0);
+    expect(resource.description).toBe('LIVE');
+    expect(resource.numberOfInstances).toBe(3);
+    expect(resource.identifier.some((id: any) => id.value === 'LIVEACC')).toBe(true);
+    expect(resource.identifier.some((id: any) => id.value === 'OLDACC')).toBe(false);
   });
 });
 
