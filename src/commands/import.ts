@@ -4,6 +4,8 @@ import { errorMessage } from '../errors.js';
 import type { BridgeConfig } from '../config/schema.js';
 import { readFileSync } from 'node:fs';
 import { DicomwebSource } from '../import/dicomweb-source.js';
+import { DimseSource } from '../import/dimse-source.js';
+import { TlsFileError, readClientTlsFiles, type ClientTlsOptions } from '../dimse/tls.js';
 import { FilesSource } from '../import/files-source.js';
 import { formatSummary, progressWriter } from '../import/progress.js';
 import { runImport } from '../import/runner.js';
@@ -17,12 +19,18 @@ import { EXIT, type Command } from './types.js';
 const USAGE = `dicom-fhir-bridge import: backfill the bridge from an existing archive
 
 usage: dicom-fhir-bridge import dicomweb [options] BASE-URL
+       dicom-fhir-bridge import dimse [options] AET@HOST:PORT
        dicom-fhir-bridge import files [options] PATH...
 
 sources:
   dicomweb BASE-URL      a DICOMweb server, e.g. http://pacs:8042/dicom-web:
                          QIDO-RS /studies with the filters, then WADO-RS
                          /studies/{uid}/metadata per study (never pixel data)
+  dimse AET@HOST:PORT    a C-FIND SCP (PACS) with called AE title AET:
+                         Study Root C-FIND at STUDY level with the filters,
+                         then per study SERIES and IMAGE levels, asking at
+                         each level for every attribute the mapping uses;
+                         what the SCP does not return stays absent
   files PATH...          DICOM Part 10 files and folders (recursive); a file
                          named DICOMDIR is read as the files it references
 
@@ -40,8 +48,20 @@ DICOMweb options:
   --cert-file FILE       PEM client certificate, with --key-file (mutual TLS)
   --key-file FILE        PEM private key of --cert-file
 
+C-FIND (dimse) options:
+  --calling-aet AET      our calling AE title (default: the first of
+                         DICOM_AET); the SCP may have to know it
+  --timeout MS           each wait: connect and TLS handshake, A-ASSOCIATE-AC,
+                         every C-FIND response, A-RELEASE-RP (default 30000)
+  --tls                  DICOM TLS (BCP 195: TLS 1.2 or later); the server
+                         certificate is checked against --ca-file (or Node's
+                         CA bundle) and HOST (or --servername)
+  --servername NAME      name checked against the SCP's certificate
+  --ca-file, --cert-file, --key-file   as for DICOMweb, with --tls
+
 options:
-  --concurrency N        studies (files: files read) at a time, default 2
+  --concurrency N        studies (files: files read) at a time, default 2;
+                         dimse: associations at a time besides the listing's
   --rate S               at most S studies started per second
   --resume               skip the studies this same command (source and
                          filters) already queued, from its checkpoints in
@@ -61,7 +81,9 @@ With REDIS_URL, import while the daemon runs.
 
 Progress goes to stderr (a bar on a terminal, one line per study otherwise),
 the summary to stdout. Ctrl-C stops after the studies under way are queued;
-run the same command with --resume to continue.
+run the same command with --resume to continue. For dimse, the C-FIND
+under way is cancelled (C-CANCEL-RQ) and its final response awaited before
+the association is released.
 
 exit codes:
   0   every study found was queued (or, with --dry-run, counted)
@@ -85,6 +107,10 @@ const OPTIONS = {
   'ca-file': { type: 'string' },
   'cert-file': { type: 'string' },
   'key-file': { type: 'string' },
+  'calling-aet': { type: 'string' },
+  timeout: { type: 'string' },
+  tls: { type: 'boolean', default: false },
+  servername: { type: 'string' },
 } as const;
 
 class UsageError extends Error {}
@@ -161,12 +187,64 @@ function sourceOf(kind: string, args: string[], filters: ImportFilters, concurre
         ...(Object.keys(tls).length > 0 ? { tls } : {}),
       });
     }
+    case 'dimse':
+      return dimseSourceOf(args, filters, config, values);
     case 'files':
       if (args.length === 0) throw new UsageError('import files: give at least one PATH');
       return new FilesSource({ paths: args, filters, concurrency, headerCapBytes: config.dicom.headerCapBytes });
     default:
-      throw new UsageError(`unknown import source '${kind}': dicomweb or files (see import --help)`);
+      throw new UsageError(`unknown import source '${kind}': dicomweb, dimse or files (see import --help)`);
   }
+}
+
+const AE_TITLE = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
+
+function aeTitleOf(flag: string, title: string): string {
+  if (title.trim().length === 0 || !AE_TITLE.test(title)) throw new UsageError(`${flag} ${title}: an AE title is 1 to 16 printable ASCII characters without backslash`);
+  return title;
+}
+
+/** `import dimse AET@HOST:PORT` (HOST may be [IPv6]). */
+function dimseSourceOf(args: string[], filters: ImportFilters, config: BridgeConfig, values: Values): ImportSource {
+  if (args.length !== 1) throw new UsageError('import dimse: give one AET@HOST:PORT');
+  const match = /^(.+)@(\[[^\]]+\]|[^:@]+):(\d+)$/.exec(args[0]!);
+  if (!match) throw new UsageError(`import dimse: ${args[0]} is not AET@HOST:PORT`);
+  const calledAeTitle = aeTitleOf('import dimse', match[1]!);
+  const host = match[2]!.replace(/^\[|\]$/g, '');
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) throw new UsageError(`import dimse: port ${match[3]} is not 1..65535`);
+  const callingAeTitle = aeTitleOf('--calling-aet', values['calling-aet'] ?? config.dicom.aeTitles[0]!);
+  const timeoutMs = positiveNumber('--timeout', values.timeout, true);
+  const tlsOnly = (['ca-file', 'cert-file', 'key-file', 'servername'] as const).filter((k) => values[k] !== undefined);
+  if (!values.tls && tlsOnly.length > 0) throw new UsageError(`import dimse: --${tlsOnly[0]} needs --tls`);
+  if ((values['cert-file'] === undefined) !== (values['key-file'] === undefined)) throw new UsageError('--cert-file and --key-file go together');
+  let tls: ClientTlsOptions | undefined;
+  if (values.tls) {
+    try {
+      tls = {
+        ...readClientTlsFiles({
+          ...(values['ca-file'] !== undefined ? { caFile: values['ca-file'] } : {}),
+          ...(values['cert-file'] !== undefined ? { certFile: values['cert-file'] } : {}),
+          ...(values['key-file'] !== undefined ? { keyFile: values['key-file'] } : {}),
+        }),
+        ...(values.servername !== undefined ? { servername: values.servername } : {}),
+      };
+    } catch (err) {
+      if (err instanceof TlsFileError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  return new DimseSource({
+    host,
+    port,
+    calledAeTitle,
+    callingAeTitle,
+    filters,
+    headerCapBytes: config.dicom.headerCapBytes,
+    maxPduLength: config.dicom.maxPduLength,
+    ...(tls !== undefined ? { tls } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+  });
 }
 
 /** Redis connects in the background: wait for it (10 s) rather than fail every study. */
@@ -180,7 +258,7 @@ async function healthy(pipeline: Pipeline): Promise<void> {
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'backfill from an archive (DICOMweb, or files, folders and DICOMDIRs) into the queue',
+  summary: 'backfill from an archive (DICOMweb, C-FIND, or files, folders and DICOMDIRs) into the queue',
   usage: USAGE,
   async run(args) {
     let values: Values;
@@ -193,7 +271,7 @@ export const importCommand: Command = {
       filters = filtersOf(values);
       concurrency = positiveNumber('--concurrency', values.concurrency, true) ?? 2;
       rate = positiveNumber('--rate', values.rate, false);
-      if (positionals.length === 0) throw new UsageError('give a source: import dicomweb BASE-URL or import files PATH... (see import --help)');
+      if (positionals.length === 0) throw new UsageError('give a source: import dicomweb BASE-URL, import dimse AET@HOST:PORT or import files PATH... (see import --help)');
     } catch (err) {
       process.stderr.write(`${errorMessage(err)}\n`);
       return EXIT.config;

@@ -2,8 +2,9 @@
  * One association, requestor side: the service user above the upper layer
  * (./upper-layer.ts) when the bridge is the SCU. It opens the transport
  * (TCP or TLS: AE-1), proposes presentation contexts in an A-ASSOCIATE-RQ
- * (AE-2), sends DIMSE requests without data set and awaits their
- * responses, then releases (AR-1) or aborts. Responses are assembled by the
+ * (AE-2), sends DIMSE requests (with a data set when one goes with them:
+ * a C-FIND identifier) and awaits their responses (several for a C-FIND:
+ * pending ones, then the final one), then releases (AR-1) or aborts. Responses are assembled by the
  * shared assembler (./message-assembler.ts), data set included when one
  * comes (C-FIND responses carry identifiers). Every wait has a timeout:
  * connect (TCP and TLS handshake), ACSE (the A-ASSOCIATE-AC/RJ and the
@@ -76,6 +77,9 @@ const RESULT_TEXT: Readonly<Record<number, string>> = {
 
 /** Longest setTimeout delay; the idle timer of the upper layer is not what bounds an SCU's waits. */
 const NO_IDLE_TIMEOUT_MS = 2_147_483_647;
+/** Responses in but not taken: reading pauses at HIGH and resumes below LOW. */
+const INBOX_HIGH = 512;
+const INBOX_LOW = 128;
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -90,7 +94,11 @@ export class ScuAssociation {
   private timer: NodeJS.Timeout | undefined;
   private opening: Waiter<void> | undefined;
   private releasing: Waiter<void> | undefined;
-  private responding: (Waiter<DimseCommand> & { messageId: number }) | undefined;
+  /** The message id whose responses are awaited, the waiter for the next one, and those in but not yet taken. */
+  private awaitedId: number | undefined;
+  private responding: Waiter<DimseMessage> | undefined;
+  private readonly inbox: DimseMessage[] = [];
+  private readingPaused = false;
   private failure: AssociationError | undefined;
   private readonly assembler: MessageAssembler;
   private messageId = 0;
@@ -165,15 +173,52 @@ export class ScuAssociation {
   }
 
   /** Sends a DIMSE request without data set; resolves with the response command set. */
-  request(contextId: number, command: DimseCommand): Promise<DimseCommand> {
+  async request(contextId: number, command: DimseCommand): Promise<DimseCommand> {
+    return (await this.exchange(contextId, command)).command;
+  }
+
+  /**
+   * Sends a DIMSE request, with its data set when given (encoded in the
+   * context's transfer syntax by the caller), and resolves with the first
+   * response message; nextResponse() gives the ones after it (C-FIND).
+   */
+  exchange(contextId: number, command: DimseCommand, dataSet?: Buffer): Promise<DimseMessage> {
     if (this.phase !== 'established') return Promise.reject(this.failure ?? new AssociationError('protocol', 'no association'));
     if (!this.accepted.has(contextId)) return Promise.reject(new AssociationError('protocol', `presentation context ${contextId} is not accepted`));
     const messageId = command.messageId ?? this.nextMessageId();
-    return new Promise<DimseCommand>((resolve, reject) => {
-      this.responding = { resolve, reject, messageId };
+    this.awaitedId = messageId;
+    this.inbox.length = 0;
+    this.ul.sendMessagePart(contextId, true, encodeCommand({ ...command, messageId }));
+    if (dataSet !== undefined) this.ul.sendMessagePart(contextId, false, dataSet);
+    return this.nextResponse();
+  }
+
+  /** The next response to the request of exchange(): one already in, else the next to come (DIMSE timeout). */
+  nextResponse(): Promise<DimseMessage> {
+    const queued = this.inbox.shift();
+    if (queued !== undefined) {
+      if (this.readingPaused && this.inbox.length < INBOX_LOW) {
+        this.readingPaused = false;
+        this.ul.resumeReading();
+      }
+      return Promise.resolve(queued);
+    }
+    if (this.phase !== 'established' || this.awaitedId === undefined) return Promise.reject(this.failure ?? new AssociationError('protocol', 'no request awaits a response'));
+    return new Promise<DimseMessage>((resolve, reject) => {
+      this.responding = { resolve, reject };
       this.arm(this.options.dimseTimeoutMs, () => `no DIMSE response from ${this.where} within ${this.options.dimseTimeoutMs} ms`);
-      this.ul.sendMessagePart(contextId, true, encodeCommand({ ...command, messageId }));
     });
+  }
+
+  /** Sends a command that has no response of its own (C-CANCEL-RQ), on an accepted context. */
+  sendCommand(contextId: number, command: DimseCommand): void {
+    if (this.phase !== 'established' || !this.accepted.has(contextId)) return;
+    this.ul.sendMessagePart(contextId, true, encodeCommand(command));
+  }
+
+  /** The transfer syntax accepted for a presentation context id. */
+  transferSyntaxOf(contextId: number): string | undefined {
+    return this.accepted.get(contextId)?.transferSyntax;
   }
 
   /** A-RELEASE: resolves once the A-RELEASE-RP is in and the transport closed. */
@@ -338,14 +383,23 @@ export class ScuAssociation {
    */
   private onMessage(message: DimseMessage): void {
     const { command } = message;
-    const w = this.responding;
-    if (w === undefined || command.messageIdBeingRespondedTo !== w.messageId) {
+    if (this.awaitedId === undefined || command.messageIdBeingRespondedTo !== this.awaitedId) {
       this.logger.debug({ contextId: message.presentationContextId, commandField: command.commandField }, 'unexpected DIMSE message ignored');
+      return;
+    }
+    const w = this.responding;
+    if (w === undefined) {
+      // Taken by the next nextResponse(); a peer far ahead of its reader is paused rather than buffered without bound.
+      this.inbox.push(message);
+      if (!this.readingPaused && this.inbox.length >= INBOX_HIGH) {
+        this.readingPaused = true;
+        this.ul.pauseReading();
+      }
       return;
     }
     this.responding = undefined;
     this.disarm();
-    w.resolve(command);
+    w.resolve(message);
   }
 
   private onClosed(): void {

@@ -106,7 +106,8 @@ export async function runImport(source: ImportSource, options: RunOptions): Prom
       totals.instancesQueued += records.length;
       report(work, 'queued', records.length);
     } catch (err) {
-      if (err instanceof Interrupted) return;
+      // Interrupted: the study is neither queued nor failed; --resume loads it again.
+      if (err instanceof Interrupted || signal.aborted) return;
       totals.studiesFailed += 1;
       const reason = errorMessage(err);
       failures.push({ subject: `study ${work.studyInstanceUid}`, reason });
