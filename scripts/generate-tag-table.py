@@ -26,7 +26,8 @@ READ = [
     'StudyDescription', 'ReferringPhysicianName', 'NameOfPhysiciansReadingStudy', 'ProcedureCodeSequence',
     'RequestedProcedureCodeSequence', 'RequestedProcedureDescription', 'ReasonForTheRequestedProcedure', 'ReasonForRequestedProcedureCodeSequence',
     'SeriesNumber', 'Modality', 'SeriesDescription', 'BodyPartExamined', 'Laterality', 'ImageLaterality', 'SeriesDate',
-    'SeriesTime', 'PerformingPhysicianName', 'OperatorsName',
+    'SeriesTime', 'PerformingPhysicianName', 'OperatorsName', 'AnatomicRegionSequence',
+    'PerformedLocation', 'InstitutionalDepartmentName',
     'InstanceNumber', 'ContentLabel', 'DocumentTitle', 'ConceptNameCodeSequence', 'NumberOfFrames', 'StructureSetLabel',
     # attribute-macros.ts: Code Sequence Macro (PS3.3 Table 8.8-1), Hierarchic Designator Macro (Table 10-17)
     'CodeValue', 'CodingSchemeDesignator', 'CodingSchemeVersion', 'CodeMeaning', 'LongCodeValue', 'URNCodeValue',

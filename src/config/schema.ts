@@ -196,6 +196,8 @@ export const configSchema = z
           .default({}),
         /** ImagingStudy.basedOn by the accession; unset: the version's mapping (R5 accession, R4/STU3 off). */
         basedOn: z.enum(['off', 'accession']).optional(),
+        /** R4/R5 ImagingStudy.location as a display-only Reference(Location) from (0040,0243) / (0008,1040), or none. */
+        location: z.enum(['display', 'off']).default('display'),
         /**
          * R4 only: key images of Key Object Selection Documents as Basic resources with the R5
          * ImagingSelection cross-version extensions ('extensions'), or not at all ('off'; the KOS

@@ -55,6 +55,13 @@ export interface StudyAttributes {
   reasonForRequestedProcedure?: string;
   /** (0040,100A) Reason for Requested Procedure Code Sequence */
   reasonForRequestedProcedureCodes?: CodedEntry[];
+  /**
+   * (0040,0243) Performed Location. Series-level in DICOM (Performed Procedure Step), kept per study:
+   * ImagingStudy.location is one per study, so the latest present value wins.
+   */
+  performedLocation?: string;
+  /** (0008,1040) Institutional Department Name (General Equipment), kept per study as performedLocation is. */
+  institutionalDepartmentName?: string;
 }
 
 export interface SeriesAttributes {
@@ -68,6 +75,8 @@ export interface SeriesAttributes {
   seriesDescription?: string;
   /** (0018,0015) */
   bodyPartExamined?: string;
+  /** (0008,2218) Anatomic Region Sequence, first item (outranks Body Part Examined in the mapping). */
+  anatomicRegion?: CodedEntry;
   /** (0020,0060) */
   laterality?: string;
   /** (0020,0062) of the latest image; the mapping reads each instance's */

@@ -110,12 +110,15 @@ export function extractAttributes(dataSet: DataSet, log: Logger): ExtractedAttri
   assign(study, 'requestedProcedureDescription', r.text(TAG.RequestedProcedureDescription));
   assign(study, 'reasonForRequestedProcedure', r.text(TAG.ReasonForTheRequestedProcedure));
   assign(study, 'reasonForRequestedProcedureCodes', r.items(TAG.ReasonForRequestedProcedureCodeSequence, codedEntry));
+  assign(study, 'performedLocation', r.text(TAG.PerformedLocation));
+  assign(study, 'institutionalDepartmentName', r.text(TAG.InstitutionalDepartmentName));
 
   const series: SeriesAttributes = { seriesInstanceUid };
   assign(series, 'seriesNumber', r.integer(TAG.SeriesNumber));
   assign(series, 'modality', r.text(TAG.Modality));
   assign(series, 'seriesDescription', r.text(TAG.SeriesDescription));
   assign(series, 'bodyPartExamined', r.text(TAG.BodyPartExamined));
+  assign(series, 'anatomicRegion', r.firstItem(TAG.AnatomicRegionSequence, codedEntry));
   assign(series, 'laterality', r.text(TAG.Laterality));
   assign(series, 'imageLaterality', r.text(TAG.ImageLaterality));
   assign(series, 'seriesDate', r.text(TAG.SeriesDate));

@@ -12,6 +12,7 @@ import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
 import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
 import type { InstanceRecord } from '../dicom/instance-record.js';
 import type { Indication } from './actions.js';
+import { commandSopClassFits, storeIdentity } from './command-uids.js';
 import { AbortReason, AbortSource } from './bytes.js';
 import type { AdmittedConnection, ConnectionPhase } from './connection-admission.js';
 import {
@@ -93,6 +94,8 @@ interface Message {
   /** A status already decided (e.g. DatasetError from write): the rest of the data set is discarded. */
   failure?: { status: number; errorComment: string };
   bytes: number;
+  /** The UIDs the instance was stored under, when they are not the command's (command-uids.ts): the response names them. */
+  storedAs?: { sopClassUid: string; sopInstanceUid: string };
 }
 
 export class Association implements AdmittedConnection {
@@ -315,7 +318,8 @@ export class Association implements AdmittedConnection {
       case CommandField.C_ECHO_RQ:
         break;
       case CommandField.C_STORE_RQ:
-        if (context.abstractSyntax === VERIFICATION_SOP_CLASS || command.affectedSopClassUid !== context.abstractSyntax)
+        // A command SOP Class UID that is no UID is checked against the data set's instead (command-uids.ts).
+        if (context.abstractSyntax === VERIFICATION_SOP_CLASS || !commandSopClassFits(command.affectedSopClassUid, context.abstractSyntax))
           message.failure = { status: Status.SopClassNotSupported, errorComment: 'SOP Class differs from the presentation context' };
         else if (hasDataSet(command)) {
           try {
@@ -371,10 +375,16 @@ export class Association implements AdmittedConnection {
       } catch (err) {
         ({ status, errorComment } = failureOf(err));
       }
-      if (record !== undefined && record.instance.sopInstanceUid !== msg.command.affectedSopInstanceUid) {
-        status = Status.CannotUnderstand;
-        errorComment = 'SOP Instance UID differs from Affected SOP Instance UID';
+      const identity = record === undefined ? undefined : storeIdentity(msg.command, msg.context.abstractSyntax, record.instance);
+      if (identity !== undefined && 'status' in identity) {
+        ({ status, errorComment } = identity);
         record = undefined;
+      } else if (identity?.fromDataSet) {
+        msg.storedAs = { sopClassUid: identity.sopClassUid, sopInstanceUid: identity.sopInstanceUid };
+        this.logger.warn(
+          { commandSopClassUid: msg.command.affectedSopClassUid, commandSopInstanceUid: msg.command.affectedSopInstanceUid, ...msg.storedAs },
+          "C-STORE command UIDs are no UIDs: stored and answered under the data set's",
+        );
       }
       if (record !== undefined) {
         try {
@@ -392,9 +402,9 @@ export class Association implements AdmittedConnection {
       this.observer.cStore({
         status,
         bytes: msg.bytes,
-        sopClassUid: msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
+        sopClassUid: msg.storedAs?.sopClassUid ?? msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
         callingAeTitle: this.parties.callingAeTitle,
-        ...(msg.command.affectedSopInstanceUid !== undefined ? { sopInstanceUid: msg.command.affectedSopInstanceUid } : {}),
+        ...(msg.storedAs ? { sopInstanceUid: msg.storedAs.sopInstanceUid } : msg.command.affectedSopInstanceUid !== undefined ? { sopInstanceUid: msg.command.affectedSopInstanceUid } : {}),
         ...(errorComment !== undefined ? { errorComment } : {}),
       });
     }
@@ -409,11 +419,12 @@ export class Association implements AdmittedConnection {
     const rsp: DimseCommand = {
       commandField: rq.commandField | 0x8000,
       messageIdBeingRespondedTo: rq.messageId ?? 0,
-      affectedSopClassUid: rq.affectedSopClassUid ?? msg.context.abstractSyntax,
+      // Stored under the data set's UIDs (command-uids.ts): the response names those, so a success names a record.
+      affectedSopClassUid: msg.storedAs?.sopClassUid ?? rq.affectedSopClassUid ?? msg.context.abstractSyntax,
       commandDataSetType: NO_DATA_SET,
       status: outcome.status,
       ...(outcome.status !== Status.Success && outcome.errorComment ? { errorComment: errorCommentValue(outcome.errorComment) } : {}),
-      ...(rq.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: rq.affectedSopInstanceUid } : {}),
+      ...(msg.storedAs ? { affectedSopInstanceUid: msg.storedAs.sopInstanceUid } : rq.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: rq.affectedSopInstanceUid } : {}),
     };
     this.ul.sendMessagePart(msg.context.id, true, encodeCommand(rsp));
     this.busy = false;

@@ -90,6 +90,11 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     element: { STU3: 'procedureCode', R4: 'procedureCode', R5: 'procedure.concept' },
   },
   {
+    source: '(0040,0243) Performed Location, else (0008,1040) Institutional Department Name',
+    element: { R4: 'location.display', R5: 'location.display' },
+    note: 'display-only Reference(Location) (the FHIR mapping: `(0008,1040) | (0040,0243)`); latest present value of the study; `FHIR_LOCATION=off` leaves it out; no such element in STU3',
+  },
+  {
     source: '(0040,1002) Reason for Requested Procedure, (0040,100A) Reason Code Sequence',
     element: { STU3: 'reason', R4: 'reasonCode', R5: 'reason.concept' },
   },
@@ -120,9 +125,9 @@ export const CONFORMANCE: readonly ConformanceRow[] = [
     element: { STU3: 'series.numberOfInstances', R4: 'series.numberOfInstances', R5: 'series.numberOfInstances' },
   },
   {
-    source: '(0018,0015) Body Part Examined',
+    source: '(0008,2218) Anatomic Region Sequence, else (0018,0015) Body Part Examined',
     element: { STU3: 'series.bodySite', R4: 'series.bodySite', R5: 'series.bodySite.concept' },
-    note: 'SNOMED CT by PS3.16 Annex L; unknown values keep the text only',
+    note: 'Anatomic Region (first item) when its Coding Scheme Designator is known (SCT → `http://snomed.info/sct`, others per the coding-scheme table), display its Code Meaning; else Body Part Examined to SNOMED CT by PS3.16 Annex L; unknown values (and a region in a local scheme) keep the text only',
   },
   {
     source: '(0020,0060) Laterality, else (0020,0062) Image Laterality of every image of the series',

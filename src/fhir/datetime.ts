@@ -21,6 +21,11 @@
  *   the same instant as Temporal's "compatible" (e.g. Paris 02:30 on the
  *   spring-forward day → `02:30:00+01:00` = 03:30+02:00).
  * - A date without a time stays a date; a time without a date is dropped.
+ * - A partial DA, `YYYY` or `YYYYMM` (not DICOM's DA, but sent by systems that
+ *   know only the year or month, mostly for birth dates), keeps its precision:
+ *   FHIR's date and dateTime both allow `YYYY` and `YYYY-MM`. A dateTime with
+ *   a time needs a full date, so a time with a partial date is dropped (and
+ *   reported): `started` is then `YYYY` or `YYYY-MM`.
  * - Malformed values are dropped and reported through `onDropped`; nothing
  *   here throws.
  */
@@ -42,6 +47,7 @@ export interface DicomTime {
 }
 
 const DA_RE = /^(\d{4})(\d{2})(\d{2})$/;
+const DA_PARTIAL_RE = /^(\d{4})(\d{2})?$/;
 const DA_OLD_RE = /^(\d{4})\.(\d{2})\.(\d{2})$/;
 const TM_RE = /^(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,6}))?)?)?$/;
 const TM_OLD_RE = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$/;
@@ -80,6 +86,39 @@ export function parseDA(value: string | undefined, onDropped?: DropSink, what = 
   }
   onDropped?.(what, value);
   return undefined;
+}
+
+/** A year, or a year and month: what a partial DA (`YYYY`, `YYYYMM`) says. */
+export interface PartialDate {
+  year: number;
+  month?: number;
+}
+
+/** Parses a partial DA (`YYYY`, `YYYYMM`); undefined for anything else, unreported (the caller reports). */
+export function parsePartialDA(value: string | undefined): PartialDate | undefined {
+  const m = value === undefined ? null : DA_PARTIAL_RE.exec(value.trim());
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  if (year < 1) return undefined;
+  if (m[2] === undefined) return { year };
+  const month = Number(m[2]);
+  return month >= 1 && month <= 12 ? { year, month } : undefined;
+}
+
+/** `YYYY` or `YYYY-MM` (FHIR date / dateTime partial forms). */
+export function formatPartialDate(d: PartialDate): string {
+  return d.month === undefined ? pad(d.year, 4) : `${pad(d.year, 4)}-${pad(d.month)}`;
+}
+
+/**
+ * A DA as a FHIR date string: `YYYY-MM-DD`, or the partial `YYYY` / `YYYY-MM`
+ * of a partial DA; undefined (and reported) when malformed.
+ */
+function fhirDateOf(value: string | undefined, onDropped: DropSink | undefined, what: string): { text: string; full?: DicomDate } | undefined {
+  const partial = parsePartialDA(value);
+  if (partial) return { text: formatPartialDate(partial) };
+  const full = parseDA(value, onDropped, what);
+  return full ? { text: formatDate(full), full } : undefined;
 }
 
 /** Parses a DICOM TM value; undefined (and reported) when malformed. */
@@ -217,13 +256,19 @@ export function toFhirDateTime(
   ctx: DateTimeContext,
   names: { date: string; time: string } = { date: 'DA', time: 'TM' },
 ): string | undefined {
-  const date = parseDA(da, ctx.onDropped, names.date);
+  const dated = fhirDateOf(da, ctx.onDropped, names.date);
   const time = parseTM(tm, ctx.onDropped, names.time);
-  if (!date) {
+  if (!dated) {
     if (time && tm !== undefined) ctx.onDropped?.(`${names.time} without ${names.date}`, tm);
     return undefined;
   }
-  if (!time) return formatDate(date);
+  if (!time) return dated.text;
+  const date = dated.full;
+  if (!date) {
+    // FHIR: a dateTime with a time has a full date. The partial date is kept, the time is not.
+    if (tm !== undefined) ctx.onDropped?.(`${names.time} with a partial ${names.date}`, tm);
+    return dated.text;
+  }
   let offset = parseTimezoneOffset(ctx.timezoneOffsetFromUtc, ctx.onDropped);
   if (offset === undefined) {
     offset = zoneOffsetForWallTime(ctx.timezone, date, time);
@@ -278,8 +323,7 @@ export function dtToFhirDateTime(value: string | undefined, ctx: DateTimeContext
   return `${formatDate(date)}T${formatTime(time)}${formatOffset(offset)}`;
 }
 
-/** DA → FHIR date (birthDate); undefined when absent or malformed. */
+/** DA → FHIR date (birthDate), a partial DA as `YYYY` / `YYYY-MM`; undefined when absent or malformed. */
 export function toFhirDate(da: string | undefined, onDropped?: DropSink, what = 'DA'): string | undefined {
-  const d = parseDA(da, onDropped, what);
-  return d ? formatDate(d) : undefined;
+  return fhirDateOf(da, onDropped, what)?.text;
 }

@@ -19,6 +19,9 @@
  *   carrying that accession). Display = first Requested Procedure Code meaning.
  *   In R5 the accession is then in basedOn only (R5's mapping of (0008,0050)).
  * - interpreter does not exist in R5: (0008,1060) is not mapped there.
+ * - location (R4/R5): display-only Reference(Location) from (0040,0243) Performed Location, else
+ *   (0008,1040) Institutional Department Name (the FHIR mapping lists both); `options.location`
+ *   'off' leaves it out. STU3's ImagingStudy has no location element: not mapped there.
  */
 import type { StudyState } from '../dicom/study-state.js';
 import { absentCoding, absentExtension } from './coding.js';
@@ -140,9 +143,15 @@ function display(d: string): Reference {
   return { display: d };
 }
 
-/** TermValue → Coding (known: system/code/display; unknown: display = DICOM text). */
+/** TermValue → Coding (known: system/code/display, display left out when there is none; unknown: display = DICOM text). */
 function termCoding(t: TermValue): Coding {
-  return t.code ? { system: t.code.system, code: t.code.code, display: t.code.display } : { display: t.text };
+  if (!t.code) return { display: t.text };
+  return t.code.display ? { system: t.code.system, code: t.code.code, display: t.code.display } : { system: t.code.system, code: t.code.code };
+}
+
+/** ImagingStudy.location (R4/R5): a display-only Reference(Location); the bridge knows no Location resource. */
+function locationReference(m: StudyModel): TypedReference<'Location'> | undefined {
+  return m.location ? { display: m.location } : undefined;
 }
 
 /** TermValue → CodeableConcept (known: coding; unknown: text = DICOM text). */
@@ -215,6 +224,7 @@ function toR4(m: StudyModel, options: MappingOptions): R4.ImagingStudy {
     numberOfSeries: m.numberOfSeries,
     numberOfInstances: m.numberOfInstances,
     procedureCode: nonEmptyArray(m.procedureCodes),
+    location: locationReference(m),
     reasonCode: m.reason ? [m.reason] : undefined,
     description: m.description,
     series: nonEmptyArray(m.series.map(r4Series)),
@@ -267,6 +277,7 @@ function toR5(m: StudyModel, options: MappingOptions): R5.ImagingStudy {
     numberOfSeries: m.numberOfSeries,
     numberOfInstances: m.numberOfInstances,
     procedure: nonEmptyArray(m.procedureCodes.map((concept) => ({ concept }))),
+    location: locationReference(m),
     reason: m.reason ? [{ concept: m.reason }] : undefined,
     description: m.description,
     series: nonEmptyArray(m.series.map(r5Series)),

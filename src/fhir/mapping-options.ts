@@ -21,6 +21,12 @@ export interface MappingOptions {
    * accession too. 'off': no basedOn (R5 keeps the accession in identifier, nothing is lost).
    */
   basedOn: 'off' | 'accession';
+  /**
+   * R4/R5 ImagingStudy.location: 'display' (absent too) = a display-only Reference(Location) from
+   * (0040,0243) Performed Location, else (0008,1040) Institutional Department Name; 'off' = none.
+   * STU3 has no location element.
+   */
+  location?: 'display' | 'off';
   /** Reference to the Endpoint resource (e.g. 'Endpoint/abc' or 'urn:uuid:...'); absent = no endpoint element. */
   endpointReference?: string;
   /** Reference to the Patient when the publisher resolved one ('Patient/123' or 'urn:uuid:...'); absent = logical reference by identifier. */

@@ -36,6 +36,11 @@ const BARE_FILTER: Readonly<Record<string, string | undefined>> = {
   basedOn: 'basedOn[identifier.type.coding.code=ACSN]',
   endpoint: undefined,
 };
+/**
+ * Whole elements the bridge owns only when it writes them: `location` is written when configured
+ * (FHIR_LOCATION) and known from the DICOM; otherwise a location another client set is kept.
+ */
+const OWNED_WHEN_WRITTEN = new Set(['location']);
 /** Nested arrays matched by key. */
 const KEYED: Readonly<Record<string, string>> = { series: 'uid', 'series.instance': 'uid' };
 
@@ -164,7 +169,7 @@ export function mergeImagingStudy(existing: FhirResource, generated: FhirResourc
     const { versionId: _v, lastUpdated: _l, ...rest } = meta;
     if (Object.keys(rest).length > 0) out.meta = rest;
   }
-  const ownedTop = new Set([...owned.whole, ...Object.keys(owned.shared), 'series']);
+  const ownedTop = new Set([...owned.whole.filter((name) => !OWNED_WHEN_WRITTEN.has(name)), ...Object.keys(owned.shared), 'series']);
   for (const [name, value] of Object.entries(gen)) {
     if (name === 'resourceType' || name === 'id' || name === 'meta' || value === undefined) continue;
     if (name in owned.shared) continue;
@@ -201,7 +206,8 @@ export function sameContent(a: Json, b: Json): boolean {
 export function renderOwnedElementsMarkdown(): string {
   const lines = [
     'The bridge owns these ImagingStudy elements and rewrites them on every publish; every other element',
-    '(`note`, `encounter`, `extension`, `meta.tag`, `text`, `location`, ...) is kept as another client wrote it.',
+    '(`note`, `encounter`, `extension`, `meta.tag`, `text`, ...) is kept as another client wrote it.',
+    `${[...OWNED_WHEN_WRITTEN].map((name) => `\`${name}\``).join(', ')} is the bridge's only when it writes one (R4/R5 with \`FHIR_LOCATION=display\` and a location in the DICOM); otherwise another client's is kept.`,
     'Before an update the bridge reads the resource and writes with `If-Match` on the version it read.',
     '',
     '| FHIR version | whole elements | shared arrays (bridge members only) | series / instance (matched by `uid`) |',

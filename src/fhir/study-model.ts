@@ -7,7 +7,7 @@
 import type { CodedEntry, PersonName } from '../dicom/attribute-values.js';
 import type { SeriesAttributes } from '../dicom/instance-record.js';
 import type { SeriesState, StudyState } from '../dicom/study-state.js';
-import { codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
+import { codedEntryToCoding, codedEntryToConcept, conceptFrom, universalEntityIdSystem } from './coding.js';
 import { toFhirDateTime, type DateTimeContext } from './datetime.js';
 import { seriesLateralityCode } from './laterality.js';
 import { reportDropped, type MappingOptions } from './mapping-options.js';
@@ -62,6 +62,8 @@ export interface StudyModel {
   procedureCodes: CodeableConcept[];
   reason?: CodeableConcept;
   description?: string;
+  /** (0040,0243) Performed Location, else (0008,1040) Institutional Department Name (R4/R5 location display). */
+  location?: string;
   series: SeriesModel[];
 }
 
@@ -100,6 +102,23 @@ function termValue(value: string | undefined, lookup: (v: string) => TermCode | 
   if (!text) return undefined;
   const code = lookup(text);
   return code ? { code, text } : { text };
+}
+
+/**
+ * (0008,2218) Anatomic Region Sequence → the coded body site: its code in the system of its Coding
+ * Scheme Designator (coding-schemes.json: SCT → SNOMED CT), its Code Meaning as display. Only a code
+ * in a known system outranks Body Part Examined; a region in a local scheme gives its meaning as text
+ * when there is no Body Part Examined.
+ */
+function anatomicRegionValue(region: CodedEntry | undefined): { coded?: TermValue; text?: string } {
+  if (!region) return {};
+  const coding = codedEntryToCoding(region);
+  const text = nonEmpty(region.codeMeaning) ?? nonEmpty(region.codeValue);
+  if (coding?.system && coding.code) {
+    const code: TermCode = { system: coding.system, code: coding.code, display: coding.display ?? '' };
+    return { coded: { code, text: text ?? coding.code } };
+  }
+  return text ? { text } : {};
 }
 
 function displays(names: readonly (PersonName | undefined)[] | undefined): string[] {
@@ -171,7 +190,8 @@ function mapSeries(s: SeriesState, study: StudyState, ctx: DateTimeContext, opti
   if (modality) model.modality = modality;
   const description = nonEmpty(a.seriesDescription);
   if (description) model.description = description;
-  const bodySite = termValue(a.bodyPartExamined, lookupBodyPart);
+  const region = anatomicRegionValue(a.anatomicRegion);
+  const bodySite = region.coded ?? termValue(a.bodyPartExamined, lookupBodyPart) ?? (region.text ? { text: region.text } : undefined);
   if (bodySite) model.bodySite = bodySite;
   // Every image's Image Laterality (records queued before it was kept per instance: the series' latest).
   const perImage = [...lateralityByUid.values()];
@@ -235,5 +255,7 @@ export function buildStudyModel(state: StudyState, options: MappingOptions): Stu
   if (reason) model.reason = reason;
   const description = nonEmpty(state.study.studyDescription);
   if (description) model.description = description;
+  const location = nonEmpty(state.study.performedLocation) ?? nonEmpty(state.study.institutionalDepartmentName);
+  if (location && options.location !== 'off') model.location = location;
   return model;
 }

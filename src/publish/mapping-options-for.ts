@@ -25,6 +25,7 @@ export function mappingOptionsFor(
       timezone: peer?.timezone ?? config.timezone,
       // R5's mapping puts the accession in basedOn; R4 and STU3 carry it in identifier / accession.
       basedOn: config.fhir.basedOn ?? (config.fhir.version === 'R5' ? 'accession' : 'off'),
+      location: config.fhir.location,
       onDropped: (what, value) =>
         logger.debug({ studyInstanceUid: state.studyInstanceUid, what, value }, 'malformed DICOM value dropped'),
     };

@@ -63,6 +63,7 @@ const CASES: Case[] = [
   { key: 'fhir.patient.strategy', env: { FHIR_PATIENT_STRATEGY: 'guess' }, allowed: /one of identifier, lookup, create/ },
   { key: 'fhir.basedOn', env: { FHIR_BASED_ON: 'order' }, allowed: /one of off, accession/ },
   { key: 'fhir.keyImages', env: { FHIR_KEY_IMAGES: 'basic' }, allowed: /one of off, extensions/ },
+  { key: 'fhir.location', env: { FHIR_LOCATION: 'on' }, allowed: /one of display, off/ },
   { key: 'fhir.dicomWebBaseUrl', env: { DICOMWEB_BASE_URL: 'ftp://pacs.example/dicomweb' }, allowed: URL_ALLOWED },
   { key: 'fhir.retry.baseDelayMs', env: { FHIR_RETRY_BASE_DELAY_MS: 'x' }, allowed: INTEGER(1) },
   { key: 'fhir.retry.maxDelayMs', env: { FHIR_RETRY_MAX_DELAY_MS: '0' }, allowed: INTEGER(1) },

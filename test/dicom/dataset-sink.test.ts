@@ -113,6 +113,19 @@ describe('DatasetHeaderSink: header and pixel data', () => {
     expect(s.keptBytes).toBe(header.length);
   });
 
+  it('reads elements of known tags encoded UN with the VR of their tag (PS3.5 6.2.2, pydicom rtdose_rle.dcm)', async () => {
+    const unUids = [
+      el(0x00080016, 'UN', Buffer.from('1.2.840.10008.5.1.4.1.1.481.2\0', 'latin1')),
+      el(0x00080018, 'UN', Buffer.from('1.2.3.4.5.6.7\0', 'latin1')),
+      el(0x00080060, 'UN', Buffer.from('RTDOSE', 'latin1')),
+      el(0x0020000d, 'UI', '1.2.3.4'),
+      el(0x0020000e, 'UI', '1.2.3.4.5'),
+    ];
+    const { record } = await feedAll(encode(unUids, EXPLICIT_LE), EXPLICIT, 9, 11);
+    expect(record.instance).toMatchObject({ sopClassUid: '1.2.840.10008.5.1.4.1.1.481.2', sopInstanceUid: '1.2.3.4.5.6.7' });
+    expect(record.series.modality).toBe('RTDOSE');
+  });
+
   it('inflates a deflated dataset incrementally and keeps the inflated header', async () => {
     const header = encode(sortByTag([...uids(), iconSequence(), el(0x00100010, 'PN', 'Doe^Jane')]), EXPLICIT_LE);
     const pixels = encode([el(0x7fe00010, 'OW', Buffer.alloc(200_000, 7))], EXPLICIT_LE);

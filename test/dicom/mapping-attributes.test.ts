@@ -36,6 +36,15 @@ async function recordOfFile(name: string): Promise<InstanceRecord> {
 
 const cases: Array<[string, Element[], (r: InstanceRecord) => unknown, unknown]> = [
   ['(3006,0002) Structure Set Label', [el(0x30060002, 'SH', 'PLAN A ')], (r) => r.instance.structureSetLabel, 'PLAN A'],
+  ['(0040,0243) Performed Location', [el(0x00400243, 'SH', 'CT room 3 ')], (r) => r.study.performedLocation, 'CT room 3'],
+  ['(0008,1040) Institutional Department Name', [el(0x00081040, 'LO', 'Radiology ')], (r) => r.study.institutionalDepartmentName, 'Radiology'],
+  ['(0010,0030) partial birth date kept raw', [el(0x00100030, 'DA', '1970')], (r) => r.patient.patientBirthDate, '1970'],
+  [
+    '(0008,2218) Anatomic Region Sequence, first item',
+    [el(0x00082218, 'SQ', [[el(0x00080100, 'SH', '72696002'), el(0x00080102, 'SH', 'SCT '), el(0x00080104, 'LO', 'Knee')], [el(0x00080100, 'SH', 'X')]])],
+    (r) => r.series.anatomicRegion,
+    { codeValue: '72696002', codingSchemeDesignator: 'SCT', codeMeaning: 'Knee' },
+  ],
   ['(0020,0062) Image Laterality, per instance and series', [el(0x00200062, 'CS', 'L ')], (r) => [r.instance.imageLaterality, r.series.imageLaterality], ['L', 'L']],
 ];
 

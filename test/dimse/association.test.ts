@@ -8,6 +8,8 @@ import {
   associateRq, rawAssociate, receivePdus, startScp, type TestScp,
 } from './helpers.js';
 
+const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
+
 /** The data set of a Part 10 file: after preamble, "DICM" and the File Meta Information group. */
 function dataSetOf(file: string): Buffer {
   const bytes = readFileSync(file);
@@ -103,6 +105,41 @@ describe('association negotiation (raw A-ASSOCIATE-RQ)', () => {
     expect(rsp.errorComment).toMatch(/SOP Instance UID/);
     expect(rsp.errorComment!.length).toBeLessThanOrEqual(64);
     expect(t.records.length).toBe(before);
+    client.destroy();
+  });
+
+  it('a command SOP Instance UID that is a UID must still be the data set\'s when the SOP Class UID is no UID', async () => {
+    const { client } = await rawAssociate(t.port, associateRq({}, [{ id: 1, abstractSyntax: CT_IMAGE_STORAGE, transferSyntaxes: [EXPLICIT_LE] }]));
+    const before = t.records.length;
+    const command = encodeCommand({ commandField: 0x0001, messageId: 9, priority: 0, commandDataSetType: 0x0000, affectedSopClassUid: '31', affectedSopInstanceUid: '1.2.3.4' });
+    for (const pdu of [...pData(1, true, command), ...pData(1, false, dataSetOf(CT_SMALL), 1000)]) await client.write(pdu);
+    const rsp = responseOf(await receivePdus(client, 2));
+    expect(rsp).toMatchObject({ commandField: 0x8001, status: 0xc000, affectedSopInstanceUid: '1.2.3.4' });
+    expect(t.records.length).toBe(before);
+    client.destroy();
+  });
+
+  // dcmsend puts "31" in the command when the data set's UIDs are encoded UN (pydicom rtdose_rle.dcm).
+  it.each([
+    ['takes the data set\'s UIDs when they fit the context', CT_IMAGE_STORAGE, 0x0000, undefined],
+    ['refuses 0122 when the data set\'s SOP Class is not the context\'s', MR_IMAGE_STORAGE, 0x0122, /SOP Class/],
+  ])('command UIDs that are no UIDs: %s', async (_name, abstractSyntax, status, comment) => {
+    const { client } = await rawAssociate(t.port, associateRq({}, [{ id: 1, abstractSyntax, transferSyntaxes: [EXPLICIT_LE] }]));
+    const before = t.records.length;
+    const command = encodeCommand({
+      commandField: 0x0001, messageId: 8, priority: 0, commandDataSetType: 0x0000,
+      affectedSopClassUid: '31', affectedSopInstanceUid: '31',
+    });
+    for (const pdu of [...pData(1, true, command), ...pData(1, false, dataSetOf(CT_SMALL), 1000)]) await client.write(pdu);
+    const rsp = responseOf(await receivePdus(client, 2));
+    expect(rsp).toMatchObject({ commandField: 0x8001, messageIdBeingRespondedTo: 8, status });
+    if (comment) expect(rsp.errorComment).toMatch(comment);
+    expect(t.records.length).toBe(before + (status === 0 ? 1 : 0));
+    if (status === 0) {
+      expect(t.records.at(-1)!.instance).toMatchObject({ sopClassUid: CT_IMAGE_STORAGE, sopInstanceUid: '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322' });
+      // The response names the UIDs the record was stored under, so a success always names a durable record.
+      expect(rsp).toMatchObject({ affectedSopClassUid: CT_IMAGE_STORAGE, affectedSopInstanceUid: '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322' });
+    }
     client.destroy();
   });
 

@@ -5,7 +5,8 @@
  * schema); R5 output against the official R5 schema; STU3 output against the
  * STU3 element lists; Patient names decoded as pydicom decodes them.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientId } from '../../src/fhir/resource-ids.js';
@@ -13,6 +14,7 @@ import { eventually, startBridgeProcess, type BridgeProcess } from '../support/b
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { assertStu3ImagingStudyShape, validateR4, validateR5 } from '../support/fhir-validate.js';
 import { run } from '../support/run.js';
+import { publishedOnServer, storescu } from './helpers.js';
 
 const PYDICOM_DATA = '/usr/lib/python3/dist-packages/pydicom/data';
 const TEST_FILES = join(PYDICOM_DATA, 'test_files');
@@ -152,5 +154,75 @@ print(json.dumps(out))`,
         expect(match, `${c.file}: ${group} in ${JSON.stringify(names)}`).toBeDefined();
       }
     }
+  });
+});
+
+/**
+ * Issue 19 items 4 and 10 end to end: location, a partial birth date and an Anatomic Region Sequence,
+ * storescu → bridge → the test FHIR server (R4, Medplum's validator). Two images of one series: the first
+ * carries the attributes, the second (sent after) has none of them and erases nothing.
+ */
+describe('location, partial birth date and Anatomic Region Sequence end to end (R4)', () => {
+  let fhir: TestFhirServer;
+  let bridge: BridgeProcess;
+  let dir: string;
+  const study = '1.2.826.0.1.3680043.8.498.19104';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mapping-19-'));
+    const made = await run('/usr/bin/python3', [
+      '-c',
+      `import pydicom
+from pydicom.dataset import Dataset
+for n, full in ((1, True), (2, False)):
+    ds = pydicom.dcmread('${TEST_FILES}/CT_small.dcm')
+    ds.StudyInstanceUID = '${study}'
+    ds.SeriesInstanceUID = '${study}.1'
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = '${study}.1.%d' % n
+    ds.InstanceNumber = n
+    ds.PatientID = 'P-19-104'
+    ds.BodyPartExamined = 'CHEST'
+    for k in ('InstitutionalDepartmentName', 'PerformedLocation', 'AnatomicRegionSequence'):
+        if k in ds: delattr(ds, k)
+    if full:
+        ds.PatientBirthDate = '197003'
+        ds.PerformedLocation = 'CT room 3'
+        ds.InstitutionalDepartmentName = 'Radiology'
+        region = Dataset()
+        region.CodeValue = '72696002'
+        region.CodingSchemeDesignator = 'SCT'
+        region.CodeMeaning = 'Knee'
+        ds.AnatomicRegionSequence = [region]
+    else:
+        ds.PatientBirthDate = ''
+    ds.save_as('${dir}/%d.dcm' % n)
+`,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    fhir = await startFhirServer();
+    bridge = await startBridgeProcess({
+      env: { PUBLISH_DEBOUNCE_MS: '300', FHIR_PATIENT_ID_SYSTEM: SYSTEM, FHIR_BASE_URL: fhir.baseUrl, FHIR_PATIENT_STRATEGY: 'create' },
+    });
+  });
+
+  afterAll(async () => {
+    await bridge?.stop();
+    bridge?.cleanup();
+    await fhir?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes location, the YYYY-MM birth date and the coded Anatomic Region, all valid, kept after an image without them', async () => {
+    for (const file of ['1.dcm', '2.dcm']) {
+      const sent = await storescu(bridge, [join(dir, file)]);
+      expect(sent.code, sent.stderr).toBe(0);
+    }
+    const resource = await publishedOnServer(fhir, study, 2);
+    expect(validateR4(resource)).toEqual([]);
+    expect(resource.location).toEqual({ display: 'CT room 3' });
+    expect(resource.series[0].bodySite).toEqual({ system: 'http://snomed.info/sct', code: '72696002', display: 'Knee' });
+    const patients = await fhir.search(`Patient?identifier=${encodeURIComponent(`${SYSTEM}|P-19-104`)}`);
+    expect(patients.entry?.map((e: any) => e.resource.birthDate)).toEqual(['1970-03']);
+    expect(fhir.requests.filter((r) => r.status === 400)).toEqual([]);
   });
 });

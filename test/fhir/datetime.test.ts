@@ -44,6 +44,10 @@ const cases: Case[] = [
   ['(0008,0201) without sign falls back', '20240105', '1200', '0100', 'America/New_York', '2024-01-05T12:00:00-05:00', [['TimezoneOffsetFromUTC', '0100']]],
   ['unknown zone: time dropped, date kept, never UTC', '20240705', '1200', undefined, 'Mars/Olympus', '2024-07-05', [['timezone', 'Mars/Olympus']]],
   ['empty strings are absent, not malformed', '', '', undefined, 'UTC', undefined],
+  ['partial DA YYYY stays YYYY', '2024', undefined, undefined, 'UTC', '2024'],
+  ['partial DA YYYYMM stays YYYY-MM', '202403', undefined, undefined, 'UTC', '2024-03'],
+  ['partial DA with a time: the time is dropped', '202403', '1200', undefined, 'UTC', '2024-03', [['TM with a partial DA', '1200']]],
+  ['partial DA month 00 is malformed', '202400', undefined, undefined, 'UTC', undefined, [['DA', '202400']]],
 ];
 
 describe('DA + TM → FHIR date/dateTime', () => {
@@ -84,11 +88,14 @@ describe('parsers', () => {
     expect(parseTM(value)).toEqual(expected);
   });
 
-  test('birthDate: DA → date, malformed dropped and reported', () => {
+  test('birthDate: DA → date, partial YYYY / YYYYMM kept, malformed dropped and reported', () => {
     const seen: string[] = [];
+    const sink = (w: string, v: string) => seen.push(`${w}=${v}`);
     expect(toFhirDate('19700131')).toBe('1970-01-31');
-    expect(toFhirDate('1970', (w, v) => seen.push(`${w}=${v}`), 'PatientBirthDate')).toBeUndefined();
-    expect(seen).toEqual(['PatientBirthDate=1970']);
+    expect(toFhirDate('1970', sink, 'PatientBirthDate')).toBe('1970');
+    expect(toFhirDate('197001', sink, 'PatientBirthDate')).toBe('1970-01');
+    expect(toFhirDate('19700', sink, 'PatientBirthDate')).toBeUndefined();
+    expect(seen).toEqual(['PatientBirthDate=19700']);
   });
 
   test('zone offset for a wall time is DST-correct', () => {

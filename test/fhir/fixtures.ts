@@ -48,6 +48,8 @@ export function fullStudy(): StudyState {
       requestedProcedureCodes: [{ codeValue: 'PETCT01', codingSchemeDesignator: '99HOSP', codeMeaning: 'PET-CT staging' }],
       reasonForRequestedProcedure: 'Staging of lung cancer',
       reasonForRequestedProcedureCodes: [{ codeValue: '363358000', codingSchemeDesignator: 'SCT', codeMeaning: 'Malignant tumor of lung' }],
+      performedLocation: 'PET-CT room 2',
+      institutionalDepartmentName: 'Nuclear Medicine',
     },
     series: [
       // PT first and CT instances out of order: the mapping sorts.

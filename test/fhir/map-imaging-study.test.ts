@@ -58,6 +58,7 @@ const expectedR4 = {
   numberOfSeries: 2,
   numberOfInstances: 5,
   procedureCode: procedureR4,
+  location: { display: 'PET-CT room 2' },
   reasonCode: [reasonCC],
   description: 'PET-CT whole body',
   series: [
@@ -114,6 +115,7 @@ const expectedR5 = {
   numberOfSeries: 2,
   numberOfInstances: 5,
   procedure: procedureR4.map((c) => ({ concept: c })),
+  location: { display: 'PET-CT room 2' },
   reason: [{ concept: reasonCC }],
   description: 'PET-CT whole body',
   series: [

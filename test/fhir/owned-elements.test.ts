@@ -40,7 +40,7 @@ describe('owned elements (derived from the conformance table)', () => {
   it('R4: whole elements, shared arrays with filters, keyed series', () => {
     const owned = ownedElements('R4');
     expect(owned.whole.sort()).toEqual(
-      ['description', 'interpreter', 'modality', 'numberOfInstances', 'numberOfSeries', 'procedureCode', 'reasonCode', 'referrer', 'started', 'status', 'subject'].sort(),
+      ['description', 'interpreter', 'location', 'modality', 'numberOfInstances', 'numberOfSeries', 'procedureCode', 'reasonCode', 'referrer', 'started', 'status', 'subject'].sort(),
     );
     expect(owned.shared.identifier).toEqual(['identifier[system=urn:dicom:uid]', 'identifier[type.coding.code=ACSN]', 'identifier[!system][!type]']);
     expect(owned.shared.basedOn).toEqual(['basedOn[identifier.type.coding.code=ACSN]']);
@@ -112,6 +112,15 @@ describe('mergeImagingStudy', () => {
     const merged = mergeImagingStudy(server, stu3, 'STU3') as Record<string, any>;
     expect(merged.identifier).toEqual([...(stu3.identifier ?? []), { system: 'urn:site', value: 'S-1' }]);
     expect(merged.uid).toBe(stu3.uid);
+  });
+
+  it("location: the bridge's when it writes one; with none written (FHIR_LOCATION=off, or no location in the DICOM) another client's is kept", () => {
+    const server: any = { ...editedByOthers(R4()), location: { reference: 'Location/site-room-1' } };
+    const written = mergeImagingStudy(server, R4(), 'R4') as Record<string, any>;
+    expect(written.location).toEqual({ display: 'PET-CT room 2' });
+    const off = mapImagingStudy(fullStudy(), options({ fhirVersion: 'R4', location: 'off' })) as any;
+    expect(off).not.toHaveProperty('location');
+    expect((mergeImagingStudy(server, off, 'R4') as Record<string, any>).location).toEqual({ reference: 'Location/site-room-1' });
   });
 
   it('renders the owned elements for the README', () => {

@@ -194,6 +194,35 @@ export const MERGE_RULE_TESTS: Record<MergeRuleId, (store: StudyStore) => Promis
     await store.setPublishStatus('1.2.3', { state: 'published', attempts: 1 });
     expect(await store.mergeInstances([withoutDocument])).toEqual([]);
     expect((await store.getStudy('1.2.3'))?.keyObjects?.map((k) => k.document)).toEqual([kos.keyObject]);
+
+    // Issue 19 items 4 and 10: Performed Location, Institutional Department Name (study) and the Anatomic
+    // Region Sequence (series) follow the same rule: a later record without them keeps them, in either order.
+    const knee = { codeValue: '72696002', codingSchemeDesignator: 'SCT', codeMeaning: 'Knee' };
+    const withLocation = (study: string, sop: string, receivedAt: string, present: boolean): InstanceRecord => {
+      const record = makeRecord({ study, sop, receivedAt });
+      if (present) {
+        record.study.performedLocation = 'CT room 3';
+        record.study.institutionalDepartmentName = 'Radiology';
+        record.series.anatomicRegion = knee;
+      }
+      return record;
+    };
+    for (const [study, order] of [['8.0', [true, false]], ['8.1', [false, true]]] as const) {
+      // The record with the values is received first in both studies; 8.1 merges it last.
+      const records = order.map((present) => withLocation(study, `${study}.${present ? 'with' : 'without'}`, t(present ? 10 : 20), present));
+      for (const record of records) await store.mergeInstances([record]);
+      state = await store.getStudy(study);
+      expect(state?.study).toMatchObject({ performedLocation: 'CT room 3', institutionalDepartmentName: 'Radiology' });
+      expect(state?.series[0]?.attributes.anatomicRegion).toEqual(knee);
+    }
+    // A later present value replaces it.
+    const moved = withLocation('8.0', '8.0.moved', t(30), true);
+    moved.study.performedLocation = 'CT room 4';
+    moved.series.anatomicRegion = { ...knee, codeValue: '49076000', codeMeaning: 'Left knee' };
+    await store.mergeInstances([moved]);
+    state = await store.getStudy('8.0');
+    expect(state?.study.performedLocation).toBe('CT room 4');
+    expect(state?.series[0]?.attributes.anatomicRegion?.codeMeaning).toBe('Left knee');
   },
 
   async 'c-store-outranks-import'(store) {
