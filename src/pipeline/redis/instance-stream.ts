@@ -86,6 +86,7 @@ export class InstanceStream {
     this.flushScheduled = false;
     const items = this.pending;
     this.pending = [];
+    if (items.length === 0) return; // close() rejected them
     const args: string[] = [String(items.length)];
     for (const item of items) args.push(item.field, item.json);
     runLuaScript(this.o.client, ENQUEUE, [this.keys.records, this.keys.rejected], args).then(
