@@ -86,7 +86,9 @@ async function waitEcho(port: number, aec: string, proc: StartedProcess): Promis
 export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions = {}): Promise<Receiver> {
   if (kind === 'bridge embedded' || kind === 'bridge Redis') {
     let redis: TestRedis | undefined;
-    if (kind === 'bridge Redis') redis = await startRedis(); // appendfsync always: the durable setting
+    // appendfsync always (the durable setting) unless BENCH_REDIS_APPENDFSYNC says otherwise (everysec, no).
+    const appendfsync = (process.env.BENCH_REDIS_APPENDFSYNC ?? 'always') as 'always' | 'everysec' | 'no';
+    if (kind === 'bridge Redis') redis = await startRedis({ appendfsync });
     const bridge = await startBridgeProcess({
       env: { ...(redis ? { REDIS_URL: redis.url } : {}), ...options.bridgeEnv },
       ...(options.bridgeNodeArgs ? { nodeArgs: options.bridgeNodeArgs } : {}),

@@ -12,6 +12,7 @@
  *   BENCH_WARMUP=1000       instances of the warm-up study every receiver gets first
  *   BENCH_OUT=FILE          also write the tables to FILE
  *   BENCH_PROFILE=DIR       run the bridge with `node --cpu-prof` into DIR
+ *   BENCH_REDIS_APPENDFSYNC=everysec   Redis mode's appendfsync (default always)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

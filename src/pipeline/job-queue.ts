@@ -1,4 +1,5 @@
 import type { InstanceRecord } from '../dicom/instance-record.js';
+import type { Rejection } from '../dicom/study-state.js';
 
 /** Debounce of the publish of one study (architecture.md, step 2). */
 export interface PublishSchedule {
@@ -28,6 +29,13 @@ export interface JobQueue {
    * cannot be (the SCP then answers A700H).
    */
   addInstance(record: InstanceRecord): Promise<void>;
+  /**
+   * Optional: the rejection check and the enqueue in one step (one round trip
+   * in the distributed mode). Resolves undefined once the record is durably
+   * queued, or the rejection that names it (then it is not queued); rejects
+   * as addInstance. Without it the SCP asks StudyStore.rejectionOf first.
+   */
+  addInstanceUnlessRejected?(record: InstanceRecord): Promise<Rejection | undefined>;
   /**
    * Run `handler` on batches of queued records until close(). A batch is
    * removed from the queue only after the handler resolves; a rejected or

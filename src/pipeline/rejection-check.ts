@@ -20,6 +20,11 @@
  * its rejection note). When the store can't be asked, the record is queued
  * as usual: the merge applies the rejection, so availability wins over the
  * warning.
+ *
+ * A queue that checks and queues in one step (JobQueue.addInstanceUnlessRejected:
+ * the distributed mode, one script per C-STORE) is asked that instead of
+ * store.rejectionOf then queue.addInstance (the embedded mode, where both are
+ * in-process). Same answers; a record without its UIDs is only queued.
  */
 import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
@@ -36,7 +41,7 @@ const MAX_ERROR_COMMENT = 64;
 
 export interface RejectionCheckOptions {
   store: Pick<StudyStore, 'rejectionOf'>;
-  queue: Pick<JobQueue, 'addInstance'>;
+  queue: Pick<JobQueue, 'addInstance' | 'addInstanceUnlessRejected'>;
   logger: Logger;
 }
 
@@ -63,7 +68,10 @@ export function rejectionCheckingStoreHandler(options: RejectionCheckOptions): S
     const studyUid = record.study?.studyInstanceUid;
     const sopUid = record.instance?.sopInstanceUid;
     let rejection: Rejection | undefined;
-    if (studyUid && sopUid) {
+    if (queue.addInstanceUnlessRejected && studyUid && sopUid) {
+      rejection = await queue.addInstanceUnlessRejected(record);
+      if (rejection === undefined) return;
+    } else if (studyUid && sopUid) {
       try {
         rejection = await store.rejectionOf(studyUid, sopUid);
       } catch (err) {

@@ -109,6 +109,33 @@ describe('SCP rejection check', () => {
     expect(queued).toEqual([record]);
   });
 
+  it('with a queue that checks and queues in one step, asks only the queue (the store is not asked)', async () => {
+    const asked: string[] = [];
+    const handlerFor = (answer: Rejection | undefined | Error) =>
+      rejectionCheckingStoreHandler({
+        store: { rejectionOf: async () => void asked.push('store') },
+        queue: {
+          addInstance: async () => void asked.push('addInstance'),
+          addInstanceUnlessRejected: async () => {
+            asked.push('one step');
+            if (answer instanceof Error) throw answer;
+            return answer;
+          },
+        },
+        logger: silentLogger,
+      });
+    expect(await handlerFor(rejection)(record)).toMatchObject({ status: STATUS_ELEMENTS_DISCARDED });
+    expect(await handlerFor(undefined)(record)).toBeUndefined();
+    // A down queue rejects: the SCP answers A700H, as with addInstance.
+    await expect(handlerFor(new Error('redis down'))(record)).rejects.toThrow('redis down');
+    expect(asked).toEqual(['one step', 'one step', 'one step']);
+    // A record without its UIDs has nothing to look up: queued as before.
+    const noUid = makeRecord({ study: '1.2.3', sop: 'I1' });
+    delete (noUid.instance as { sopInstanceUid?: string }).sopInstanceUid;
+    expect(await handlerFor(undefined)(noUid)).toBeUndefined();
+    expect(asked.at(-1)).toBe('addInstance');
+  });
+
   it('says "not stored" when the note UID leaves room for it', () => {
     expect(rejectedOutcome({ reason: '113038', kosSopInstanceUid: '1.2.840.99.1' })).toEqual({
       status: STATUS_ELEMENTS_DISCARDED,

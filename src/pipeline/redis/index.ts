@@ -5,6 +5,7 @@ import { logConnectionErrors } from './connection-errors.js';
 import { RedisJobQueue, type RedisJobQueueOptions } from './job-queue.js';
 import { redisImportCheckpoints } from './import-checkpoints.js';
 import { DEFAULT_PREFIX } from './keys.js';
+import { buildRejectedCopy } from './rejected-copy.js';
 import { quitOrDisconnect, RedisStudyStore } from './study-store.js';
 
 export { RedisJobQueue, type RedisJobQueueOptions } from './job-queue.js';
@@ -54,7 +55,10 @@ export async function openRedisPipeline(options: RedisPipelineOptions): Promise<
   });
 
   logConnectionErrors(client, logger, 'redis connection error');
-  client.on('ready', () => logger.info('redis connection ready'));
+  client.on('ready', () => {
+    logger.info('redis connection ready');
+    void buildRejectedCopy(client, prefix, logger);
+  });
   client.on('close', () => logger.debug('redis connection closed'));
   // The workers' connections are BullMQ's duplicates of the template: their errors come as worker errors.
   const workerError = logConnectionErrors(workerClient, logger, 'redis worker connection error');

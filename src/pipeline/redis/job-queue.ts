@@ -2,8 +2,10 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
+import type { Rejection } from '../../dicom/study-state.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
 import { defaultRetryDelayMs } from '../retry-delay.js';
+import { InstanceStream } from './instance-stream.js';
 import { DEFAULT_PREFIX, INSTANCES_QUEUE, PUBLISHES_QUEUE, studyKeys } from './keys.js';
 
 export interface RedisJobQueueOptions {
@@ -25,7 +27,11 @@ export interface RedisJobQueueOptions {
   now?: () => number;
   /** Largest instance batch handed to the handler (= instance worker concurrency). Default 100. */
   batchSize?: number;
-  /** How long a batch waits for more jobs before it is handed out. Default 20 ms. */
+  /**
+   * How long a batch that is not full waits for more records before it is
+   * handed out. Default 100 ms (as the embedded aggregator): each batch costs a
+   * few fsynced writes, which a C-STORE arriving meanwhile waits behind.
+   */
   batchWindowMs?: number;
   /** First delay before a failed instance job is handed out again (doubles, max 30 s). Default 1 s. */
   instanceRetryDelayMs?: number;
@@ -58,12 +64,12 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
 const MAX_STALLED_COUNT = 1000;
 
 /**
- * JobQueue on BullMQ. Instances: one job per record; a worker with
- * concurrency `batchSize` collects the jobs it holds for up to
- * `batchWindowMs` and hands them to the handler as one batch; every job of
- * the batch completes or fails with the handler's promise (a failed job is
- * retried with backoff; a crashed worker's jobs stall and are handed out
- * again). Publishes: one BullMQ job per study, deduplicated by the study UID
+ * JobQueue on Redis. Instances: a stream with a consumer group
+ * (instance-stream.ts), one script call per C-STORE that also checks the
+ * rejections. The BullMQ instances queue of earlier versions is still drained
+ * when it holds jobs at start (one job per record; a worker with concurrency
+ * `batchSize` collects the jobs it holds for up to `batchWindowMs` and hands
+ * them to the handler as one batch). Publishes: one BullMQ job per study, deduplicated by the study UID
  * (replace + extend = debounce; keepLastIfActive = at most one running and
  * one waiting per study). The maxDelayMs cap uses a per-study
  * "first requested at" key (SET NX GET), cleared when the publish starts.
@@ -81,7 +87,9 @@ export class RedisJobQueue implements JobQueue {
   private readonly commandTimeoutMs: number;
   private readonly lockDurationMs: number;
   private readonly onWorkerError: ((err: Error) => void) | undefined;
+  /** The BullMQ instances queue of earlier versions: only drained. */
   private readonly instances: Queue<InstanceRecord>;
+  private readonly stream: InstanceStream;
   private readonly publishes: Queue<PublishJobData>;
   private readonly workers: Worker[] = [];
   private batch: BatchItem[] = [];
@@ -95,12 +103,23 @@ export class RedisJobQueue implements JobQueue {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.now = options.now ?? Date.now;
     this.batchSize = options.batchSize ?? 100;
-    this.batchWindowMs = options.batchWindowMs ?? 20;
+    this.batchWindowMs = options.batchWindowMs ?? 100;
     this.instanceRetryDelayMs = options.instanceRetryDelayMs ?? 1000;
     this.publishConcurrency = options.publishConcurrency ?? 4;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5000;
     this.lockDurationMs = options.lockDurationMs ?? 30_000;
     this.onWorkerError = options.onWorkerError;
+    this.stream = new InstanceStream({
+      client: this.client,
+      workerClient: this.workerClient,
+      logger: this.logger,
+      prefix: this.prefix,
+      batchSize: this.batchSize,
+      batchWindowMs: this.batchWindowMs,
+      instanceRetryDelayMs: this.instanceRetryDelayMs,
+      lockDurationMs: this.lockDurationMs,
+      onWorkerError: this.onWorkerError,
+    });
     const queueOptions = { connection: this.client, prefix: this.prefix };
     this.instances = new Queue<InstanceRecord>(INSTANCES_QUEUE, queueOptions);
     this.publishes = new Queue<PublishJobData>(PUBLISHES_QUEUE, queueOptions);
@@ -109,20 +128,37 @@ export class RedisJobQueue implements JobQueue {
     }
   }
 
+  /** Queues the record; a record the rejections name is not queued (the merge would skip it). */
   async addInstance(record: InstanceRecord): Promise<void> {
+    await this.addInstanceUnlessRejected(record);
+  }
+
+  /** One script call: the rejection check and the append to the stream, atomically. */
+  async addInstanceUnlessRejected(record: InstanceRecord): Promise<Rejection | undefined> {
     this.assertUsable();
-    await this.withTimeout(
-      this.instances.add('instance', record, {
-        attempts: ATTEMPTS,
-        backoff: { type: BACKOFF_TYPE },
-        removeOnComplete: true,
-        removeOnFail: false,
-      }),
-      'addInstance',
-    );
+    return this.withTimeout(this.stream.add(record), 'addInstance');
   }
 
   processInstances(handler: InstanceBatchHandler): void {
+    if (this.closing !== undefined) throw new Error('job queue is closed');
+    this.stream.process(handler);
+    void this.drainLegacyInstances(handler);
+  }
+
+  /** Jobs left in the BullMQ instances queue by an earlier version: a BullMQ worker takes them. */
+  private async drainLegacyInstances(handler: InstanceBatchHandler): Promise<void> {
+    let left = 0;
+    for (;;) {
+      if (this.closing !== undefined) return;
+      try {
+        left = await this.instances.getJobCountByTypes('wait', 'active', 'delayed', 'prioritized');
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    if (left === 0 || this.closing !== undefined) return;
+    this.logger.info({ jobs: left }, 'draining the instance jobs of the previous queue');
     const worker = this.startWorker<InstanceRecord>(
       INSTANCES_QUEUE,
       (job) =>
@@ -205,11 +241,12 @@ export class RedisJobQueue implements JobQueue {
   /** Jobs waiting, delayed (debounce, backoff) or running, per queue. */
   async depth(): Promise<QueueDepth> {
     const types = ['wait', 'active', 'delayed', 'prioritized'] as const;
-    const [instances, publishes] = await Promise.all([
+    const [queued, legacy, publishes] = await Promise.all([
+      this.stream.depth(),
       this.instances.getJobCountByTypes(...types),
       this.publishes.getJobCountByTypes(...types),
     ]);
-    return { instances, publishes };
+    return { instances: queued + legacy, publishes };
   }
 
   /** Stops the workers (waiting for running handlers) and closes the queues. Leaves the caller's connections open. */
@@ -219,7 +256,7 @@ export class RedisJobQueue implements JobQueue {
   }
 
   private async doClose(): Promise<void> {
-    await Promise.all(this.workers.map((w) => closeWorker(w, this.logger)));
+    await Promise.all([this.stream.close(), ...this.workers.map((w) => closeWorker(w, this.logger))]);
     if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
     for (const item of this.batch.splice(0)) item.reject(new Error('queue closed'));
     await Promise.all([this.instances.close(), this.publishes.close()].map((p) => p.catch(() => undefined)));

@@ -114,3 +114,26 @@ export function searchIndexKeys(prefix: string): SearchIndexKeys {
 export function publishHistoryKey(prefix: string, studyInstanceUid: string): string {
   return `${prefix}:{${studyInstanceUid}}:publish-history`;
 }
+
+/**
+ * The instances queue: a Redis stream that the receivers append to and the
+ * workers read as one consumer group, beside a copy of every rejection (the
+ * SCP's rejection check) in the same slot, so that one script checks and
+ * queues (instance-stream.ts).
+ */
+export interface InstanceStreamKeys {
+  /** Stream: one entry per queued instance record, field `r` = the record's JSON. */
+  records: string;
+  /** Hash: `studyUid \t sopUid` → `receivedAt \t reason \t kosSopInstanceUid` (copy of the studies' rejections hashes). */
+  rejected: string;
+  /** String: set once `rejected` holds the rejections of every study (copied from the study slots when missing). */
+  rejectedBuilt: string;
+}
+
+export function instanceStreamKeys(prefix: string): InstanceStreamKeys {
+  const base = `${prefix}:{instance-stream}`;
+  return { records: `${base}:records`, rejected: `${base}:rejected`, rejectedBuilt: `${base}:rejected-built` };
+}
+
+/** Consumer group of the workers on the instances stream. */
+export const INSTANCE_STREAM_GROUP = 'merge';

@@ -22,6 +22,7 @@ import { DEFAULT_PREFIX, stateIndexKey, studyKeyPattern, studyKeys, studyNoteKey
 import { storedAttributes } from './attribute-lists.js';
 import { PUBLISH_STATES, STATUS_FIELDS, StudyScripts, type StudyStateReply } from './study-scripts.js';
 import { RedisStudySearch } from './study-search.js';
+import { copyRejections } from './rejected-copy.js';
 
 export { PUBLISH_STATES } from './study-scripts.js';
 
@@ -94,6 +95,14 @@ export class RedisStudyStore implements StudyStore {
       const json = JSON.stringify(record);
       for (const [studyUid, sopUids] of note.byStudy) {
         const reply = await this.scripts.rejectInstances(studyUid, note, json, sopUids);
+        // The receivers' check reads a copy in the instances stream's slot (rejected-copy.ts).
+        const values = await this.client.hmget(studyNoteKeys(this.prefix, studyUid).rejections, ...sopUids);
+        await copyRejections(
+          this.client,
+          this.prefix,
+          studyUid,
+          new Map(sopUids.flatMap((sop, i) => (values[i] ? [[sop, values[i]!] as [string, string]] : []))),
+        );
         if (reply.state !== null) await this.syncIndex(studyUid, reply.state, reply.lastReceivedAt);
         if (reply.report) changed.add(studyUid);
       }

@@ -1,7 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { InstanceRecord } from '../../../src/dicom/instance-record.js';
 import type { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { openRedisPipeline } from '../../../src/pipeline/redis/index.js';
+import { INSTANCE_STREAM_GROUP, INSTANCES_QUEUE, instanceStreamKeys } from '../../../src/pipeline/redis/keys.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { deferred, makeRecord, silentLogger } from '../helpers.js';
 import { sleep, waitFor } from './wait.js';
@@ -87,6 +90,55 @@ describe('instances queue', () => {
     await waitFor(() => sizes.reduce((a, b) => a + b, 0) >= 200, 15_000, 'all records handled');
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(200);
     expect(sizes.length).toBeLessThan(200);
+  });
+});
+
+describe('instances stream: a worker that dies', () => {
+  it('leaves the records it read pending; another worker takes them after the lock duration and acknowledges them', async () => {
+    const prefix = freshPrefix();
+    const pipeline = await openRedisPipeline({ url: server.url, prefix, logger: silentLogger, queue: { lockDurationMs: 300 } });
+    opened.push(pipeline);
+    await waitFor(() => pipeline.isHealthy());
+    for (let i = 0; i < 5; i += 1) await pipeline.queue.addInstance(makeRecord({ sop: `I${i}` }));
+    // A worker of another process reads the records, then dies before acknowledging them.
+    const keys = instanceStreamKeys(prefix);
+    const dead = new Redis(server.url);
+    try {
+      await dead.xgroup('CREATE', keys.records, INSTANCE_STREAM_GROUP, '0', 'MKSTREAM');
+      const read = (await dead.call('XREADGROUP', 'GROUP', INSTANCE_STREAM_GROUP, 'dead-worker', 'COUNT', 10, 'STREAMS', keys.records, '>')) as unknown[];
+      expect(JSON.stringify(read)).toContain('I4');
+    } finally {
+      dead.disconnect();
+    }
+    const received: string[] = [];
+    pipeline.queue.processInstances(async (records) => {
+      received.push(...records.map((r) => r.instance.sopInstanceUid));
+    });
+    await waitFor(() => received.length >= 5, 15_000, 'the dead worker\'s records handled');
+    expect(received.slice().sort()).toEqual(['I0', 'I1', 'I2', 'I3', 'I4']);
+    await waitFor(async () => (await pipeline.queue.depth()).instances === 0, 10_000, 'acknowledged and deleted');
+  });
+});
+
+describe('instances queue of an earlier version (BullMQ)', () => {
+  it('is drained: its jobs reach the handler beside the stream\'s records', async () => {
+    const prefix = freshPrefix();
+    const legacy = new Queue(INSTANCES_QUEUE, { connection: { host: '127.0.0.1', port: server.port }, prefix });
+    try {
+      for (let i = 0; i < 3; i += 1) await legacy.add('instance', makeRecord({ sop: `old${i}` }), { removeOnComplete: true });
+    } finally {
+      await legacy.close();
+    }
+    const pipeline = await open(prefix);
+    await pipeline.queue.addInstance(makeRecord({ sop: 'new' }));
+    expect((await pipeline.queue.depth()).instances).toBe(4);
+    const received: string[] = [];
+    pipeline.queue.processInstances(async (records) => {
+      received.push(...records.map((r) => r.instance.sopInstanceUid));
+    });
+    await waitFor(() => received.length >= 4, 15_000, 'old and new records handled');
+    expect(received.slice().sort()).toEqual(['new', 'old0', 'old1', 'old2']);
+    await waitFor(async () => (await pipeline.queue.depth()).instances === 0, 10_000, 'both drained');
   });
 });
 
