@@ -80,12 +80,13 @@ interface DataSet {
 }
 
 const sets: DataSet[] = [];
-let warmup: GeneratedStudy;
+/** Undefined with BENCH_WARMUP=0 (a cold start is measured). */
+let warmup: GeneratedStudy | undefined;
 let fhir: TestFhirServer | undefined;
 
 beforeAll(async () => {
   report('Machine', machineInfo());
-  warmup = await generateStudy({ instances: WARMUP, size: 'small', patientId: 'WARMUP' });
+  if (WARMUP > 0) warmup = await generateStudy({ instances: WARMUP, size: 'small', patientId: 'WARMUP' });
   if (ONLY.has('ingest') || ONLY.has('writes')) {
     const ct = await generateStudy({ instances: CT_COUNT, size: 'ct' });
     sets.push({ name: `CT 512×512, ${CT_COUNT} in 1 study`, files: ct.files, bytes: ct.bytes, studies: [ct] });
@@ -132,13 +133,13 @@ describe.runIf(ONLY.has('ingest'))('ingest', () => {
           for (const kind of KINDS) {
             const rx = await startReceiver(kind, bridgeOptions());
             try {
-              await sendParallel(rx, warmup.files, 1);
+              if (warmup) await sendParallel(rx, warmup.files, 1);
               const pids = [rx.pid, ...rx.helperPids];
               const cpu0 = pids.reduce((n, p) => n + cpuSeconds(p), 0);
               const seconds = await sendParallel(rx, set.files, assocs);
               const cpu = pids.reduce((n, p) => n + cpuSeconds(p), 0) - cpu0;
               const rss = peakRssMb(rx.pid);
-              await expectAccepted(rx, warmup.files.length + set.files.length);
+              await expectAccepted(rx, (warmup?.files.length ?? 0) + set.files.length);
               const list = samples.get(key(set, assocs, kind)) ?? [];
               list.push({ seconds, rss, cpu });
               samples.set(key(set, assocs, kind), list);
@@ -209,8 +210,10 @@ describe.runIf(ONLY.has('e2e'))('end to end', () => {
           fhir!.reset();
           const rx = await startReceiver(kind, bridgeOptions({ FHIR_BASE_URL: fhir!.baseUrl, PUBLISH_DEBOUNCE_MS: String(E2E_DEBOUNCE_MS) }));
           try {
-            await sendParallel(rx, warmup.files, 1);
-            await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
+            if (warmup) {
+              await sendParallel(rx, warmup.files, 1);
+              await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
+            }
             const latencies: number[] = [];
             for (const study of studies) {
               const from = fhir!.requests.length;
@@ -252,8 +255,10 @@ describe.runIf(ONLY.has('writes'))('FHIR writes per study', () => {
         fhir!.reset();
         const rx = await startReceiver(kind, bridgeOptions({ FHIR_BASE_URL: fhir!.baseUrl }));
         try {
-          await sendParallel(rx, warmup.files, 1);
-          await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
+          if (warmup) {
+            await sendParallel(rx, warmup.files, 1);
+            await waitFullWrite(fhir!, 0, warmup.studyInstanceUid, warmup.files.length);
+          }
           await sleep(WRITES_DEBOUNCE_MS + 500);
           const before = fhir!.writeCount('ImagingStudy');
           const from = fhir!.requests.length;

@@ -91,6 +91,11 @@ export class DatasetHeaderSink {
     return this.received;
   }
 
+  /** Whether the header has been read (its end seen): headerRecord() then has the record or finish() the reason. */
+  get headerRead(): boolean {
+    return this.header !== undefined;
+  }
+
   /** Header bytes kept so far (inflated bytes for a deflated syntax). */
   get keptBytes(): number {
     return this.keptLength;
@@ -143,6 +148,18 @@ export class DatasetHeaderSink {
     if (this.inflater && !this.inflater.destroyed) this.inflater.destroy();
   }
 
+  /**
+   * The record as soon as the header has been read (top-level (7FE0,xxxx)
+   * seen), while the pixel data may still be streaming in; undefined before
+   * that, after a failure, or when the header could not be read (finish()
+   * then reports why). receipt.bytesReceived is the bytes received so far.
+   */
+  headerRecord(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): InstanceRecord | undefined {
+    const header = this.header;
+    if (header === undefined || 'error' in header || this.failure !== undefined) return undefined;
+    return this.recordOf(header.attributes, receipt);
+  }
+
   /** After the last fragment: the record. Throws DatasetError for bad data. */
   async finish(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): Promise<InstanceRecord> {
     if (!this.finished) {
@@ -166,8 +183,10 @@ export class DatasetHeaderSink {
 
     const header = this.header ?? this.readHeader();
     if ('error' in header) throw header.error;
-    const { attributes } = header;
+    return this.recordOf(header.attributes, receipt);
+  }
 
+  private recordOf(attributes: ExtractedAttributes, receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): InstanceRecord {
     const record: InstanceRecord = {
       patient: attributes.patient,
       study: attributes.study,

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
 import { VERIFICATION_SOP_CLASS } from '../dicom/uids.js';
-import type { InstanceRecord } from '../dicom/instance-record.js';
+import type { InstanceRecord, ReceiptData } from '../dicom/instance-record.js';
 import type { Indication } from './actions.js';
 import { commandSopClassFits, storeIdentity } from './command-uids.js';
 import { AbortReason, AbortSource } from './bytes.js';
@@ -96,6 +96,15 @@ interface Message {
   bytes: number;
   /** The UIDs the instance was stored under, when they are not the command's (command-uids.ts): the response names them. */
   storedAs?: { sopClassUid: string; sopInstanceUid: string };
+  /** The header was looked at for an early commit (done once per message). */
+  headerSeen?: boolean;
+  /** The handler's outcome for the record committed at the header (never rejects). */
+  stored?: Promise<Outcome>;
+}
+
+interface Outcome {
+  status: number;
+  errorComment?: string;
 }
 
 export class Association implements AdmittedConnection {
@@ -301,10 +310,79 @@ export class Association implements AdmittedConnection {
       } catch (err) {
         msg.failure = failureOf(err);
       }
+      if (msg.headerSeen !== true && msg.failure === undefined && msg.sink.headerRead) this.storeAtHeader(msg, msg.sink);
       // Deflated: no more reading while the inflater is behind (issue 21: deflate flood).
       if (msg.failure === undefined && msg.sink.backlogged(() => this.inflaterCaughtUp(msg))) this.ul.pauseReading();
     }
     if (last) this.onDataSetComplete(msg);
+  }
+
+  /**
+   * The header is read while the pixel data still streams in: the record is
+   * complete, so its durable commit starts now and overlaps the rest of the
+   * transfer (issue 20: the fsync no longer follows the last byte). The
+   * C-STORE-RSP still waits for both the commit and the end of the message,
+   * and is a success only if both succeeded (completeStore).
+   *
+   * A record committed here and then never acknowledged (association aborted
+   * mid-pixel-data, data set invalid after its header) is kept, not taken
+   * back. Taking it back could not be made exact: the aggregator may already
+   * have merged it, and the same state already exists without the early
+   * commit (an abort between commit and response, a response lost on the
+   * wire). Keeping it is right for a bridge beside the PACS: the record holds
+   * only header attributes, which name an instance the sender (or the PACS
+   * it forwards for) holds; a sender that got no success sends it again and
+   * the merge by SOP Instance UID makes that a no-op. What is never allowed
+   * is the reverse: a success for a record that is not durable.
+   */
+  private storeAtHeader(msg: Message, sink: DatasetHeaderSink): void {
+    msg.headerSeen = true;
+    const record = sink.headerRecord(this.receipt(new Date().toISOString()));
+    if (record === undefined) return; // the header could not be read: finish() says why
+    const refusal = this.identify(msg, record);
+    if (refusal !== undefined) {
+      // The rest of the data set is discarded; nothing was committed.
+      msg.failure = { status: refusal.status, errorComment: refusal.errorComment ?? '' };
+      return;
+    }
+    msg.stored = this.store(record);
+  }
+
+  /**
+   * Undefined when the instance may be stored under the UIDs it names (command-uids.ts; msg.storedAs
+   * set when those are the data set's because the command's are no UIDs), else the refusal to answer.
+   */
+  private identify(msg: Message, record: InstanceRecord): Outcome | undefined {
+    const identity = storeIdentity(msg.command, msg.context.abstractSyntax, record.instance);
+    if ('status' in identity) return identity;
+    if (identity.fromDataSet) {
+      msg.storedAs = { sopClassUid: identity.sopClassUid, sopInstanceUid: identity.sopInstanceUid };
+      this.logger.warn(
+        { commandSopClassUid: msg.command.affectedSopClassUid, commandSopInstanceUid: msg.command.affectedSopInstanceUid, ...msg.storedAs },
+        "C-STORE command UIDs are no UIDs: stored and answered under the data set's",
+      );
+    }
+    return undefined;
+  }
+
+  /** The handler's outcome as a status; a handler error is A700H (the sender keeps the instance). */
+  private async store(record: InstanceRecord): Promise<Outcome> {
+    try {
+      const outcome = await this.options.onStore(record);
+      return outcome ?? { status: Status.Success };
+    } catch (err) {
+      return { status: Status.OutOfResources, errorComment: `Not stored: ${errorMessage(err)}` };
+    }
+  }
+
+  private receipt(receivedAt: string): Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'> {
+    return {
+      callingAeTitle: this.parties.callingAeTitle,
+      calledAeTitle: this.parties.calledAeTitle,
+      peerAddress: this.parties.peerAddress,
+      ...(this.transport.remotePort !== undefined ? { peerPort: this.transport.remotePort } : {}),
+      receivedAt,
+    };
   }
 
   /** Reading resumes once the inflater caught up, unless the message is complete (then its answer resumes it) or gone. */
@@ -357,43 +435,28 @@ export class Association implements AdmittedConnection {
     void this.completeStore(msg, receivedAt);
   }
 
-  /** Finish the data set, check it, hand it over, and only then answer. */
+  /** Finish the data set, check it, hand it over (unless done at the header), and only then answer. */
   private async completeStore(msg: Message, receivedAt: string): Promise<void> {
     let status: number = Status.Success;
     let errorComment: string | undefined;
-    let record: InstanceRecord | undefined;
     if (msg.failure !== undefined) ({ status, errorComment } = msg.failure);
     else if (msg.command.commandField === CommandField.C_STORE_RQ && msg.sink !== undefined) {
+      let record: InstanceRecord | undefined;
       try {
-        record = await msg.sink.finish({
-          callingAeTitle: this.parties.callingAeTitle,
-          calledAeTitle: this.parties.calledAeTitle,
-          peerAddress: this.parties.peerAddress,
-          ...(this.transport.remotePort !== undefined ? { peerPort: this.transport.remotePort } : {}),
-          receivedAt,
-        });
+        record = await msg.sink.finish(this.receipt(receivedAt));
       } catch (err) {
         ({ status, errorComment } = failureOf(err));
       }
-      const identity = record === undefined ? undefined : storeIdentity(msg.command, msg.context.abstractSyntax, record.instance);
-      if (identity !== undefined && 'status' in identity) {
-        ({ status, errorComment } = identity);
-        record = undefined;
-      } else if (identity?.fromDataSet) {
-        msg.storedAs = { sopClassUid: identity.sopClassUid, sopInstanceUid: identity.sopInstanceUid };
-        this.logger.warn(
-          { commandSopClassUid: msg.command.affectedSopClassUid, commandSopInstanceUid: msg.command.affectedSopInstanceUid, ...msg.storedAs },
-          "C-STORE command UIDs are no UIDs: stored and answered under the data set's",
-        );
-      }
-      if (record !== undefined) {
-        try {
-          const outcome = await this.options.onStore(record);
-          if (outcome) ({ status, errorComment } = outcome);
-        } catch (err) {
-          status = Status.OutOfResources;
-          errorComment = `Not stored: ${errorMessage(err)}`;
-        }
+      if (msg.stored !== undefined) {
+        const outcome = await msg.stored;
+        if (record === undefined) {
+          // Invalid after its header: the failure is answered; the committed record stays (see storeAtHeader).
+          if (isAccepted(outcome.status)) this.logger.warn(keptFields(msg, status), 'data set invalid after its header: answered with a failure, its record (committed at the header) kept');
+        } else ({ status, errorComment } = outcome);
+      } else if (record !== undefined) {
+        const refusal = this.identify(msg, record);
+        if (refusal !== undefined) ({ status, errorComment } = refusal);
+        else ({ status, errorComment } = await this.store(record));
       }
     }
     if (msg.command.commandField === CommandField.C_STORE_RQ) {
@@ -432,7 +495,12 @@ export class Association implements AdmittedConnection {
   }
 
   private dropMessage(): void {
-    this.message?.sink?.dispose(); // a deflated data set stops inflating with its association
+    const msg = this.message;
+    // Committed at its header, never answered: kept (see storeAtHeader); said once it is settled.
+    void msg?.stored?.then((outcome) => {
+      if (isAccepted(outcome.status)) this.logger.info(keptFields(msg), 'C-STORE not completed: its record (committed at the header) kept, not acknowledged');
+    });
+    msg?.sink?.dispose(); // a deflated data set stops inflating with its association
     this.message = undefined;
     this.assembler.reset();
   }
@@ -453,6 +521,17 @@ export class Association implements AdmittedConnection {
     }
     this.observer.released();
   }
+}
+
+
+/** What identifies a kept, unacknowledged record in the log (UIDs, no patient data). */
+function keptFields(msg: Message, status?: number): Record<string, unknown> {
+  return {
+    sopInstanceUid: msg.command.affectedSopInstanceUid,
+    sopClassUid: msg.command.affectedSopClassUid,
+    bytes: msg.bytes,
+    ...(status !== undefined ? { status: `${status.toString(16).toUpperCase().padStart(4, '0')}H` } : {}),
+  };
 }
 
 /** 0000 success and B-range warnings: the instance was taken. */

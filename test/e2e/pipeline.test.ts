@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
+import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
@@ -182,5 +182,79 @@ describe.each(MODES)('%s mode', (mode) => {
         await fhir.close();
       }
     });
+
+    // Issue 20: a CT record is committed at its header, while its pixel data still streams in, so a
+    // kill lands between that commit and the response, or mid-pixel-data, or anywhere else.
+    it.each([20, 55])(
+      'CT, records committed at their header: kill -9 after %i acknowledged (+0-3 ms): every acknowledged instance is in the store before any re-send',
+      async (killAfter) => {
+        const study = await generateStudy({ series: 1, instances: 90, modalities: ['CT'], size: 'ct' });
+        const uidOf = new Map(study.files.map((file, i) => [file, study.series[0]!.sopInstanceUids[i]!]));
+        const env = await modes.env({ PUBLISH_DEBOUNCE_MS: '200', PUBLISH_MAX_DELAY_MS: '2000' });
+        let bridge = await startBridgeProcess({ env });
+        try {
+          const acknowledged = new Set<string>();
+          const sender = spawn(
+            'storescu',
+            ['-v', '-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...study.files],
+            { env: { ...process.env, TCP_NODELAY: '1' } },
+          );
+          let current: string | undefined;
+          let killed = false;
+          let buffered = '';
+          const onLine = (line: string) => {
+            const sending = /Sending file: (.+)$/.exec(line);
+            if (sending) current = sending[1]!.trim();
+            if (/Received Store Response \(Success\)/.test(line) && current) {
+              acknowledged.add(current);
+              if (acknowledged.size === killAfter && !killed) {
+                killed = true;
+                setTimeout(() => void bridge.kill9(), Math.floor(Math.random() * 4));
+              }
+            }
+          };
+          const onData = (d: Buffer) => {
+            buffered += d.toString('utf8');
+            const lines = buffered.split('\n');
+            buffered = lines.pop()!;
+            lines.forEach(onLine);
+          };
+          sender.stdout.on('data', onData);
+          sender.stderr.on('data', onData);
+          await new Promise<number | null>((res) => sender.on('close', res));
+          expect(killed).toBe(true);
+          expect(acknowledged.size).toBeGreaterThanOrEqual(killAfter);
+          expect(acknowledged.size).toBeLessThan(90);
+
+          // Restarted on the same data: before anything is sent again, the store holds every acknowledged instance.
+          bridge = await startBridgeProcess({ env, dataDir: bridge.dataDir });
+          const wanted = [...acknowledged].map((file) => uidOf.get(file)!);
+          const stored = await eventually(async () => {
+            const { status, body } = await bridge.get(`/studies/${study.studyInstanceUid}`);
+            if (status !== 200 || body.publishState !== 'published' || !body.lastResource) return undefined;
+            const uids = new Set<string>(body.lastResource.series.flatMap((s: any) => s.instance.map((i: any) => i.uid)));
+            return wanted.every((uid) => uids.has(uid)) ? uids : undefined;
+          }, 60_000, 'every acknowledged instance in the published study');
+          // At most the one in flight at the kill beyond them (committed at its header, never acknowledged: kept).
+          expect(stored.size - wanted.length).toBeLessThanOrEqual(1);
+
+          const unacknowledged = study.files.filter((f) => !acknowledged.has(f));
+          const resent = await run(
+            'storescu',
+            ['-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...unacknowledged],
+            { timeoutMs: 180_000 },
+          );
+          expect(resent.code, resent.stderr).toBe(0);
+          const body = await published(bridge, study.studyInstanceUid, 90, 90_000);
+          const uids = new Set(body.lastResource.series.flatMap((s: any) => s.instance.map((i: any) => i.uid)));
+          expect(uids).toEqual(new Set(study.series[0]!.sopInstanceUids));
+        } finally {
+          await bridge.stop();
+          bridge.cleanup();
+          removeStudy(study.dir);
+        }
+      },
+      240_000,
+    );
   });
 });
