@@ -9,7 +9,7 @@ export interface PipelineConfig {
   redisUrl?: string | undefined;
   redis: { prefix: string; lockDurationMs: number };
   dataDir: string;
-  pipeline: { dataSync: 'full' | 'normal' };
+  pipeline: { dataSync: 'full' | 'normal'; storageCommitTimeoutMs: number };
 }
 
 /** The pipeline of the configured mode: distributed when REDIS_URL is set, else embedded in DATA_DIR. */
@@ -22,9 +22,17 @@ export async function openPipeline(config: PipelineConfig, logger: Logger): Prom
       queue: { lockDurationMs: config.redis.lockDurationMs },
     });
   }
-  return openSqlitePipeline({
+  const pipeline = openSqlitePipeline({
     dataDir: config.dataDir,
     logger,
     synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
+    commitTimeoutMs: config.pipeline.storageCommitTimeoutMs,
   });
+  try {
+    await pipeline.ready;
+  } catch (err) {
+    await pipeline.close().catch(() => {});
+    throw err;
+  }
+  return pipeline;
 }

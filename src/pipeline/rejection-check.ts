@@ -21,6 +21,7 @@
  * as usual: the merge applies the rejection, so availability wins over the
  * warning.
  */
+import { isStorageStalled } from './sqlite/storage-health.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import type { StoreHandler, StoreOutcome } from '../dimse/store-handler.js';
@@ -67,7 +68,10 @@ export function rejectionCheckingStoreHandler(options: RejectionCheckOptions): S
       try {
         rejection = await store.rejectionOf(studyUid, sopUid);
       } catch (err) {
-        logger.warn({ studyUid, sopUid, err: errorMessage(err) }, 'rejection check failed; instance queued');
+        // Stalled storage: addInstance refuses it too, and the stall is logged once, not per C-STORE.
+        if (!isStorageStalled(err)) {
+          logger.warn({ studyUid, sopUid, err: errorMessage(err) }, 'rejection check failed; instance queued');
+        }
       }
     }
     if (rejection === undefined) return queue.addInstance(record);
