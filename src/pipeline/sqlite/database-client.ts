@@ -62,7 +62,9 @@ export class DatabaseClient {
     this.stallTimeoutMs = options.stallTimeoutMs;
     this.logger = options.logger;
     const settings: WorkerSettings = { dataDir: options.dataDir };
-    this.worker = new Worker(databaseWorkerScript(), { workerData: settings });
+    // Not the process's --input-type (node -e): the worker is a file.
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+    this.worker = new Worker(databaseWorkerScript(), { workerData: settings, execArgv });
     // Kept referenced only while calls are outstanding (call / answer): an idle store holds no process open.
     this.worker.unref();
     let readyResolve: () => void;

@@ -52,8 +52,11 @@ export function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
+/** Built-in error classes callers test with instanceof (the admin API answers a RangeError with 400). */
+const BUILT_IN_ERRORS: Record<string, new (message: string) => Error> = { RangeError, TypeError, SyntaxError };
+
 export function deserializeError(e: SerializedError): Error {
-  const err = new Error(e.message) as Error & { code?: string };
+  const err = new (BUILT_IN_ERRORS[e.name] ?? Error)(e.message) as Error & { code?: string };
   err.name = e.name;
   if (e.code !== undefined) err.code = e.code;
   if (e.stack !== undefined) err.stack = e.stack;
