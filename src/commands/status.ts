@@ -5,7 +5,7 @@ import { EXIT, type Command } from './types.js';
 
 
 interface Storage {
-  state: 'ok' | 'failing';
+  state: 'ok' | 'failing' | 'stalled';
   since?: string;
   reason?: string;
 }

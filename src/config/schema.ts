@@ -296,6 +296,12 @@ export const configSchema = z
          * loss); normal survives a process crash (kill -9) but not power loss, and ingests faster.
          */
         dataSync: z.enum(['full', 'normal']).default('full'),
+        /**
+         * Embedded mode: how long a C-STORE waits for its record's commit before it is refused
+         * (A700H), and how long a database call may go unanswered before the storage counts as
+         * stalled (/readyz 503; further C-STOREs refused at once until a call returns).
+         */
+        storageCommitTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
       })
       .strict()
       .default({}),

@@ -9,7 +9,7 @@ export interface PipelineConfig {
   redisUrl?: string | undefined;
   redis: { prefix: string; lockDurationMs: number };
   dataDir: string;
-  pipeline: { dataSync: 'full' | 'normal' };
+  pipeline: { dataSync: 'full' | 'normal'; storageCommitTimeoutMs: number };
   /** Embedded mode only (the schema refuses it with REDIS_URL). */
   retention?: { publishedDays?: number | undefined; intervalMs: number; batchSize: number };
 }
@@ -28,12 +28,20 @@ export async function openPipeline(config: PipelineConfig, logger: Logger, optio
       queue: { lockDurationMs: config.redis.lockDurationMs },
     });
   }
-  return openSqlitePipeline({
+  const pipeline = openSqlitePipeline({
     dataDir: config.dataDir,
     logger,
     synchronous: config.pipeline.dataSync === 'full' ? 'FULL' : 'NORMAL',
     ...(options.runRetention && config.retention?.publishedDays !== undefined
       ? { retention: { publishedDays: config.retention.publishedDays, intervalMs: config.retention.intervalMs, batchSize: config.retention.batchSize } }
       : {}),
+    commitTimeoutMs: config.pipeline.storageCommitTimeoutMs,
   });
+  try {
+    await pipeline.ready;
+  } catch (err) {
+    await pipeline.close().catch(() => {});
+    throw err;
+  }
+  return pipeline;
 }

@@ -4,8 +4,12 @@ import type { StudyStore } from './study-store.js';
 
 /** Whether the embedded store's writes work (readiness, /status); no patient data. */
 export interface StorageCondition {
-  /** failing: writes fail (disk full, write permission lost, I/O error); probed with backoff until one succeeds. */
-  state: 'ok' | 'failing';
+  /**
+   * failing: writes fail (disk full, write permission lost, I/O error); probed with backoff until one succeeds.
+   * stalled: a database call has not returned for STORAGE_COMMIT_TIMEOUT_MS (the disk does not answer, e.g.
+   * frozen); ok again when it returns.
+   */
+  state: 'ok' | 'failing' | 'stalled';
   /** ISO time the failures began. */
   since?: string;
   /** Why, e.g. `SQLITE_FULL: database or disk is full`. */

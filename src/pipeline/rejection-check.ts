@@ -26,6 +26,7 @@
  * store.rejectionOf then queue.addInstance (the embedded mode, where both are
  * in-process). Same answers; a record without its UIDs is only queued.
  */
+import { isStorageStalled } from './sqlite/storage-health.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from 'pino';
 import type { StoreHandler, StoreOutcome } from '../dimse/store-handler.js';
@@ -75,7 +76,10 @@ export function rejectionCheckingStoreHandler(options: RejectionCheckOptions): S
       try {
         rejection = await store.rejectionOf(studyUid, sopUid);
       } catch (err) {
-        logger.warn({ studyUid, sopUid, err: errorMessage(err) }, 'rejection check failed; instance queued');
+        // Stalled storage: addInstance refuses it too, and the stall is logged once, not per C-STORE.
+        if (!isStorageStalled(err)) {
+          logger.warn({ studyUid, sopUid, err: errorMessage(err) }, 'rejection check failed; instance queued');
+        }
       }
     }
     if (rejection === undefined) return queue.addInstance(record);

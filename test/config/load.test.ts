@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBeUndefined();
     expect(config.dataDir).toBe('./data');
     expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(config.pipeline).toEqual({ debounceMs: 2000, maxDelayMs: 30000, dataSync: 'full' });
+    expect(config.pipeline).toEqual({ debounceMs: 2000, maxDelayMs: 30000, dataSync: 'full', storageCommitTimeoutMs: 10000 });
     expect(config.log.level).toBe('info');
     // issue 19 item 10: an http(s) URI, not the unregistered URN namespace urn:dicom-fhir-bridge.
     expect(config.fhir.patient.defaultSystem).toBe('https://dicom-fhir-bridge.example/fhir/sid/patient-id');
@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         FHIR_ENDPOINT_BEARER_TOKEN: 'a-token-of-32-characters-at-last', // a token is required off loopback
         PUBLISH_DEBOUNCE_MS: '500',
         PUBLISH_MAX_DELAY_MS: '5000',
+        STORAGE_COMMIT_TIMEOUT_MS: '4000',
         LOG_LEVEL: 'debug',
         FHIR_PATIENT_ISSUER_SYSTEMS: '{"HOSP":"urn:oid:1.2.3"}',
       },
@@ -59,7 +60,7 @@ describe('loadConfig', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.dataDir).toBe('/var/lib/bridge');
     expect(config.http).toEqual({ host: '0.0.0.0', port: 8081 });
-    expect(config.pipeline).toEqual({ debounceMs: 500, maxDelayMs: 5000, dataSync: 'full' });
+    expect(config.pipeline).toEqual({ debounceMs: 500, maxDelayMs: 5000, dataSync: 'full', storageCommitTimeoutMs: 4000 });
     expect(config.log.level).toBe('debug');
     expect(config.fhir.patient.issuerSystems).toEqual({ HOSP: 'urn:oid:1.2.3' });
   });

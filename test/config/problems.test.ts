@@ -93,6 +93,7 @@ const CASES: Case[] = [
   { key: 'pipeline.debounceMs', env: { PUBLISH_DEBOUNCE_MS: '-5' }, allowed: INTEGER(0) },
   { key: 'pipeline.maxDelayMs', env: { PUBLISH_MAX_DELAY_MS: 'later' }, allowed: INTEGER(0) },
   { key: 'pipeline.dataSync', env: { DATA_SYNC: 'off' }, allowed: /one of full, normal/ },
+  { key: 'pipeline.storageCommitTimeoutMs', env: { STORAGE_COMMIT_TIMEOUT_MS: '50' }, allowed: INTEGER(100, 600000) },
   { key: 'redisUrl', env: { REDIS_URL: 'http://127.0.0.1:6379' }, allowed: /redis:\/\/ or rediss:\/\/ URL/ },
   { key: 'retention.publishedDays', env: { RETENTION_PUBLISHED_DAYS: '0' }, allowed: /a positive number of days/ },
   { key: 'retention.intervalMs', env: { RETENTION_INTERVAL_MS: '10' }, allowed: INTEGER(1000) },

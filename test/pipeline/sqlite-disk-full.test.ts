@@ -100,6 +100,6 @@ describe('DATA_DIR full', () => {
     await until('the publish retried after its backoff', () => calls >= 4);
     await queue.addInstance(makeRecord({ sop: '1.9.3' }));
     expect((await queue.depth()).instances).toBe(2);
-    expect(queue.publishRow('1.2.3')?.attempts).toBeGreaterThanOrEqual(1);
+    expect((await queue.publishRow('1.2.3'))?.attempts).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

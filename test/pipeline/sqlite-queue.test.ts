@@ -150,10 +150,10 @@ describe('schedulePublish (due times, injected clock)', () => {
     const clock = manualClock(10_000);
     const { queue } = openPipeline({ now: clock.now });
     await queue.schedulePublish('1.2.3', schedule);
-    expect(queue.publishRow('1.2.3')).toEqual({ studyInstanceUid: '1.2.3', dueAt: 10_100, firstRequestedAt: 10_000, attempts: 0 });
+    expect(await queue.publishRow('1.2.3')).toEqual({ studyInstanceUid: '1.2.3', dueAt: 10_100, firstRequestedAt: 10_000, attempts: 0 });
     clock.advance(50);
     await queue.schedulePublish('1.2.3', schedule);
-    expect(queue.publishRow('1.2.3')).toMatchObject({ dueAt: 10_150, firstRequestedAt: 10_000 });
+    expect(await queue.publishRow('1.2.3')).toMatchObject({ dueAt: 10_150, firstRequestedAt: 10_000 });
   });
 
   it('caps the delay at firstRequestedAt + maxDelayMs while requests keep arriving, one row per study', async () => {
@@ -163,7 +163,7 @@ describe('schedulePublish (due times, injected clock)', () => {
       clock.set(10_000 + t);
       await queue.schedulePublish('1.2.3', schedule);
     }
-    expect(queue.publishRow('1.2.3')).toMatchObject({ dueAt: 11_000, firstRequestedAt: 10_000 });
+    expect(await queue.publishRow('1.2.3')).toMatchObject({ dueAt: 11_000, firstRequestedAt: 10_000 });
     await queue.schedulePublish('1.2.4', schedule);
     expect(await queue.depth()).toEqual({ instances: 0, publishes: 2 });
   });
@@ -183,10 +183,10 @@ describe('schedulePublish (due times, injected clock)', () => {
     );
     await queue.schedulePublish('1.2.3', { debounceMs: 0, maxDelayMs: 0 });
     await failed.promise;
-    await vi.waitFor(() => expect(queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 15_000 }));
+    await vi.waitFor(async () => expect(await queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 15_000 }));
     clock.advance(10);
     await queue.schedulePublish('1.2.3', schedule);
-    expect(queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 15_000 });
+    expect(await queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 15_000 });
     expect(calls).toBe(1);
   });
 
@@ -203,7 +203,7 @@ describe('schedulePublish (due times, injected clock)', () => {
     );
     await queue.schedulePublish('1.2.3', { debounceMs: 0, maxDelayMs: 0 });
     await failed.promise;
-    await vi.waitFor(() => expect(queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 130_000 }));
+    await vi.waitFor(async () => expect(await queue.publishRow('1.2.3')).toMatchObject({ attempts: 1, dueAt: 130_000 }));
   });
 });
 
@@ -232,7 +232,7 @@ describe('processPublishes', () => {
     await queue.schedulePublish('A', now); // arrives while A runs
     await queue.schedulePublish('B', now);
     await vi.waitFor(() => expect(started).toEqual(['A', 'B']));
-    expect(queue.publishRow('A')).toBeDefined();
+    expect(await queue.publishRow('A')).toBeDefined();
 
     gates.get('A')![0]!.resolve();
     await vi.waitFor(() => expect(started).toEqual(['A', 'B', 'A']));

@@ -168,7 +168,7 @@ describe('retention of published studies (RETENTION_PUBLISHED_DAYS)', () => {
     }
     clock.advance(31 * DAY);
     const sizes: number[] = [];
-    for (let b = parts.retention!.runBatch(); ; b = parts.retention!.runBatch()) {
+    for (let b = await parts.retention!.runBatch(); ; b = await parts.retention!.runBatch()) {
       sizes.push(b.studies);
       if (!b.more) break;
     }
@@ -183,8 +183,8 @@ describe('retention of published studies (RETENTION_PUBLISHED_DAYS)', () => {
       await store.finishPublish(uid, begun.generation, { state: 'published', publishedAt: new Date(clock.now()).toISOString(), lastResource: big });
     }
     clock.advance(31 * DAY);
-    expect(parts.retention!.runBatch()).toMatchObject({ studies: 2, more: true });
-    expect(parts.retention!.runBatch()).toMatchObject({ studies: 1, more: false });
+    expect(await parts.retention!.runBatch()).toMatchObject({ studies: 2, more: true });
+    expect(await parts.retention!.runBatch()).toMatchObject({ studies: 1, more: false });
   });
 
   it('drops import checkpoints older than the period, keeps newer ones', async () => {

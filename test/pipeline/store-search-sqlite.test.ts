@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
-import { SqliteStudyStore } from '../../src/pipeline/sqlite/study-store.js';
+import type { RemoteStudyStore } from '../../src/pipeline/sqlite/remote-study-store.js';
 import { silentLogger, tempDir } from './helpers.js';
 import { describeStudySearchContract } from './store-search-contract.js';
 
@@ -31,8 +31,8 @@ describe('SQLite search: the query plans use the indexes (no scan of the studies
     const { dir, remove } = await tempDir('store-search-plan-');
     const pipeline = openSqlitePipeline({ dataDir: dir, logger: silentLogger });
     try {
-      const store = pipeline.store as SqliteStudyStore;
-      const plan = store.console.plan(search);
+      const store = pipeline.store as RemoteStudyStore;
+      const plan = await store.searchPlan(search);
       const main = plan.filter((line) => / s\b| s USING/.test(line) || /^SCAN s$|^SEARCH s /.test(line));
       expect(main.join('\n'), plan.join('\n')).toMatch(index);
       expect(plan.join('\n')).not.toMatch(/^SCAN s$/m);

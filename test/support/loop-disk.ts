@@ -20,6 +20,8 @@ export interface LoopDisk {
   unfill(): Promise<void>;
   /** Writes back every dirty page of the filesystem (sync -f). */
   sync(): Promise<void>;
+  /** fsfreeze -f / -u: every write to the filesystem blocks until it is thawed. dispose() thaws too. */
+  freeze(on: boolean): Promise<void>;
   /** Unmounts (clearing immutable flags first) and removes the image; safe to call twice. */
   dispose(): Promise<void>;
 }
@@ -39,7 +41,13 @@ export async function mountLoopDisk(sizeMb: number): Promise<LoopDisk> {
   const image = join(dir, 'disk.img');
   const mountPoint = join(dir, 'mnt');
   let mounted = false;
+  let frozen = false;
   const dispose = async (): Promise<void> => {
+    // A frozen mount left behind hangs whatever writes to it, umount included.
+    if (frozen) {
+      await run('fsfreeze', ['-u', mountPoint]);
+      frozen = false;
+    }
     if (mounted) {
       await run('chattr', ['-R', '-i', mountPoint]);
       // A process that died inside it may still hold it for a moment.
@@ -83,6 +91,10 @@ export async function mountLoopDisk(sizeMb: number): Promise<LoopDisk> {
     },
     async sync() {
       await must('sync', ['-f', mountPoint]);
+    },
+    async freeze(on) {
+      await must('fsfreeze', [on ? '-f' : '-u', mountPoint]);
+      frozen = on;
     },
     async immutable(path, on) {
       await must('chattr', ['-R', on ? '+i' : '-i', path]);

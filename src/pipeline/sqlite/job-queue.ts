@@ -1,15 +1,26 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { InstanceRecord } from '../../dicom/instance-record.js';
 import type { InstanceBatchHandler, JobQueue, PublishHandler, PublishSchedule, QueueDepth } from '../job-queue.js';
 import type { StorageCondition } from '../pipeline.js';
 import { defaultRetryDelayMs } from '../retry-delay.js';
-import { SCHEMA_VERSION } from './database.js';
-import { StorageHealth } from './storage-health.js';
+import type { DatabaseClient } from './database-client.js';
+import type { PublishJobRow, SqliteQueueTables } from './queue-tables.js';
+import { StorageHealth, StorageStalledError } from './storage-health.js';
+
+/** SqliteQueueTables' methods as the event loop calls them: in the database worker, answered by promise. */
+type RemoteTables = { [K in keyof SqliteQueueTables]: (...args: Parameters<SqliteQueueTables[K]>) => Promise<ReturnType<SqliteQueueTables[K]>> };
 
 export interface SqliteJobQueueOptions {
-  db: Database.Database;
+  /** The database worker (database-client.ts) that runs the queue's statements (queue-tables.ts). */
+  database: DatabaseClient;
   logger: Logger;
+  /**
+   * STORAGE_COMMIT_TIMEOUT_MS: an added record not committed within this
+   * long is refused (StorageStalledError: A700H at the SCP). Its commit may
+   * still complete later: the sender sends it again and the merge keys it by
+   * SOP Instance UID. Default 10 s.
+   */
+  commitTimeoutMs?: number;
   /** Clock of due times (ms since the epoch). Default Date.now. */
   now?: () => number;
   /** Called once, when close() has finished with the database. */
@@ -65,6 +76,10 @@ interface PendingAdd {
   json: string;
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** Refuses the add after commitTimeoutMs. */
+  timer: NodeJS.Timeout;
+  /** Answered already (refused when the commit took too long). */
+  settled: boolean;
 }
 
 /** A publish whose end could not be recorded (the disk refuses writes): not restarted before `until`. */
@@ -78,27 +93,25 @@ interface RunningPublish {
   rerequested: boolean;
 }
 
-interface PublishJobRow {
-  study_uid: string;
-  due_at: number;
-  first_requested_at: number;
-  attempts: number;
-}
-
 /** Longest single timer; due times further away are re-checked then. */
 const MAX_TIMER_MS = 60_000;
 /** Cap on a server's Retry-After that the publish queue honours. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
- * JobQueue on SQLite. addInstance group-commits: every record added before
- * the pending flush runs (setImmediate) goes into one transaction, and each
- * promise resolves only after that transaction committed. better-sqlite3 is
- * synchronous, so a commit blocks the event loop for its fsync; socket data
- * that arrives meanwhile is read afterwards and lands in the next batch.
+ * JobQueue on SQLite. addInstance group-commits: every record added while
+ * no commit is under way goes into one transaction at the next setImmediate,
+ * every record added during a commit into the next one, and each promise
+ * resolves only after its transaction committed. The statements run in the
+ * database worker (queue-tables.ts), so the event loop goes on reading
+ * sockets during an fsync, and during a disk that does not answer at all: a
+ * record not committed within commitTimeoutMs is refused, and while the
+ * worker is stalled new records are refused at once.
  */
 export class SqliteJobQueue implements JobQueue {
-  private readonly db: Database.Database;
+  private readonly database: DatabaseClient;
+  private readonly tables: RemoteTables;
+  private readonly commitTimeoutMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly onClose: (() => void) | undefined;
@@ -109,23 +122,15 @@ export class SqliteJobQueue implements JobQueue {
   private readonly durableIntake: boolean;
   private readonly gatherMs: number;
 
-  private readonly stmt: {
-    insertInstance: Database.Statement<[string]>;
-    selectInstances: Database.Statement<[number], { seq: number; record: string }>;
-    deleteInstancesUpTo: Database.Statement<[number]>;
-    countInstances: Database.Statement<[], { n: number }>;
-    selectPublish: Database.Statement<[string], PublishJobRow>;
-    upsertPublish: Database.Statement<[string, number, number, number]>;
-    selectPublishesByDue: Database.Statement<[number], PublishJobRow>;
-    deletePublish: Database.Statement<[string]>;
-    updatePublishRetry: Database.Statement<[number, number, string]>;
-    resetPublishAttempts: Database.Statement<[string]>;
-    countPublishes: Database.Statement<[], { n: number }>;
-  };
-  private readonly insertInstances: (jsons: string[]) => void;
-
   private pendingAdds: PendingAdd[] = [];
   private flushScheduled = false;
+  /** The intake commit under way, if any. */
+  private committing: Promise<void> | undefined;
+  /** Compound publish-row updates (read, then write) one after another, as they were atomic on one thread. */
+  private rowUpdates: Promise<unknown> = Promise.resolve();
+  /** A pump is running; pumpAgain: another was asked for meanwhile. */
+  private pumping = false;
+  private pumpAgain = false;
   private readonly commitStats: GroupCommitStats = { commits: 0, records: 0, largestCommit: 0 };
 
   private closing = false;
@@ -143,7 +148,12 @@ export class SqliteJobQueue implements JobQueue {
   private publishTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SqliteJobQueueOptions) {
-    this.db = options.db;
+    this.database = options.database;
+    this.commitTimeoutMs = options.commitTimeoutMs ?? 10_000;
+    const database = this.database;
+    this.tables = new Proxy({} as RemoteTables, {
+      get: (_target, method: string) => (...args: unknown[]) => database.call('queue', method, args),
+    });
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.onClose = options.onClose;
@@ -153,54 +163,27 @@ export class SqliteJobQueue implements JobQueue {
     this.publishConcurrency = options.publishConcurrency ?? 4;
     this.durableIntake = options.durableIntake ?? true;
     this.gatherMs = options.gatherMs ?? 100;
-    const db = this.db;
-    // Rewriting the header's user_version (same value) writes page 1: a real write, no schema change.
-    const probe = db.prepare(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     this.health = new StorageHealth({
       logger: this.logger,
-      probe: () => {
-        this.synchronousFull.run();
-        try {
-          probe.run();
-        } finally {
-          this.synchronousNormal.run();
-        }
-      },
+      probe: () => this.tables.probe(),
       ...(options.storageProbeDelayMs ? { probeDelayMs: options.storageProbeDelayMs } : {}),
       ...(options.storageLogIntervalMs !== undefined ? { logIntervalMs: options.storageLogIntervalMs } : {}),
     });
-    this.stmt = {
-      insertInstance: db.prepare('INSERT INTO instance_jobs (record) VALUES (?)'),
-      selectInstances: db.prepare('SELECT seq, record FROM instance_jobs ORDER BY seq LIMIT ?'),
-      deleteInstancesUpTo: db.prepare('DELETE FROM instance_jobs WHERE seq <= ?'),
-      countInstances: db.prepare('SELECT COUNT(*) AS n FROM instance_jobs'),
-      selectPublish: db.prepare('SELECT * FROM publish_jobs WHERE study_uid = ?'),
-      upsertPublish: db.prepare(
-        `INSERT INTO publish_jobs (study_uid, due_at, first_requested_at, attempts) VALUES (?, ?, ?, ?)
-         ON CONFLICT (study_uid) DO UPDATE SET due_at = excluded.due_at,
-           first_requested_at = excluded.first_requested_at, attempts = excluded.attempts`,
-      ),
-      selectPublishesByDue: db.prepare('SELECT * FROM publish_jobs ORDER BY due_at LIMIT ?'),
-      deletePublish: db.prepare('DELETE FROM publish_jobs WHERE study_uid = ?'),
-      updatePublishRetry: db.prepare('UPDATE publish_jobs SET due_at = ?, attempts = ? WHERE study_uid = ?'),
-      resetPublishAttempts: db.prepare('UPDATE publish_jobs SET attempts = 0 WHERE study_uid = ?'),
-      countPublishes: db.prepare('SELECT COUNT(*) AS n FROM publish_jobs'),
-    };
-    this.insertInstances = db.transaction((jsons: string[]) => {
-      for (const json of jsons) this.stmt.insertInstance.run(json);
+    database.watch({
+      stalled: (timeoutMs) => {
+        this.health.stalled(timeoutMs);
+        this.refuseWaitingAdds();
+      },
+      progressed: () => this.health.progressed(),
     });
-    // Prepared once: db.pragma() parses its SQL on every call, twice per intake commit.
-    this.synchronousFull = db.prepare('PRAGMA synchronous = FULL');
-    this.synchronousNormal = db.prepare('PRAGMA synchronous = NORMAL');
   }
-
-  private readonly synchronousFull: Database.Statement;
-  private readonly synchronousNormal: Database.Statement;
 
   // ---- instance queue -------------------------------------------------------
 
   addInstance(record: InstanceRecord): Promise<void> {
     if (this.closing) return Promise.reject(new Error('the instance queue is closed'));
+    // Stalled: refused at once rather than queued behind the commit the disk does not answer.
+    if (this.database.isStalled()) return Promise.reject(new StorageStalledError(this.commitTimeoutMs));
     let json: string;
     try {
       json = JSON.stringify(record);
@@ -208,40 +191,83 @@ export class SqliteJobQueue implements JobQueue {
       return Promise.reject(err);
     }
     return new Promise<void>((resolve, reject) => {
-      this.pendingAdds.push({ json, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flushAdds());
-      }
+      const add: PendingAdd = {
+        json,
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => {
+          add.settled = true;
+          reject(new StorageStalledError(this.commitTimeoutMs));
+        }, this.commitTimeoutMs),
+      };
+      this.pendingAdds.push(add);
+      this.scheduleFlush();
     });
   }
 
-  /** Commits every record added so far in one transaction, then settles their promises. */
-  private flushAdds(): void {
-    this.flushScheduled = false;
-    const batch = this.pendingAdds;
-    if (batch.length === 0) return;
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.committing !== undefined) return;
+    this.flushScheduled = true;
+    setImmediate(() => void this.flushAdds());
+  }
+
+  /** The records waiting for the next commit, refused at once: the worker stalled (their commit would wait behind it). */
+  private refuseWaitingAdds(): void {
+    const waiting = this.pendingAdds;
     this.pendingAdds = [];
+    const err = new StorageStalledError(this.commitTimeoutMs);
+    for (const add of waiting) {
+      clearTimeout(add.timer);
+      if (!add.settled) add.reject(err);
+    }
+  }
+
+  /** Commits every record added so far in one transaction, then settles their promises; the next batch follows. */
+  private flushAdds(): Promise<void> {
+    this.flushScheduled = false;
+    if (this.committing !== undefined) return this.committing;
+    const batch = this.pendingAdds.filter((add) => !add.settled);
+    this.pendingAdds = [];
+    if (batch.length === 0) return Promise.resolve();
+    this.committing = this.commit(batch).finally(() => {
+      this.committing = undefined;
+      if (this.pendingAdds.length > 0) this.scheduleFlush();
+    });
+    return this.committing;
+  }
+
+  private async commit(batch: PendingAdd[]): Promise<void> {
     try {
-      if (this.durableIntake) this.synchronousFull.run();
-      try {
-        this.insertInstances(batch.map((add) => add.json));
-      } finally {
-        if (this.durableIntake) this.synchronousNormal.run();
-      }
+      await this.tables.insertInstances(
+        batch.map((add) => add.json),
+        this.durableIntake,
+      );
     } catch (err) {
+      for (const add of batch) clearTimeout(add.timer);
       // A full disk refuses every C-STORE: one line per interval, not one per store.
       if (!this.health.failed(err, 'could not commit instance records', { records: batch.length })) {
         this.logger.error({ err, records: batch.length }, 'could not commit instance records');
       }
-      for (const add of batch) add.reject(err);
+      for (const add of batch) if (!add.settled) add.reject(err);
       return;
     }
     this.health.succeeded();
     this.commitStats.commits++;
     this.commitStats.records += batch.length;
     this.commitStats.largestCommit = Math.max(this.commitStats.largestCommit, batch.length);
-    for (const add of batch) add.resolve();
+    let late = 0;
+    for (const add of batch) {
+      clearTimeout(add.timer);
+      if (add.settled) late++;
+      else add.resolve();
+    }
+    if (late > 0) {
+      this.logger.warn(
+        { records: late, commitTimeoutMs: this.commitTimeoutMs },
+        'records committed after their C-STORE was refused (storage stalled): the sender sends them again, merged by SOP Instance UID',
+      );
+    }
     this.wakeInstances?.();
   }
 
@@ -266,9 +292,10 @@ export class SqliteJobQueue implements JobQueue {
     while (!this.closing) {
       let rows: { seq: number; record: string }[];
       try {
-        rows = this.stmt.selectInstances.all(this.batchSize);
+        rows = await this.tables.selectInstances(this.batchSize);
       } catch (err) {
-        this.logger.error({ err }, 'could not read the instance queue');
+        // Stalled: logged once by the storage health, not once per poll.
+        if (!this.health.failed(err, 'could not read the instance queue')) this.logger.error({ err }, 'could not read the instance queue');
         await this.sleep(this.pollIntervalMs);
         continue;
       }
@@ -279,7 +306,7 @@ export class SqliteJobQueue implements JobQueue {
       }
       try {
         await handler(rows.map((row) => JSON.parse(row.record) as InstanceRecord));
-        this.stmt.deleteInstancesUpTo.run(rows[rows.length - 1]!.seq);
+        await this.tables.deleteInstancesUpTo(rows[rows.length - 1]!.seq);
         this.health.succeeded();
         failures = 0;
       } catch (err) {
@@ -326,29 +353,40 @@ export class SqliteJobQueue implements JobQueue {
 
   // ---- publish queue --------------------------------------------------------
 
+  /** Runs `update` after the compound publish-row updates before it (each reads a row, then writes it). */
+  private serially<T>(update: () => Promise<T>): Promise<T> {
+    const result = this.rowUpdates.then(update);
+    this.rowUpdates = result.catch(() => {});
+    return result;
+  }
+
   async schedulePublish(studyInstanceUid: string, schedule: PublishSchedule): Promise<void> {
     if (this.closing) throw new Error('the publish queue is closed');
+    await this.serially(() => this.storePublishRequest(studyInstanceUid, schedule));
+    if (this.publishHandler !== undefined) this.pumpPublishes();
+  }
+
+  private async storePublishRequest(studyInstanceUid: string, schedule: PublishSchedule): Promise<void> {
+    const row = await this.tables.selectPublish(studyInstanceUid);
     const now = this.now();
-    const row = this.stmt.selectPublish.get(studyInstanceUid);
     const running = this.running.get(studyInstanceUid);
     // The row of a running publish that nobody re-requested stands for the
     // request being served: a new request starts a new pending period.
     if (row === undefined || (running !== undefined && !running.rerequested)) {
       const due = now + Math.min(schedule.debounceMs, schedule.maxDelayMs);
-      this.stmt.upsertPublish.run(studyInstanceUid, due, now, row?.attempts ?? 0);
+      await this.tables.upsertPublish(studyInstanceUid, due, now, row?.attempts ?? 0);
     } else {
       let due = Math.min(now + schedule.debounceMs, row.first_requested_at + schedule.maxDelayMs);
       // New data does not cut short the backoff after a failed publish.
       if (row.attempts > 0) due = Math.max(due, row.due_at);
-      this.stmt.upsertPublish.run(studyInstanceUid, due, row.first_requested_at, row.attempts);
+      await this.tables.upsertPublish(studyInstanceUid, due, row.first_requested_at, row.attempts);
     }
     if (running !== undefined) running.rerequested = true;
-    if (this.publishHandler !== undefined) this.pumpPublishes();
   }
 
   /** The stored publish row of a study, if one is pending. */
-  publishRow(studyInstanceUid: string): PublishRow | undefined {
-    const row = this.stmt.selectPublish.get(studyInstanceUid);
+  async publishRow(studyInstanceUid: string): Promise<PublishRow | undefined> {
+    const row = await this.tables.selectPublish(studyInstanceUid);
     return row === undefined
       ? undefined
       : { studyInstanceUid: row.study_uid, dueAt: row.due_at, firstRequestedAt: row.first_requested_at, attempts: row.attempts };
@@ -362,24 +400,41 @@ export class SqliteJobQueue implements JobQueue {
     this.pumpPublishes();
   }
 
-  /** Starts every due publish a free slot allows, then sets the timer to the next due time. */
+  /** pumpOnce, one at a time: a pump asked for while one runs runs after it. */
   private pumpPublishes(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pumpOnce().finally(() => {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pumpPublishes();
+      }
+    });
+  }
+
+  /** Starts every due publish a free slot allows, then sets the timer to the next due time. */
+  private async pumpOnce(): Promise<void> {
     if (this.closing || this.publishHandler === undefined) return;
     if (this.publishTimer !== undefined) {
       clearTimeout(this.publishTimer);
       this.publishTimer = undefined;
     }
-    const now = this.now();
     let rows: PublishJobRow[];
     let heldUntil = Number.POSITIVE_INFINITY;
     try {
       // Enough rows to skip the running ones, fill every free slot and see the next due time.
-      rows = this.stmt.selectPublishesByDue.all(2 * this.publishConcurrency + 2);
+      rows = await this.serially(() => this.tables.selectPublishesByDue(2 * this.publishConcurrency + 2));
     } catch (err) {
-      this.logger.error({ err }, 'could not read the publish queue');
+      if (!this.health.failed(err, 'could not read the publish queue')) this.logger.error({ err }, 'could not read the publish queue');
       this.armPublishTimer(this.pollIntervalMs);
       return;
     }
+    if (this.closing || this.publishHandler === undefined) return;
+    const now = this.now();
     for (const row of rows) {
       if (this.running.has(row.study_uid)) continue;
       const held = this.held.get(row.study_uid);
@@ -421,15 +476,15 @@ export class SqliteJobQueue implements JobQueue {
         failure = { err };
       }
       try {
-        if (failure === undefined) this.publishSucceeded(studyInstanceUid, entry);
-        else this.publishFailed(studyInstanceUid, failure.err);
+        if (failure === undefined) await this.serially(() => this.publishSucceeded(studyInstanceUid, entry));
+        else await this.serially(() => this.publishFailed(studyInstanceUid, failure.err));
         this.held.delete(studyInstanceUid);
         this.health.succeeded();
       } catch (err) {
         // The row stays as it was: the study is published again, after the
         // same backoff as a failed publish (kept here, as the row cannot be
         // written), not at once in a loop while the disk is full.
-        const attempts = this.attemptsBefore(studyInstanceUid) + 1;
+        const attempts = (await this.attemptsBefore(studyInstanceUid)) + 1;
         const retryInMs = this.retryDelayMs(attempts);
         this.held.set(studyInstanceUid, { attempts, until: this.now() + retryInMs });
         const fields = { studyInstanceUid, attempts, retryInMs };
@@ -447,19 +502,18 @@ export class SqliteJobQueue implements JobQueue {
     });
   }
 
-  private publishSucceeded(studyInstanceUid: string, entry: RunningPublish): void {
-    if (this.db.open === false) return;
+  private async publishSucceeded(studyInstanceUid: string, entry: RunningPublish): Promise<void> {
     // A request that came in meanwhile keeps its row, so the newest instances get published.
-    if (entry.rerequested) this.stmt.resetPublishAttempts.run(studyInstanceUid);
-    else this.stmt.deletePublish.run(studyInstanceUid);
+    if (entry.rerequested) await this.tables.resetPublishAttempts(studyInstanceUid);
+    else await this.tables.deletePublish(studyInstanceUid);
   }
 
   /** Failed attempts so far: the row's, or more if some of them could not be recorded (held). */
-  private attemptsBefore(studyInstanceUid: string, row?: PublishJobRow): number {
+  private async attemptsBefore(studyInstanceUid: string, row?: PublishJobRow): Promise<number> {
     let stored = row?.attempts ?? 0;
     if (row === undefined) {
       try {
-        stored = this.stmt.selectPublish.get(studyInstanceUid)?.attempts ?? 0;
+        stored = (await this.tables.selectPublish(studyInstanceUid))?.attempts ?? 0;
       } catch {
         // Unreadable too: the held count is what is known.
       }
@@ -467,10 +521,9 @@ export class SqliteJobQueue implements JobQueue {
     return Math.max(stored, this.held.get(studyInstanceUid)?.attempts ?? 0);
   }
 
-  private publishFailed(studyInstanceUid: string, err: unknown): void {
-    if (this.db.open === false) return;
-    const row = this.stmt.selectPublish.get(studyInstanceUid);
-    const attempts = this.attemptsBefore(studyInstanceUid, row) + 1;
+  private async publishFailed(studyInstanceUid: string, err: unknown): Promise<void> {
+    const row = await this.tables.selectPublish(studyInstanceUid);
+    const attempts = (await this.attemptsBefore(studyInstanceUid, row)) + 1;
     let delay = this.retryDelayMs(attempts);
     const retryAfterMs = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
     if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs)) {
@@ -478,8 +531,8 @@ export class SqliteJobQueue implements JobQueue {
     }
     const now = this.now();
     const due = Math.max(now + delay, row?.due_at ?? 0);
-    if (row === undefined) this.stmt.upsertPublish.run(studyInstanceUid, due, now, attempts);
-    else this.stmt.updatePublishRetry.run(due, attempts, studyInstanceUid);
+    if (row === undefined) await this.tables.upsertPublish(studyInstanceUid, due, now, attempts);
+    else await this.tables.updatePublishRetry(due, attempts, studyInstanceUid);
     this.logger.warn(
       // The error itself: the logger's serializer keeps a FHIR server's text (patient data) out.
       { studyInstanceUid, attempts, retryInMs: due - now, err },
@@ -490,10 +543,8 @@ export class SqliteJobQueue implements JobQueue {
   // ---- both -------------------------------------------------------------------
 
   async depth(): Promise<QueueDepth> {
-    return {
-      instances: this.stmt.countInstances.get()!.n + this.pendingAdds.length,
-      publishes: this.stmt.countPublishes.get()!.n,
-    };
+    const counts = await this.tables.counts();
+    return { instances: counts.instances + this.pendingAdds.length, publishes: counts.publishes };
   }
 
   close(): Promise<void> {
@@ -506,8 +557,9 @@ export class SqliteJobQueue implements JobQueue {
     this.health.close();
     if (this.publishTimer !== undefined) clearTimeout(this.publishTimer);
     for (const wake of [...this.sleepers]) wake();
-    // Records already handed to addInstance still get committed.
-    this.flushAdds();
+    // Records already handed to addInstance still get committed (after the commit under way).
+    await this.committing;
+    await this.flushAdds();
     await this.instanceLoop;
     await Promise.allSettled([...this.runningPromises]);
     this.onClose?.();

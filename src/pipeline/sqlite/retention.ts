@@ -20,20 +20,22 @@
  * migration 5) makes the study a candidate again.
  *
  * Work is done in transactions of at most `batchSize` studies and about
- * BATCH_BYTES of resource JSON, with the event loop free between them.
+ * BATCH_BYTES of resource JSON. RetentionBatches runs them where the
+ * database is (the database worker, database-worker.ts); SqliteRetention
+ * schedules them from the event loop, one call per batch, so other calls
+ * to the database run between batches.
  */
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 
 export interface SqliteRetentionOptions {
-  db: Database.Database;
+  /** One retention transaction where the database is (RetentionBatches.runBatch). */
+  runBatch: (cutoff: string, retainedAt: string) => Promise<BatchResult>;
   logger: Logger;
   /** Studies published longer ago than this are retained (fractions allowed). */
   publishedDays: number;
   /** Time between passes; the first runs at start. Default 1 h. */
   intervalMs?: number;
-  /** Most studies per transaction. Default 100. */
-  batchSize?: number;
   /** Clock (ms since the epoch). Default Date.now. */
   now?: () => number;
 }
@@ -50,7 +52,7 @@ export interface RetentionResult {
   checkpoints: number;
 }
 
-interface BatchResult extends RetentionResult {
+export interface BatchResult extends RetentionResult {
   /** Candidates were left for another batch. */
   more: boolean;
 }
@@ -82,22 +84,13 @@ export function compactResource(resource: unknown): Record<string, unknown> {
   return out;
 }
 
-export class SqliteRetention {
-  private readonly options: SqliteRetentionOptions;
-  private readonly now: () => number;
-  private readonly batchSize: number;
+/** The retention transactions, on the database's own connection (in the database worker). */
+export class RetentionBatches {
   private readonly stmt;
   private readonly batchTransaction: (cutoff: string, retainedAt: string) => BatchResult;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<RetentionResult> | undefined;
-  private closed = false;
 
-  constructor(options: SqliteRetentionOptions) {
-    if (!(options.publishedDays > 0)) throw new Error('retention: publishedDays must be a positive number');
-    this.options = options;
-    this.now = options.now ?? Date.now;
-    this.batchSize = options.batchSize ?? 100;
-    const { db } = options;
+  /** `batchSize`: most studies (and import checkpoints) per transaction. */
+  constructor(db: Database.Database, batchSize: number) {
     this.stmt = {
       candidates: db.prepare<[string, number], { study_uid: string; last_resource: string | null }>(CANDIDATES_SQL),
       compact: db.prepare<[string | null, string, string]>(
@@ -114,7 +107,7 @@ export class SqliteRetention {
     };
     this.batchTransaction = db.transaction((cutoff: string, retainedAt: string): BatchResult => {
       const result: BatchResult = { studies: 0, resourceBytes: 0, attempts: 0, checkpoints: 0, more: false };
-      const rows = this.stmt.candidates.all(cutoff, this.batchSize);
+      const rows = this.stmt.candidates.all(cutoff, batchSize);
       let read = 0;
       for (const row of rows) {
         if (result.studies > 0 && read >= BATCH_BYTES) {
@@ -129,12 +122,32 @@ export class SqliteRetention {
         result.attempts += this.stmt.trimHistory.run(row.study_uid, row.study_uid).changes;
         result.studies++;
       }
-      if (rows.length === this.batchSize) result.more = true;
-      const checkpoints = this.stmt.oldCheckpoints.run(cutoff, this.batchSize).changes;
+      if (rows.length === batchSize) result.more = true;
+      const checkpoints = this.stmt.oldCheckpoints.run(cutoff, batchSize).changes;
       result.checkpoints = checkpoints;
-      if (checkpoints === this.batchSize) result.more = true;
+      if (checkpoints === batchSize) result.more = true;
       return result;
     });
+  }
+
+  /** One transaction: at most batchSize studies published before `cutoff` (and BATCH_BYTES of resources) and batchSize checkpoints. */
+  runBatch(cutoff: string, retainedAt: string): BatchResult {
+    return this.batchTransaction(cutoff, retainedAt);
+  }
+}
+
+/** The retention schedule: a pass at start and every intervalMs, each pass batch after batch. */
+export class SqliteRetention {
+  private readonly options: SqliteRetentionOptions;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RetentionResult> | undefined;
+  private closed = false;
+
+  constructor(options: SqliteRetentionOptions) {
+    if (!(options.publishedDays > 0)) throw new Error('retention: publishedDays must be a positive number');
+    this.options = options;
+    this.now = options.now ?? Date.now;
   }
 
   /** The cut-off: a study published before it is retained. */
@@ -142,12 +155,12 @@ export class SqliteRetention {
     return new Date(this.now() - this.options.publishedDays * DAY_MS).toISOString();
   }
 
-  /** One transaction: at most batchSize studies (and BATCH_BYTES of resources) and batchSize checkpoints. */
-  runBatch(): BatchResult {
-    return this.batchTransaction(this.cutoff(), new Date(this.now()).toISOString());
+  /** One transaction (see RetentionBatches.runBatch). */
+  runBatch(): Promise<BatchResult> {
+    return this.options.runBatch(this.cutoff(), new Date(this.now()).toISOString());
   }
 
-  /** Batches until nothing is left, yielding to the event loop between them. */
+  /** Batches until nothing is left. */
   runOnce(): Promise<RetentionResult> {
     this.running ??= this.pass().finally(() => (this.running = undefined));
     return this.running;
@@ -157,13 +170,12 @@ export class SqliteRetention {
     const total: RetentionResult = { studies: 0, resourceBytes: 0, attempts: 0, checkpoints: 0 };
     for (;;) {
       if (this.closed) break;
-      const batch = this.runBatch();
+      const batch = await this.runBatch();
       total.studies += batch.studies;
       total.resourceBytes += batch.resourceBytes;
       total.attempts += batch.attempts;
       total.checkpoints += batch.checkpoints;
       if (!batch.more) break;
-      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (total.studies > 0 || total.checkpoints > 0) {
       this.options.logger.info({ ...total, publishedDays: this.options.publishedDays }, 'retention pass');

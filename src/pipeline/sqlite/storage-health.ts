@@ -9,13 +9,34 @@ import { ThrottledLog } from './throttled-log.js';
  */
 export function isStorageFault(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM)/.test(code);
+  return typeof code === 'string' && (/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM)/.test(code) || code === STORAGE_STALLED);
+}
+
+/** Code of StorageStalledError. */
+export const STORAGE_STALLED = 'STORAGE_STALLED';
+
+/**
+ * A database call did not return within STORAGE_COMMIT_TIMEOUT_MS (the disk
+ * under DATA_DIR does not answer), or was refused at once because one such
+ * call is still outstanding. The message is short: the SCP puts it in the
+ * C-STORE-RSP's Error Comment (64 characters).
+ */
+export class StorageStalledError extends Error {
+  readonly code = STORAGE_STALLED;
+  constructor(timeoutMs: number) {
+    super(`storage stalled: no commit within ${timeoutMs} ms`);
+    this.name = 'StorageStalledError';
+  }
+}
+
+export function isStorageStalled(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === STORAGE_STALLED;
 }
 
 export interface StorageHealthOptions {
   logger: Logger;
   /** A write that must reach the disk (the header's user_version): run, with backoff, while writes fail. */
-  probe: () => void;
+  probe: () => Promise<void>;
   /** Delay before probe `attempt`. Default: the publish retry policy (1 s doubling, at most 5 min, ±20 %). */
   probeDelayMs?: (attempt: number) => number;
   /** One log line per kind of failure and interval. Default 60 s. */
@@ -31,6 +52,7 @@ export interface StorageHealthOptions {
  */
 export class StorageHealth {
   private failing: { since: string; reason: string } | undefined;
+  private stall: { since: string; reason: string } | undefined;
   private probeAttempt = 0;
   private probeTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -43,13 +65,39 @@ export class StorageHealth {
   }
 
   condition(): StorageCondition {
+    if (this.stall !== undefined) return { state: 'stalled', ...this.stall };
     return this.failing === undefined ? { state: 'ok' } : { state: 'failing', ...this.failing };
+  }
+
+  /** A database call has been outstanding for `timeoutMs` (database-client.ts): stalled until one returns. */
+  stalled(timeoutMs: number): void {
+    if (this.stall !== undefined) return;
+    this.stall = {
+      since: new Date().toISOString(),
+      reason: `no database call returned within ${timeoutMs} ms (STORAGE_COMMIT_TIMEOUT_MS): the disk under DATA_DIR does not answer`,
+    };
+    this.options.logger.error(
+      { timeoutMs },
+      'storage stalled: a database call has not returned; C-STOREs are refused (A700H), /readyz answers 503 until it returns',
+    );
+  }
+
+  /** A database call returned (whatever its outcome): the disk answers again. */
+  progressed(): void {
+    if (this.stall === undefined) return;
+    this.options.logger.info({ stalledSince: this.stall.since }, 'storage answers again after a stall');
+    this.stall = undefined;
   }
 
   /** Records a failed storage call; true if it was a storage fault (then it is logged here, throttled per `what`). */
   failed(err: unknown, what: string, fields: Record<string, unknown> = {}): boolean {
     if (!isStorageFault(err)) return false;
     const e = err as { code: string; message?: string };
+    // Stalled (not failing): the stall is reported by stalled(); no probe, the outstanding call is the probe.
+    if (isStorageStalled(err)) {
+      this.log.warn(what, { ...fields, code: e.code }, what);
+      return true;
+    }
     if (this.failing === undefined) {
       this.failing = { since: new Date().toISOString(), reason: `${e.code}: ${e.message ?? ''}`.trim() };
       // Throttled too: on a nearly full disk some writes fit and some do not, and the state flaps.
@@ -79,15 +127,21 @@ export class StorageHealth {
     if (this.closed || this.probeTimer !== undefined) return;
     this.probeAttempt++;
     this.probeTimer = setTimeout(() => {
-      this.probeTimer = undefined;
-      if (this.closed || this.failing === undefined) return;
-      try {
-        this.options.probe();
-        this.succeeded();
-      } catch (err) {
-        if (!isStorageFault(err)) this.options.logger.error({ err }, 'storage probe failed');
-        this.scheduleProbe();
+      if (this.closed || this.failing === undefined) {
+        this.probeTimer = undefined;
+        return;
       }
+      this.options.probe().then(
+        () => {
+          this.probeTimer = undefined;
+          this.succeeded();
+        },
+        (err: unknown) => {
+          this.probeTimer = undefined;
+          if (!isStorageFault(err)) this.options.logger.error({ err }, 'storage probe failed');
+          this.scheduleProbe();
+        },
+      );
     }, this.probeDelayMs(this.probeAttempt));
     this.probeTimer.unref();
   }

@@ -497,6 +497,11 @@ export class SqliteStudyStore implements StudyStore {
     return row === undefined ? undefined : { reason: row.reason, kosSopInstanceUid: row.kos_sop_uid };
   }
 
+  /** The studies with rows in rejections (a superset, see studiesWithRejections): the event loop's copy (remote-study-store.ts). */
+  rejectedStudies(): string[] {
+    return [...this.studiesWithRejections];
+  }
+
   async getStudy(studyInstanceUid: string): Promise<StudyState | undefined> {
     const row = this.stmt.selectStudy.get(studyInstanceUid);
     return row === undefined ? undefined : this.assemble(row);
