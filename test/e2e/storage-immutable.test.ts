@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startBridgeProcess } from '../support/bridge-process.js';
+import { eventually, startBridgeProcess } from '../support/bridge-process.js';
 import { echoscu, published, storeResponses, storescu } from './helpers.js';
 import { useStorageFaultSetup } from './storage-fault.js';
 
@@ -48,7 +48,8 @@ describe('DATA_DIR made immutable while running', () => {
     }
 
     await published(bridge, before.studyInstanceUid, 3);
-    expect((await bridge.get('/readyz')).status).toBe(200);
+    // Ready once writes have worked for the settle time (5 s) after the last fault.
+    await eventually(async () => ((await bridge.get('/readyz')).status === 200 ? true : undefined), 30_000, '/readyz 200 again');
     const again = await storescu(bridge, during.files, ['-v', '-nh']);
     expect(storeResponses(again.stderr), again.stderr).toEqual(['Success', 'Success', 'Success']);
     await published(bridge, during.studyInstanceUid, 3);

@@ -41,17 +41,28 @@ export interface StorageHealthOptions {
   probeDelayMs?: (attempt: number) => number;
   /** One log line per kind of failure and interval. Default 60 s. */
   logIntervalMs?: number;
+  /**
+   * Failing is reported until writes have worked this long after the last
+   * fault. Default 5 s: on a nearly full disk some writes fit (into pages
+   * the files already have) and others do not, and a state that flipped
+   * with each would tell an operator nothing.
+   */
+  settleMs?: number;
+  /** Clock (ms since the epoch). Default Date.now. */
+  now?: () => number;
 }
 
 /**
  * Whether the embedded store's writes work. A storage fault marks it
- * failing (readiness 503, /status); the next write that succeeds, whoever
- * makes it, marks it ok again, and while it fails a probe write is tried
+ * failing (readiness 503, /status); a write that succeeds, whoever makes
+ * it, once no fault has been seen for `settleMs`, marks it ok again, and
+ * while it fails a probe write is tried
  * with the capped exponential backoff, so the bridge recovers by itself when
  * space (or write permission) returns even if nothing else writes.
  */
 export class StorageHealth {
   private failing: { since: string; reason: string } | undefined;
+  private lastFaultAt = 0;
   private stall: { since: string; reason: string } | undefined;
   private probeAttempt = 0;
   private probeTimer: NodeJS.Timeout | undefined;
@@ -98,6 +109,7 @@ export class StorageHealth {
       this.log.warn(what, { ...fields, code: e.code }, what);
       return true;
     }
+    this.lastFaultAt = this.now();
     if (this.failing === undefined) {
       this.failing = { since: new Date().toISOString(), reason: `${e.code}: ${e.message ?? ''}`.trim() };
       // Throttled too: on a nearly full disk some writes fit and some do not, and the state flaps.
@@ -108,14 +120,27 @@ export class StorageHealth {
     return true;
   }
 
-  /** Records a write that reached the disk. */
-  succeeded(): void {
-    if (this.failing === undefined) return;
+  /** Records a write that reached the disk; false while the last fault is more recent than settleMs (still failing). */
+  succeeded(): boolean {
+    if (this.failing === undefined) return true;
+    const unsettledMs = this.lastFaultAt + (this.options.settleMs ?? 5_000) - this.now();
+    if (unsettledMs > 0) {
+      // A probe once the faults have settled clears it (sooner than the backoff, which is for failures).
+      clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+      this.scheduleProbe(unsettledMs);
+      return false;
+    }
     this.log.info('storage writes work again', { failingSince: this.failing.since }, 'storage writes work again');
     this.failing = undefined;
     this.probeAttempt = 0;
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+    return true;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   close(): void {
@@ -123,9 +148,10 @@ export class StorageHealth {
     clearTimeout(this.probeTimer);
   }
 
-  private scheduleProbe(): void {
+  /** The next probe: after the backoff of its attempt, or after `delayMs` (not counted as an attempt). */
+  private scheduleProbe(delayMs?: number): void {
     if (this.closed || this.probeTimer !== undefined) return;
-    this.probeAttempt++;
+    if (delayMs === undefined) this.probeAttempt++;
     this.probeTimer = setTimeout(() => {
       if (this.closed || this.failing === undefined) {
         this.probeTimer = undefined;
@@ -142,7 +168,7 @@ export class StorageHealth {
           this.scheduleProbe();
         },
       );
-    }, this.probeDelayMs(this.probeAttempt));
+    }, delayMs ?? this.probeDelayMs(this.probeAttempt));
     this.probeTimer.unref();
   }
 }
