@@ -1,42 +1,16 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy } from '../support/generate-study.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { run } from '../support/run.js';
-import { publishedOnServer } from './helpers.js';
+import { publishedOnServer, storescuTracked } from './helpers.js';
 
 function storescu(port: number, files: string[]) {
   return run('storescu', ['-aet', 'MODALITY', '-aec', 'FHIRBRIDGE', '127.0.0.1', String(port), ...files], { timeoutMs: 180_000 });
 }
 
 /** storescu -v over `files`; calls `onAck(n)` after each success; resolves with the acknowledged files. */
-function storescuTracked(port: number, files: string[], onAck: (count: number) => void): Promise<{ code: number | null; acknowledged: Set<string> }> {
-  const acknowledged = new Set<string>();
-  const sender = spawn('storescu', ['-v', '-aet', 'MODALITY', '-aec', 'FHIRBRIDGE', '127.0.0.1', String(port), ...files], {
-    env: { ...process.env, TCP_NODELAY: '1' },
-  });
-  let current: string | undefined;
-  let buffered = '';
-  const onData = (d: Buffer) => {
-    buffered += d.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      const sending = /Sending file: (.+)$/.exec(line);
-      if (sending) current = sending[1]!.trim();
-      if (/Received Store Response \(Success\)/.test(line) && current) {
-        acknowledged.add(current);
-        onAck(acknowledged.size);
-      }
-    }
-  };
-  sender.stdout.on('data', onData);
-  sender.stderr.on('data', onData);
-  return new Promise((res) => sender.on('close', (code) => res({ code, acknowledged })));
-}
-
 describe('distributed mode: several processes on one Redis', () => {
   let redis: TestRedis;
   let fhir: TestFhirServer;
@@ -110,7 +84,7 @@ describe('distributed mode: several processes on one Redis', () => {
     const study = await generateStudy({ series: 1, instances: 600, modalities: ['CT'], size: 'small' });
     try {
       let killed = false;
-      const first = await storescuTracked(bridge.dicomPort, study.files, (n) => {
+      const first = await storescuTracked(bridge, study.files, (n) => {
         if (n === 200 && !killed) {
           killed = true;
           process.kill(redis.pid, 'SIGKILL');

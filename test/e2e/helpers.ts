@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { eventually, type BridgeProcess } from '../support/bridge-process.js';
 import type { TestFhirServer } from '../support/fhir-server.js';
 import { run } from '../support/run.js';
@@ -47,4 +48,37 @@ export function echoscu(bridge: BridgeProcess, timeoutMs = 30_000) {
 /** The statuses of `storescu -v`'s Store Responses, in order ("Success", "Out of Resources", ...). */
 export function storeResponses(stderr: string): string[] {
   return [...stderr.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]!);
+}
+
+/**
+ * storescu -v from AE MODALITY of `files` to the bridge, tracking which files got a Success response
+ * (storescu names each file before sending it); `onAck` is called with the count after each one.
+ */
+export function storescuTracked(
+  bridge: Pick<BridgeProcess, 'aeTitle' | 'dicomPort'>,
+  files: string[],
+  onAck: (count: number) => void,
+): Promise<{ code: number | null; acknowledged: Set<string> }> {
+  const acknowledged = new Set<string>();
+  const sender = spawn('storescu', ['-v', '-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...files], {
+    env: { ...process.env, TCP_NODELAY: '1' },
+  });
+  let current: string | undefined;
+  let buffered = '';
+  const onData = (d: Buffer) => {
+    buffered += d.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const sending = /Sending file: (.+)$/.exec(line);
+      if (sending) current = sending[1]!.trim();
+      if (/Received Store Response \(Success\)/.test(line) && current) {
+        acknowledged.add(current);
+        onAck(acknowledged.size);
+      }
+    }
+  };
+  sender.stdout.on('data', onData);
+  sender.stderr.on('data', onData);
+  return new Promise((res) => sender.on('close', (code) => res({ code, acknowledged })));
 }

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
-import { imagingStudies, published, storescu } from './helpers.js';
+import { imagingStudies, published, storescu, storescuTracked } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -124,36 +123,13 @@ describe.each(MODES)('%s mode', (mode) => {
       const env = await modes.env({ FHIR_BASE_URL: fhir.baseUrl, PUBLISH_DEBOUNCE_MS: '300', PUBLISH_MAX_DELAY_MS: '3000' });
       let bridge = await startBridgeProcess({ env });
       try {
-        // storescu -v names each file before sending it and reports each response.
-        const acknowledged = new Set<string>();
-        const sender = spawn(
-          'storescu',
-          ['-v', '-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...study.files],
-          { env: { ...process.env, TCP_NODELAY: '1' } },
-        );
-        let current: string | undefined;
         let killed = false;
-        let buffered = '';
-        const onLine = (line: string) => {
-          const sending = /Sending file: (.+)$/.exec(line);
-          if (sending) current = sending[1]!.trim();
-          if (/Received Store Response \(Success\)/.test(line) && current) {
-            acknowledged.add(current);
-            if (acknowledged.size === 300 && !killed) {
-              killed = true;
-              void bridge.kill9();
-            }
+        const { code: senderCode, acknowledged } = await storescuTracked(bridge, study.files, (count) => {
+          if (count === 300 && !killed) {
+            killed = true;
+            void bridge.kill9();
           }
-        };
-        const onData = (d: Buffer) => {
-          buffered += d.toString('utf8');
-          const lines = buffered.split('\n');
-          buffered = lines.pop()!;
-          lines.forEach(onLine);
-        };
-        sender.stdout.on('data', onData);
-        sender.stderr.on('data', onData);
-        const senderCode = await new Promise<number | null>((res) => sender.on('close', res));
+        });
         expect(killed).toBe(true);
         expect(senderCode).not.toBe(0);
         expect(acknowledged.size).toBeGreaterThanOrEqual(300);
@@ -193,35 +169,13 @@ describe.each(MODES)('%s mode', (mode) => {
         const env = await modes.env({ PUBLISH_DEBOUNCE_MS: '200', PUBLISH_MAX_DELAY_MS: '2000' });
         let bridge = await startBridgeProcess({ env });
         try {
-          const acknowledged = new Set<string>();
-          const sender = spawn(
-            'storescu',
-            ['-v', '-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...study.files],
-            { env: { ...process.env, TCP_NODELAY: '1' } },
-          );
-          let current: string | undefined;
           let killed = false;
-          let buffered = '';
-          const onLine = (line: string) => {
-            const sending = /Sending file: (.+)$/.exec(line);
-            if (sending) current = sending[1]!.trim();
-            if (/Received Store Response \(Success\)/.test(line) && current) {
-              acknowledged.add(current);
-              if (acknowledged.size === killAfter && !killed) {
-                killed = true;
-                setTimeout(() => void bridge.kill9(), Math.floor(Math.random() * 4));
-              }
+          const { acknowledged } = await storescuTracked(bridge, study.files, (count) => {
+            if (count === killAfter && !killed) {
+              killed = true;
+              setTimeout(() => void bridge.kill9(), Math.floor(Math.random() * 4));
             }
-          };
-          const onData = (d: Buffer) => {
-            buffered += d.toString('utf8');
-            const lines = buffered.split('\n');
-            buffered = lines.pop()!;
-            lines.forEach(onLine);
-          };
-          sender.stdout.on('data', onData);
-          sender.stderr.on('data', onData);
-          await new Promise<number | null>((res) => sender.on('close', res));
+          });
           expect(killed).toBe(true);
           expect(acknowledged.size).toBeGreaterThanOrEqual(killAfter);
           expect(acknowledged.size).toBeLessThan(90);
