@@ -68,6 +68,8 @@ export class DatasetHeaderSink {
    * finish() after the structure checks, as if read there.
    */
   private header: { attributes: ExtractedAttributes } | { error: DatasetError } | undefined;
+  /** The record headerRecord() made (finish() returns it: it is the one committed at the header). */
+  private recordAtHeader: InstanceRecord | undefined;
 
   constructor(options: DatasetSinkOptions) {
     this.cap = options.headerCapBytes;
@@ -157,7 +159,8 @@ export class DatasetHeaderSink {
   headerRecord(receipt: Omit<ReceiptData, 'transferSyntaxUid' | 'bytesReceived'>): InstanceRecord | undefined {
     const header = this.header;
     if (header === undefined || 'error' in header || this.failure !== undefined) return undefined;
-    return this.recordOf(header.attributes, receipt);
+    this.recordAtHeader ??= this.recordOf(header.attributes, receipt);
+    return this.recordAtHeader;
   }
 
   /** After the last fragment: the record. Throws DatasetError for bad data. */
@@ -181,6 +184,8 @@ export class DatasetHeaderSink {
       throw new DatasetError(STATUS_CANNOT_UNDERSTAND, `cannot parse dataset: truncated at ${this.walker.position}`);
     }
 
+    // The record handed out at the header is the one stored: finish() only checks the rest of the data set.
+    if (this.recordAtHeader !== undefined) return this.recordAtHeader;
     const header = this.header ?? this.readHeader();
     if ('error' in header) throw header.error;
     return this.recordOf(header.attributes, receipt);

@@ -465,9 +465,8 @@ export class Association implements AdmittedConnection {
       this.observer.cStore({
         status,
         bytes: msg.bytes,
-        sopClassUid: msg.storedAs?.sopClassUid ?? msg.command.affectedSopClassUid ?? msg.context.abstractSyntax,
+        ...answeredUids(msg),
         callingAeTitle: this.parties.callingAeTitle,
-        ...(msg.storedAs ? { sopInstanceUid: msg.storedAs.sopInstanceUid } : msg.command.affectedSopInstanceUid !== undefined ? { sopInstanceUid: msg.command.affectedSopInstanceUid } : {}),
         ...(errorComment !== undefined ? { errorComment } : {}),
       });
     }
@@ -479,15 +478,16 @@ export class Association implements AdmittedConnection {
   /** Sends the response of a request; for C-ECHO and failures decided before any handler. */
   private answer(msg: Message, outcome: { status: number; errorComment?: string } = msg.failure ?? { status: Status.Success }): void {
     const rq = msg.command;
+    const uids = answeredUids(msg);
     const rsp: DimseCommand = {
       commandField: rq.commandField | 0x8000,
       messageIdBeingRespondedTo: rq.messageId ?? 0,
-      // Stored under the data set's UIDs (command-uids.ts): the response names those, so a success names a record.
-      affectedSopClassUid: msg.storedAs?.sopClassUid ?? rq.affectedSopClassUid ?? msg.context.abstractSyntax,
       commandDataSetType: NO_DATA_SET,
       status: outcome.status,
       ...(outcome.status !== Status.Success && outcome.errorComment ? { errorComment: errorCommentValue(outcome.errorComment) } : {}),
-      ...(msg.storedAs ? { affectedSopInstanceUid: msg.storedAs.sopInstanceUid } : rq.affectedSopInstanceUid !== undefined ? { affectedSopInstanceUid: rq.affectedSopInstanceUid } : {}),
+      // Stored under the data set's UIDs (command-uids.ts): the response names those, so a success names a record.
+      affectedSopClassUid: uids.sopClassUid,
+      ...(uids.sopInstanceUid !== undefined ? { affectedSopInstanceUid: uids.sopInstanceUid } : {}),
     };
     this.ul.sendMessagePart(msg.context.id, true, encodeCommand(rsp));
     this.busy = false;
@@ -524,11 +524,17 @@ export class Association implements AdmittedConnection {
 }
 
 
+/** The UIDs a request is answered (and reported) under: those it was stored under, else the command's. */
+function answeredUids(msg: Message): { sopClassUid: string; sopInstanceUid?: string } {
+  if (msg.storedAs) return msg.storedAs;
+  const { affectedSopClassUid, affectedSopInstanceUid } = msg.command;
+  return { sopClassUid: affectedSopClassUid ?? msg.context.abstractSyntax, ...(affectedSopInstanceUid !== undefined ? { sopInstanceUid: affectedSopInstanceUid } : {}) };
+}
+
 /** What identifies a kept, unacknowledged record in the log (UIDs, no patient data). */
 function keptFields(msg: Message, status?: number): Record<string, unknown> {
   return {
-    sopInstanceUid: msg.command.affectedSopInstanceUid,
-    sopClassUid: msg.command.affectedSopClassUid,
+    ...answeredUids(msg),
     bytes: msg.bytes,
     ...(status !== undefined ? { status: `${status.toString(16).toUpperCase().padStart(4, '0')}H` } : {}),
   };

@@ -8,12 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { startOrthanc, type TestOrthanc } from '../support/orthanc.js';
-import { importCli } from '../import/cli.js';
 import { imagingStudies, publishedOnServer } from './helpers.js';
+import { ImportDaemon } from './import-daemon.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 describe.each(MODES)('import dicomweb, %s mode', { timeout: 240_000 }, (mode) => {
@@ -22,18 +21,10 @@ describe.each(MODES)('import dicomweb, %s mode', { timeout: 240_000 }, (mode) =>
   let orthanc: TestOrthanc;
   let env: Record<string, string>;
   let dataDir: string;
-  let bridge: BridgeProcess | undefined;
   const studies: GeneratedStudy[] = [];
 
-  const importDicomweb = async (args: string[]) => {
-    if (mode === 'embedded' && bridge) {
-      expect(await bridge.stop()).toBe(0);
-      bridge = undefined;
-    }
-    const result = await importCli(['dicomweb', ...args, orthanc.dicomWebUrl], { ...env, DATA_DIR: dataDir });
-    bridge ??= await startBridgeProcess({ dataDir, env, readyTimeoutMs: 60_000 });
-    return result;
-  };
+  const daemon = new ImportDaemon(mode, () => ({ dataDir, env }));
+  const importDicomweb = (args: string[]) => daemon.import(['dicomweb', ...args, orthanc.dicomWebUrl]);
 
   beforeAll(async () => {
     fhir = await startFhirServer();
@@ -45,11 +36,11 @@ describe.each(MODES)('import dicomweb, %s mode', { timeout: 240_000 }, (mode) =>
       studies.push(study);
       for (const file of study.files) await orthanc.upload(file);
     }
-    if (mode === 'redis') bridge = await startBridgeProcess({ dataDir, env, readyTimeoutMs: 60_000 });
+    if (mode === 'redis') await daemon.start();
   });
 
   afterAll(async () => {
-    if (bridge) expect(await bridge.stop()).toBe(0);
+    await daemon.stop();
     rmSync(dataDir, { recursive: true, force: true });
     for (const s of studies) removeStudy(s.dir);
     await orthanc?.stop();
@@ -69,15 +60,7 @@ describe.each(MODES)('import dicomweb, %s mode', { timeout: 240_000 }, (mode) =>
       expect(resource.identifier.some((id: any) => id.value === `WEB${i}`)).toBe(true);
       expect(resource.series.flatMap((s: any) => s.instance.map((x: any) => x.uid)).sort()).toEqual(study.series.flatMap((s) => s.sopInstanceUids).sort());
     }
-    const drained = () =>
-      eventually(
-        async () => {
-          const { body } = await bridge!.get('/status');
-          return body.queue.instances === 0 && body.queue.publishes === 0 && body.studies.pending === 0 ? body : undefined;
-        },
-        60_000,
-        'queue drained',
-      );
+    const drained = () => daemon.drained();
     await drained();
     const writes = fhir.writeCount();
     const again = await importDicomweb([]);

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startDcmqrscp } from '../support/dcmqrscp.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
@@ -23,6 +22,7 @@ import { startProcess } from '../support/processes.js';
 import { makeTestPki } from '../dimse/tls-pki.js';
 import { importCli } from '../import/cli.js';
 import { imagingStudies, publishedOnServer, storescu } from './helpers.js';
+import { ImportDaemon } from './import-daemon.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -33,35 +33,13 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
   let orthanc: TestOrthanc;
   let env: Record<string, string>;
   let dataDir: string;
-  let bridge: BridgeProcess | undefined;
   const studies: GeneratedStudy[] = [];
   const target = () => `${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`;
 
-  /** Embedded mode: DATA_DIR is the daemon's, so it is stopped while the import runs. */
-  const stopEmbeddedBridge = async () => {
-    if (mode === 'embedded' && bridge) {
-      expect(await bridge.stop()).toBe(0);
-      bridge = undefined;
-    }
-  };
-  const startBridge = async () => {
-    bridge ??= await startBridgeProcess({ dataDir, env, readyTimeoutMs: 60_000 });
-  };
-  const importDimse = async (args: string[]) => {
-    await stopEmbeddedBridge();
-    const result = await importCli(['dimse', ...args, target()], { ...env, DATA_DIR: dataDir });
-    await startBridge();
-    return result;
-  };
-  const drained = () =>
-    eventually(
-      async () => {
-        const { body } = await bridge!.get('/status');
-        return body.queue.instances === 0 && body.queue.publishes === 0 && body.studies.pending === 0 ? body : undefined;
-      },
-      60_000,
-      'queue drained',
-    );
+  const daemon = new ImportDaemon(mode, () => ({ dataDir, env }));
+  const importDimse = (args: string[]) => daemon.import(['dimse', ...args, target()]);
+  const startBridge = () => daemon.start();
+  const drained = () => daemon.drained();
   const expectExact = async (list: GeneratedStudy[], accessionPrefix: string, offset = 0) => {
     for (const [i, study] of list.entries()) {
       const resource = await publishedOnServer(fhir, study.studyInstanceUid, 6);
@@ -89,7 +67,7 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
   });
 
   afterAll(async () => {
-    if (bridge) expect(await bridge.stop()).toBe(0);
+    await daemon.stop();
     rmSync(dataDir, { recursive: true, force: true });
     for (const s of studies) removeStudy(s.dir);
     await orthanc?.stop();
@@ -121,7 +99,7 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
       for (const file of study.files) await orthanc.upload(file);
     }
     const filter = more.flatMap((s) => ['--study', s.studyInstanceUid]);
-    await stopEmbeddedBridge();
+    await daemon.stopForImport();
     // One study a second, one at a time: killed (SIGKILL, no clean shutdown) once the first is queued.
     const proc = await startProcess(process.execPath, [CLI, 'import', 'dimse', '--rate', '1', '--concurrency', '1', ...filter, target()], {
       env: { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
@@ -139,7 +117,7 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
 
   it('Ctrl-C (SIGINT) stops the import (the C-FIND under way cancelled), exits 1 saying so; --resume then ends exact', async () => {
     const filter = studies.slice(0, 4).flatMap((s) => ['--study', s.studyInstanceUid]);
-    await stopEmbeddedBridge();
+    await daemon.stopForImport();
     const proc = await startProcess(process.execPath, [CLI, 'import', 'dimse', '--rate', '1', '--concurrency', '1', ...filter, target()], {
       env: { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     });
@@ -161,8 +139,7 @@ describe.each(MODES)('import dimse, %s mode', { timeout: 300_000 }, (mode) => {
     studies.push(live, archived);
     expect(archived.studyInstanceUid).toBe(live.studyInstanceUid);
     for (const file of archived.files) await orthanc.upload(file);
-    await startBridge();
-    const sent = await storescu(bridge!, live.files);
+    const sent = await storescu(await startBridge(), live.files);
     expect(sent.code, sent.stderr).toBe(0);
     await publishedOnServer(fhir, live.studyInstanceUid, 3);
     const result = await importDimse(['--study', live.studyInstanceUid]);

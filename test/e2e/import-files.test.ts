@@ -9,12 +9,12 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
 import { importCli } from '../import/cli.js';
 import { imagingStudies, publishedOnServer, storescu } from './helpers.js';
+import { ImportDaemon } from './import-daemon.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
@@ -24,35 +24,15 @@ describe.each(MODES)('import files, %s mode', { timeout: 240_000 }, (mode) => {
   let fhir: TestFhirServer;
   let env: Record<string, string>;
   let dataDir: string;
-  let bridge: BridgeProcess | undefined;
   const studies: GeneratedStudy[] = [];
   let work: string;
   let dicomdirFolder: string;
   let junk: string;
 
-  const startBridge = async () => {
-    bridge = await startBridgeProcess({ dataDir, env, readyTimeoutMs: 60_000 });
-  };
-  /** Runs the import as the mode allows: embedded with the daemon stopped (then started again), Redis beside it. */
-  const importFiles = async (args: string[]) => {
-    if (mode === 'embedded' && bridge) {
-      expect(await bridge.stop()).toBe(0);
-      bridge = undefined;
-    }
-    const result = await importCli(['files', ...args], { ...env, DATA_DIR: dataDir });
-    if (!bridge) await startBridge();
-    return result;
-  };
-  /** Waits until the daemon's queue is empty and no study is pending. */
-  const drained = () =>
-    eventually(
-      async () => {
-        const { body } = await bridge!.get('/status');
-        return body.queue.instances === 0 && body.queue.publishes === 0 && body.studies.pending === 0 ? body : undefined;
-      },
-      60_000,
-      'queue drained',
-    );
+  const daemon = new ImportDaemon(mode, () => ({ dataDir, env }));
+  const startBridge = () => daemon.start();
+  const importFiles = (args: string[]) => daemon.import(['files', ...args]);
+  const drained = () => daemon.drained();
 
   beforeAll(async () => {
     fhir = await startFhirServer();
@@ -75,7 +55,7 @@ describe.each(MODES)('import files, %s mode', { timeout: 240_000 }, (mode) => {
   });
 
   afterAll(async () => {
-    if (bridge) expect(await bridge.stop()).toBe(0);
+    await daemon.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
     for (const s of studies) removeStudy(s.dir);
@@ -130,8 +110,7 @@ describe.each(MODES)('import files, %s mode', { timeout: 240_000 }, (mode) => {
     const archived = await generateStudy({ series: 1, instances: 3, seed: 17, studyDescription: 'ARCHIVE', accession: 'OLDACC', parentDir: work });
     studies.push(live, archived);
     expect(archived.studyInstanceUid).toBe(live.studyInstanceUid);
-    if (!bridge) await startBridge();
-    const sent = await storescu(bridge!, live.files);
+    const sent = await storescu(await startBridge(), live.files);
     expect(sent.code, sent.stderr).toBe(0);
     await publishedOnServer(fhir, live.studyInstanceUid, 3);
     const result = await importFiles([archived.dir]);
@@ -146,7 +125,7 @@ describe.each(MODES)('import files, %s mode', { timeout: 240_000 }, (mode) => {
   });
 
   it('while the daemon runs: embedded mode refuses, naming the daemon; Redis mode imports beside it', async () => {
-    if (!bridge) await startBridge();
+    await startBridge();
     const result = await importCli(['files', studies[0]!.dir], { ...env, DATA_DIR: dataDir });
     if (mode === 'embedded') {
       expect(result.code).toBe(1);
