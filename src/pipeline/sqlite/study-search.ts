@@ -14,12 +14,12 @@ import {
   PUBLISH_HISTORY_LIMIT,
   type PageRequest,
   type PublishAttempt,
-  type PublishState,
   type PublishStatus,
   type StudyListing,
   type StudyPage,
   type StudySearch,
 } from '../study-store.js';
+import type { StudyRow } from './study-row.js';
 
 /** The indexed expressions (database.ts, migration 3): a query must spell them the same way to use the index. */
 const ACCESSION = `json_extract(s.study, '$.accessionNumber')`;
@@ -33,19 +33,13 @@ const LISTING_COLUMNS = `s.study_uid, s.patient, s.study, s.last_receipt, s.firs
   (SELECT json_group_array(DISTINCT json_extract(se.attributes, '$.modality')) FROM series se
      WHERE se.study_uid = s.study_uid AND json_extract(se.attributes, '$.modality') IS NOT NULL) AS modalities`;
 
-interface ListingRow {
-  study_uid: string;
-  patient: string;
-  study: string;
-  last_receipt: string;
-  first_received_at: string;
-  last_received_at: string;
-  publish_state: PublishState;
-  attempts: number;
-  last_error: string | null;
-  note: string | null;
-  published_at: string | null;
-  resource_id: string | null;
+/** The studies row's columns of LISTING_COLUMNS, and the counts computed beside them. */
+interface ListingRow
+  extends Pick<
+    StudyRow,
+    | 'study_uid' | 'patient' | 'study' | 'last_receipt' | 'first_received_at' | 'last_received_at'
+    | 'publish_state' | 'attempts' | 'last_error' | 'note' | 'published_at' | 'resource_id'
+  > {
   number_of_series: number;
   number_of_instances: number;
   modalities: string;

@@ -17,6 +17,7 @@ import {
 import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../dicom/key-object-document.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
 import { SqliteStudySearch } from './study-search.js';
+import type { StudyRow } from './study-row.js';
 import {
   finishedStatus,
   type PageRequest,
@@ -39,23 +40,6 @@ export interface SqliteStudyStoreOptions {
   onClose?: () => void;
 }
 
-interface StudyRow {
-  study_uid: string;
-  specific_character_set: string | null;
-  patient: string;
-  study: string;
-  last_receipt: string;
-  first_received_at: string;
-  last_received_at: string;
-  publish_state: PublishState;
-  attempts: number;
-  last_error: string | null;
-  note: string | null;
-  published_at: string | null;
-  last_resource: string | null;
-  resource_id: string | null;
-  origins: string | null;
-}
 
 /** studies.origins: the precedence of each patient and study attribute, and of the receipt. */
 interface StudyOrigins {
