@@ -309,6 +309,10 @@ export class SqliteJobQueue implements JobQueue {
         await this.tables.deleteInstancesUpTo(rows[rows.length - 1]!.seq);
         this.health.succeeded();
         failures = 0;
+        // A short batch means records trickle in (one association): gather before the next one, so the
+        // merge takes many records per transaction instead of one or two, each with its own fsyncs that
+        // the intake commit (a C-STORE waiting for its answer) queues behind in the database worker.
+        if (rows.length < this.batchSize && this.gatherMs > 0) await this.sleep(this.gatherMs);
       } catch (err) {
         failures++;
         const delay = Math.min(this.instanceRetryDelayMs * 2 ** (failures - 1), 30_000);
