@@ -51,6 +51,41 @@ export function describeStudyStoreContract(name: string, factory: () => Promise<
     });
 
     describe('mergeInstances', () => {
+      it('merges a batch as it merges the same records one by one (study and series rows written once per batch)', async () => {
+        // One sequence of records under two UID prefixes: record by record under `one-`, as one batch under `all-`.
+        const sequence = (p: string): InstanceRecord[] => {
+          const r = (spec: Parameters<typeof makeRecord>[0]): InstanceRecord => makeRecord({ ...spec, study: `${p}A`, series: `${p}${spec.series ?? 'S1'}`, sop: `${p}${spec.sop}` });
+          const imported = r({ sop: 'I3', series: 'S2', seriesNumber: 2, studyDescription: 'imported', seriesDescription: 'imported', receivedAt: t(30) });
+          imported.receipt.source = 'dicomweb';
+          const otherCharset = r({ sop: 'I4', seriesNumber: 1, callingAeTitle: 'PACS', receivedAt: t(25) });
+          otherCharset.specificCharacterSet = 'ISO_IR 192';
+          const noPatient = r({ sop: 'I5', series: 'S2', receivedAt: t(40) });
+          noPatient.patient = {};
+          return [
+            r({ sop: 'I1', seriesNumber: 1, instanceNumber: 1, studyDescription: 'first', seriesDescription: 'one', patientId: 'P1', receivedAt: t(10) }),
+            r({ sop: 'I2', seriesNumber: 1, instanceNumber: 2, studyDescription: 'older', patientId: 'P0', receivedAt: t(5) }),
+            imported,
+            r({ sop: 'I1', series: 'S2', seriesNumber: 2, instanceNumber: 1, seriesDescription: 'moved', receivedAt: t(20) }),
+            otherCharset,
+            kosRecord({ sop: `${p}K1`, study: `${p}A`, title: '113001', refs: [{ study: `${p}A`, series: `${p}S1`, sop: `${p}I2` }], receivedAt: t(26) }),
+            r({ sop: 'I2', seriesNumber: 1, instanceNumber: 2, studyDescription: 'after the note', receivedAt: t(27) }),
+            r({ sop: 'I6', seriesNumber: 1, instanceNumber: 6, seriesDescription: 'stale', studyDescription: 'stale', receivedAt: t(3) }),
+            noPatient,
+            r({ sop: 'I4', seriesNumber: 1, instanceNumber: 4, studyDescription: 'latest', receivedAt: t(45) }),
+          ];
+        };
+        const changedOneByOne = new Set<string>();
+        for (const record of sequence('one-')) for (const uid of await store.mergeInstances([record])) changedOneByOne.add(uid);
+        const changedInOneBatch = await store.mergeInstances(sequence('all-'));
+        expect(changedInOneBatch.sort()).toEqual([...changedOneByOne].map((uid) => uid.replace('one-', 'all-')).sort());
+        const asAll = (value: unknown): unknown => JSON.parse(JSON.stringify(value).replaceAll('one-', 'all-'));
+        const study = await store.getStudy('all-A');
+        expect(study?.series.map((s) => [s.attributes.seriesDescription, s.instances.length])).toEqual([['one', 2], ['moved', 3]]);
+        expect(study?.study.studyDescription).toBe('latest');
+        expect(study).toEqual(asAll(await store.getStudy('one-A')));
+        expect(await store.getSummary('all-A')).toEqual(asAll(await store.getSummary('one-A')));
+      });
+
       it('is idempotent: an identical re-send of a published study reports nothing and changes nothing', async () => {
         const record = makeRecord({ sop: '1.2.3.1.1', instanceNumber: 1 });
         expect(await store.mergeInstances([record])).toEqual(['1.2.3']);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { InstanceAttributes, InstanceRecord, ReceiptData } from '../../dicom/instance-record.js';
+import type { InstanceAttributes, InstanceRecord } from '../../dicom/instance-record.js';
 import type { KeyObjectDocument, RejectionReason } from '../../dicom/key-object-document.js';
 import {
   canonicalJson,
@@ -16,6 +16,7 @@ import {
 } from '../merge.js';
 import { KEY_OBJECT_SELECTION_SOP_CLASS } from '../../dicom/key-object-document.js';
 import type { Rejection, SeriesState, StudyState } from '../../dicom/study-state.js';
+import { asStored, MergeRows, numberOrNull, type MergedStudy, type StudyOrigins } from './merge-rows.js';
 import { SqliteStudySearch } from './study-search.js';
 import type { StudyRow } from './study-row.js';
 import {
@@ -38,14 +39,6 @@ export interface SqliteStudyStoreOptions {
   logger: Logger;
   /** Called once, when close() has finished with the database. */
   onClose?: () => void;
-}
-
-
-/** studies.origins: the precedence of each patient and study attribute, and of the receipt. */
-interface StudyOrigins {
-  patient: Origins;
-  study: Origins;
-  receipt: string;
 }
 
 interface SummaryRow extends StudyRow {
@@ -236,16 +229,20 @@ export class SqliteStudyStore implements StudyStore {
     this.mergeTransaction = db.transaction((records: InstanceRecord[]) => {
       const changed = new Set<string>();
       const touched = new Set<string>();
+      // Study and series rows read and written once per batch (merge-rows.ts).
+      const rows = new MergeRows(this.stmt);
       for (const record of records) {
         const note = rejectionNoteOf(record);
         if (note) {
+          rows.flush(); // the note reads and deletes rows itself
           this.applyRejectionNote(record, note, changed);
           for (const uid of note.byStudy.keys()) touched.add(uid);
           continue;
         }
-        this.mergeOne(record, changed);
+        this.mergeOne(record, changed, rows);
         if (record.study?.studyInstanceUid) touched.add(record.study.studyInstanceUid);
       }
+      rows.flush();
       // [merge:change-restarts-publish] (the generation: in mergeInstances, once committed)
       for (const uid of changed) this.stmt.markPending.run(uid);
       // [merge:pending-study-reported] A touched study whose last change is not published yet is returned
@@ -286,7 +283,7 @@ export class SqliteStudyStore implements StudyStore {
     if (this.publishing.has(studyInstanceUid)) this.publishing.set(studyInstanceUid, ++this.lastGeneration);
   }
 
-  private mergeOne(record: InstanceRecord, changed: Set<string>): void {
+  private mergeOne(record: InstanceRecord, changed: Set<string>, rows: MergeRows): void {
     const studyUid = record.study?.studyInstanceUid;
     const seriesUid = record.series?.seriesInstanceUid;
     const sopUid = record.instance?.sopInstanceUid;
@@ -309,72 +306,63 @@ export class SqliteStudyStore implements StudyStore {
 
     // Study level. [merge:latest-received-wins] [merge:change-is-a-different-value] (canonical JSON compared, per attribute)
     // [merge:calling-ae-is-a-change] The calling AE selects peer settings of the mapping.
-    const study = this.stmt.selectStudy.get(studyUid);
+    const study = rows.study(studyUid);
     if (study === undefined) {
-      const origins: StudyOrigins = {
-        patient: uniformOrigins(record.patient ?? {}, precedence),
-        study: uniformOrigins(record.study, precedence),
-        receipt: precedence,
-      };
-      this.stmt.insertStudy.run(
-        studyUid,
+      rows.setStudy(studyUid, {
+        inserted: true,
         charset,
-        canonicalJson(record.patient ?? {}),
-        canonicalJson(record.study),
-        JSON.stringify(record.receipt),
-        receivedAt,
-        receivedAt,
-        JSON.stringify(origins),
-      );
+        patient: asStored(record.patient ?? {}),
+        study: asStored(record.study),
+        lastReceipt: record.receipt,
+        origins: {
+          patient: uniformOrigins(record.patient ?? {}, precedence),
+          study: uniformOrigins(record.study, precedence),
+          receipt: precedence,
+        },
+        firstReceivedAt: receivedAt,
+        lastReceivedAt: receivedAt,
+      });
       changed.add(studyUid);
     } else {
-      const known = studyOriginsOf(study);
-      const patient = mergeAttributes(JSON.parse(study.patient) as object, known.patient, record.patient ?? {}, precedence);
-      const studyLevel = mergeAttributes(JSON.parse(study.study) as object, known.study, record.study, precedence);
+      const known = study.origins;
+      const patient = mergeAttributes(study.patient, known.patient, record.patient ?? {}, precedence);
+      const studyLevel = mergeAttributes(study.study, known.study, record.study, precedence);
       // The receipt (and the charset it came with) is that of the record of highest precedence.
       const receiptWins = precedence >= known.receipt;
-      const previousReceipt = JSON.parse(study.last_receipt) as ReceiptData;
       if (
         patient.changed ||
         studyLevel.changed ||
-        (receiptWins && (study.specific_character_set !== charset || previousReceipt.callingAeTitle !== record.receipt.callingAeTitle))
+        (receiptWins && (study.charset !== charset || study.lastReceipt.callingAeTitle !== record.receipt.callingAeTitle))
       ) {
         changed.add(studyUid);
       }
       const origins: StudyOrigins = { patient: patient.origins, study: studyLevel.origins, receipt: receiptWins ? precedence : known.receipt };
-      // [merge:first-received-is-earliest] (MIN(first_received_at, ?) in updateStudy)
-      this.stmt.updateStudy.run(
-        receiptWins ? charset : study.specific_character_set,
-        canonicalJson(patient.value),
-        canonicalJson(studyLevel.value),
-        receiptWins ? JSON.stringify(record.receipt) : study.last_receipt,
-        JSON.stringify(origins),
-        receivedAt,
-        receivedAt,
-        studyUid,
-      );
+      const merged: MergedStudy = {
+        inserted: study.inserted,
+        charset: receiptWins ? charset : study.charset,
+        patient: patient.value,
+        study: studyLevel.value,
+        lastReceipt: receiptWins ? record.receipt : study.lastReceipt,
+        origins,
+        // [merge:first-received-is-earliest]
+        firstReceivedAt: receivedAt < study.firstReceivedAt ? receivedAt : study.firstReceivedAt,
+        lastReceivedAt: receivedAt > study.lastReceivedAt ? receivedAt : study.lastReceivedAt,
+      };
+      rows.setStudy(studyUid, merged);
     }
 
     // Series level. [merge:latest-received-wins] (per attribute, as above)
-    const series = this.stmt.selectSeries.get(studyUid, seriesUid);
+    const series = rows.seriesOf(studyUid, seriesUid);
     const seriesMerge =
       series === undefined
-        ? { value: record.series, origins: uniformOrigins(record.series, precedence), changed: true }
-        : mergeAttributes(
-            JSON.parse(series.attributes) as typeof record.series,
-            series.origins === null ? uniformOrigins(JSON.parse(series.attributes) as object, legacyPrecedence(series.last_received_at)) : (JSON.parse(series.origins) as Origins),
-            record.series,
-            precedence,
-          );
+        ? { value: asStored(record.series), origins: uniformOrigins(record.series, precedence), changed: true }
+        : mergeAttributes(series.attributes, series.origins, record.series, precedence);
     if (seriesMerge.changed) changed.add(studyUid);
-    this.stmt.upsertSeries.run(
-      studyUid,
-      seriesUid,
-      numberOrNull(seriesMerge.value.seriesNumber),
-      canonicalJson(seriesMerge.value),
-      receivedAt,
-      JSON.stringify(seriesMerge.origins),
-    );
+    rows.setSeries(studyUid, seriesUid, {
+      attributes: seriesMerge.value,
+      origins: seriesMerge.origins,
+      lastReceivedAt: series === undefined || receivedAt > series.lastReceivedAt ? receivedAt : series.lastReceivedAt,
+    });
 
     // Instance level. [merge:keyed-by-sop-instance-uid] (the primary key of instances)
     const instance = this.stmt.selectInstance.get(sopUid);
@@ -429,6 +417,7 @@ export class SqliteStudyStore implements StudyStore {
     // [merge:sop-moves-between-series] A re-send in another series (or study) moves it; an emptied series goes.
     if (moved) {
       changed.add(instance.study_uid);
+      rows.flushSeries(instance.study_uid, instance.series_uid); // the statement below reads it
       this.stmt.deleteSeriesIfEmpty.run(instance.study_uid, instance.series_uid, instance.study_uid, instance.series_uid);
     }
   }
@@ -624,15 +613,6 @@ export class SqliteStudyStore implements StudyStore {
 }
 
 /** The origins of a study row; a row stored before precedences were has C-STORE values of its last receipt. */
-function studyOriginsOf(row: StudyRow): StudyOrigins {
-  if (row.origins !== null) return JSON.parse(row.origins) as StudyOrigins;
-  const legacy = legacyPrecedence(row.last_received_at);
-  return {
-    patient: uniformOrigins(JSON.parse(row.patient) as object, legacy),
-    study: uniformOrigins(JSON.parse(row.study) as object, legacy),
-    receipt: legacy,
-  };
-}
 
 /** instances.origins: only the attributes whose precedence is not the instance's (null when there is none, as usual). */
 function exceptionalOrigins(origins: Origins, precedence: string): string | null {
@@ -645,10 +625,6 @@ function exceptionalOrigins(origins: Origins, precedence: string): string | null
     }
   }
   return any ? JSON.stringify(out) : null;
-}
-
-function numberOrNull(value: number | undefined): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
 function toStatus(row: StudyRow, withResource: boolean): PublishStatus {
