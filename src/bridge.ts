@@ -17,7 +17,6 @@ import { Aggregator } from './pipeline/aggregator.js';
 import { mappingOptionsFor } from './publish/mapping-options-for.js';
 import { manifestSettings } from './publish/manifest-writer.js';
 import { Publisher, publisherSettings } from './publish/publisher.js';
-import { RedisResourceIndex } from './fhir-endpoint/redis/index.js';
 import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
@@ -51,13 +50,14 @@ function warnAboutDefaults(config: BridgeConfig, role: Role, peers: PeerTable, l
 }
 
 /** The built-in FHIR endpoint's index, when the endpoint is on (auto: when no external FHIR server is set). */
-function openLocalIndex(config: BridgeConfig): ResourceIndex | undefined {
+async function openLocalIndex(config: BridgeConfig): Promise<ResourceIndex | undefined> {
   const { enabled } = config.fhirEndpoint;
   if (enabled === 'off' || (enabled === 'auto' && config.fhir.baseUrl)) return undefined;
   const settings = { fhirVersion: config.fhir.version, timezone: config.timezone };
-  return config.redisUrl
-    ? new RedisResourceIndex({ client: config.redisUrl, prefix: config.redis.prefix, ...settings })
-    : new SqliteResourceIndex({ dataDir: config.dataDir, ...settings });
+  if (!config.redisUrl) return new SqliteResourceIndex({ dataDir: config.dataDir, ...settings });
+  // ioredis only in distributed mode (as openPipeline).
+  const { RedisResourceIndex } = await import('./fhir-endpoint/redis/index.js');
+  return new RedisResourceIndex({ client: config.redisUrl, prefix: config.redis.prefix, ...settings });
 }
 
 /** Composition root: wires configuration to the SCP, the pipeline and the HTTP endpoints. */
@@ -83,7 +83,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const senderOf = (callingAeTitle: string): string => (peers.peer(callingAeTitle) ? callingAeTitle : 'other');
   const refusals = new RefusedStoreLog({ logger, keyOf: senderOf });
   const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
-  const localIndex = openLocalIndex(config);
+  const localIndex = await openLocalIndex(config);
 
   const client = role !== 'scp' ? createFhirClient(config.fhir, logger) : undefined;
   if (role !== 'scp') {

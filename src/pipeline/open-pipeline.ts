@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Pipeline } from './pipeline.js';
-import { openRedisPipeline } from './redis/index.js';
 import { openSqlitePipeline } from './sqlite/index.js';
 
 /** The configuration the pipeline reads (of BridgeConfig). */
@@ -21,6 +20,8 @@ export interface PipelineConfig {
  */
 export async function openPipeline(config: PipelineConfig, logger: Logger, options: { runRetention?: boolean } = {}): Promise<Pipeline> {
   if (config.redisUrl) {
+    // Loaded only in distributed mode: BullMQ and ioredis are about 25 MB of an embedded bridge's memory otherwise.
+    const { openRedisPipeline } = await import('./redis/index.js');
     return openRedisPipeline({
       url: config.redisUrl,
       prefix: config.redis.prefix,

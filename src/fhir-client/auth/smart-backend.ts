@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { importJWK, importPKCS8, SignJWT, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import type { CryptoKey, JWK, KeyObject } from 'jose';
 import { TokenError } from './auth-provider.js';
 import { OAuthTokenAuth, type OAuthTokenOptions, type TokenRequest } from './oauth-token.js';
 
@@ -23,6 +23,11 @@ export interface SmartBackendOptions extends OAuthTokenOptions {
   assertionLifetimeSeconds?: number;
 }
 
+/** jose is loaded with the first key: a bridge without SMART backend auth never pays its memory (issue 20, item 6). */
+function loadJose(): Promise<typeof import('jose')> {
+  return import('jose');
+}
+
 export async function loadPrivateKey(file: string, alg: string): Promise<CryptoKey | KeyObject | Uint8Array> {
   let text: string;
   try {
@@ -30,6 +35,7 @@ export async function loadPrivateKey(file: string, alg: string): Promise<CryptoK
   } catch (err) {
     throw new TokenError(`private key file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
+  const { importJWK, importPKCS8 } = await loadJose();
   try {
     if (text.startsWith('{')) return await importJWK(JSON.parse(text) as JWK, alg);
     return await importPKCS8(text, alg);
@@ -56,6 +62,7 @@ export class SmartBackendAuth extends OAuthTokenAuth {
       throw err;
     }
     const now = Math.floor(this.now() / 1000);
+    const { SignJWT } = await loadJose();
     const assertion = await new SignJWT({})
       .setProtectedHeader({ alg: this.smart.alg, kid: this.smart.kid, typ: 'JWT' })
       .setIssuer(this.smart.clientId)
