@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+/** The command line: parses it and runs a command (cli.ts loads this module once V8 is set up). */
 import { readFileSync } from 'node:fs';
 import { COMMANDS } from './commands/index.js';
 import { EXIT } from './commands/types.js';

@@ -64,9 +64,7 @@ export class DatabaseClient {
     this.stallTimeoutMs = options.stallTimeoutMs;
     this.logger = options.logger;
     const settings: WorkerSettings = { dataDir: options.dataDir, ...(options.retentionBatchSize !== undefined ? { retentionBatchSize: options.retentionBatchSize } : {}) };
-    // Not the process's --input-type (node -e): the worker is a file.
-    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-    this.worker = new Worker(databaseWorkerScript(), { workerData: settings, execArgv });
+    this.worker = startWorker(databaseWorkerScript(), settings);
     // Kept referenced only while calls are outstanding (call / answer): an idle store holds no process open.
     this.worker.unref();
     let readyResolve: () => void;
@@ -208,5 +206,28 @@ export class DatabaseClient {
     }
     this.pending.clear();
     clearTimeout(this.watchdog);
+  }
+}
+
+/**
+ * The worker, with the process's command-line options where a worker takes
+ * them (--cpu-prof profiles it too). Not --input-type (node -e: the worker
+ * is a file), nor those Node refuses for a worker: V8 options such as
+ * --max-semi-space-size or --perf-basic-prof, which apply to the whole
+ * process anyway (the worker's isolate included) and made the bridge fail
+ * to start.
+ */
+function startWorker(script: URL, workerData: WorkerSettings): Worker {
+  let execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  for (;;) {
+    try {
+      return new Worker(script, { workerData, execArgv });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || execArgv.length === 0) throw err;
+      // "Initiated Worker with invalid execArgv flags: --a, --b=1": those left out, or all when none is named.
+      const refused = new Set(((err as Error).message.split(': ')[1] ?? '').split(/,\s*/).map((flag) => flag.split('=')[0]));
+      const kept = execArgv.filter((arg) => !refused.has(arg.split('=')[0]!));
+      execArgv = kept.length < execArgv.length ? kept : [];
+    }
   }
 }
