@@ -459,9 +459,16 @@ export class Association implements AdmittedConnection {
         else ({ status, errorComment } = await this.store(record));
       }
     }
-    if (msg.command.commandField === CommandField.C_STORE_RQ) {
+    const isStore = msg.command.commandField === CommandField.C_STORE_RQ;
+    if (isStore) {
       if (isAccepted(status)) this.instances++;
       this.bytes += msg.bytes;
+    }
+    // Answered first, reported after: the sender's next C-STORE does not wait for the metrics (issue 20);
+    // reading resumes last (it may end the association at once, whose summary counts this message).
+    const answering = this.ul.state === 'Sta6'; // else aborted or closed meanwhile: nothing to answer
+    if (answering) this.answer(msg, { status, ...(errorComment !== undefined ? { errorComment } : {}) });
+    if (isStore) {
       this.observer.cStore({
         status,
         bytes: msg.bytes,
@@ -470,9 +477,7 @@ export class Association implements AdmittedConnection {
         ...(errorComment !== undefined ? { errorComment } : {}),
       });
     }
-    if (this.ul.state !== 'Sta6') return; // aborted or closed meanwhile: nothing to answer
-    this.answer(msg, { status, ...(errorComment !== undefined ? { errorComment } : {}) });
-    this.ul.resumeReading();
+    if (answering) this.ul.resumeReading();
   }
 
   /** Sends the response of a request; for C-ECHO and failures decided before any handler. */
