@@ -225,6 +225,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   http.listen(config.http.port, config.http.host);
   await once(http, 'listening');
   const httpPort = (http.address() as AddressInfo).port;
+  if (receiver) {
+    // Before listening: the first sender after a restart meets code V8 has already compiled (issue 20, item 5).
+    const warm = await receiver.warmUp();
+    if (warm) logger.info(warm, 'receive path warmed up: synthetic C-STOREs in memory, nothing stored');
+  }
   const dicomPort = receiver ? (await receiver.listen()).port : undefined;
   logger.info(
     {

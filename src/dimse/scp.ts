@@ -16,11 +16,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { Association, normalizeAddress } from './association.js';
+import { errorMessage } from '../errors.js';
+import { Association, normalizeAddress, type AssociationOptions } from './association.js';
 import { evictionsFor, type ConnectionPhase, type Eviction } from './connection-admission.js';
 import { MAX_CLOSING_CONNECTIONS, MIN_MAX_PDU_LENGTH, SCP_DEFAULTS } from './constants.js';
 import type { StoreHandler } from './store-handler.js';
 import { peerCertificateSummary, serverTlsOptions, type ScpTlsOptions } from './tls.js';
+import { DEFAULT_WARM_UP, warmUpReceivePath, type WarmUpPlan, type WarmUpResult } from './warm-up.js';
 
 export type { ScpTlsOptions } from './tls.js';
 export type { CStoreResult } from './association.js';
@@ -118,6 +120,38 @@ export class StorageScp extends EventEmitter {
   }
 
   /** Opens the plain listener and the TLS one (as configured); rejects when a port is taken or a TLS file is bad. */
+  /** How every association receives (the warm-up's too). */
+  private receiveOptions(): Omit<AssociationOptions, 'onStore' | 'aeTitles' | 'isCallerAllowed'> {
+    return {
+      maxPduLength: this.options.maxPduLength,
+      headerCapBytes: this.options.headerCapBytes,
+      artimTimeoutMs: this.options.artimTimeoutMs,
+      associateRequestTimeoutMs: this.associateRequestTimeoutMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+      messageTimeoutMs: this.options.messageTimeoutMs ?? SCP_DEFAULTS.messageTimeoutMs,
+      minTransferRate: this.options.minTransferRate ?? SCP_DEFAULTS.minTransferRate,
+      ...(this.options.transferSyntaxPreference ? { transferSyntaxPreference: this.options.transferSyntaxPreference } : {}),
+    };
+  }
+
+  /**
+   * Runs synthetic C-STOREs through the receive path in memory, storing
+   * nothing (warm-up.ts), so that a restarted bridge takes its first
+   * instances at the rate of a running one. Call before listen(). A warm-up
+   * that fails is logged and changes nothing else.
+   */
+  async warmUp(plan: WarmUpPlan = DEFAULT_WARM_UP): Promise<WarmUpResult | undefined> {
+    const logger = this.options.logger;
+    try {
+      const result = await warmUpReceivePath(this.receiveOptions(), logger.child({ warmUp: true }, { level: 'silent' }), plan);
+      logger.debug(result, 'receive path warmed up');
+      return result;
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'receive path warm-up failed: the first instances are received more slowly');
+      return undefined;
+    }
+  }
+
   async listen(): Promise<ListeningPorts> {
     if (this.server || this.tlsServer) throw new Error('already listening');
     let port: number | undefined;
@@ -267,14 +301,7 @@ export class StorageScp extends EventEmitter {
       {
         aeTitles: this.options.aeTitles,
         ...(this.options.isCallerAllowed ? { isCallerAllowed: this.options.isCallerAllowed } : {}),
-        maxPduLength: this.options.maxPduLength,
-        headerCapBytes: this.options.headerCapBytes,
-        artimTimeoutMs: this.options.artimTimeoutMs,
-        associateRequestTimeoutMs: this.associateRequestTimeoutMs,
-        idleTimeoutMs: this.options.idleTimeoutMs,
-        messageTimeoutMs: this.options.messageTimeoutMs ?? SCP_DEFAULTS.messageTimeoutMs,
-        minTransferRate: this.options.minTransferRate ?? SCP_DEFAULTS.minTransferRate,
-        ...(this.options.transferSyntaxPreference ? { transferSyntaxPreference: this.options.transferSyntaxPreference } : {}),
+        ...this.receiveOptions(),
         onStore: this.options.onStore,
       },
       {
