@@ -5,10 +5,11 @@ usage: make-instances.py OUTDIR COUNT ROWS COLS
 One study, one series, COUNT instances of ROWSxCOLS 16-bit pixels,
 Explicit VR Little Endian. Pixel values are random so nothing compresses.
 """
+import array
 import os
+import random
 import sys
 
-import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
@@ -19,8 +20,12 @@ def main() -> None:
     out, count, rows, cols = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     os.makedirs(out, exist_ok=True)
     study, series = generate_uid(), generate_uid()
-    rng = np.random.default_rng(1)
-    pixels = rng.integers(0, 4096, size=(rows, cols), dtype=np.uint16).tobytes()
+    # The standard library only (Debian's python3-pydicom does not bring numpy): random 12-bit values, little endian.
+    rng = random.Random(1)
+    values = array.array("H", (rng.randrange(4096) for _ in range(rows * cols)))
+    if sys.byteorder == "big":
+        values.byteswap()
+    pixels = values.tobytes()
     for i in range(count):
         sop = generate_uid()
         meta = FileMetaDataset()
