@@ -13,7 +13,8 @@
  * claimed again after `lockDurationMs`; after MAX_DELIVERIES it is moved to
  * the dead-letter stream (instance-dead-letters.ts). The records of a worker
  * that died stay pending in the group and are claimed by another after
- * `lockDurationMs` (XAUTOCLAIM). Why not BullMQ for this: a job
+ * `lockDurationMs` (XAUTOCLAIM); consumers of stopped processes are removed
+ * (idle-consumers.ts). Why not BullMQ for this: a job
  * costs several scripts per instance (add, move to active, move to finished),
  * each a write Redis fsyncs with `appendfsync always`, and the rejection check
  * could not be in the same script.
@@ -27,6 +28,7 @@ import type { Rejection } from '../../dicom/study-state.js';
 import { errorMessage } from '../../errors.js';
 import type { InstanceBatchHandler } from '../job-queue.js';
 import { decodeRejection } from '../merge.js';
+import { removeIdleConsumers } from './idle-consumers.js';
 import { deadLetterCount, deadLetterFailed, type EntryFailure } from './instance-dead-letters.js';
 import { logSafeReason, readInstanceEntry } from './instance-entry.js';
 import { INSTANCE_STREAM_GROUP, instanceStreamKeys, type InstanceStreamKeys } from './keys.js';
@@ -37,6 +39,8 @@ import { rejectedField } from './rejected-copy.js';
 const ENQUEUE = loadLuaScript(new URL('./lua/', import.meta.url), 'enqueue-instances-2.lua');
 /** How long a read waits for records before it looks at claims and closing again. */
 const BLOCK_MS = 1000;
+/** Shortest time between two removals of idle consumers (also done at start). */
+const REMOVE_IDLE_CONSUMERS_EVERY_MS = 60_000;
 
 export interface InstanceStreamOptions {
   /** Command connection (enableOfflineQueue false: a down Redis rejects at once). */
@@ -137,6 +141,7 @@ export class InstanceStream {
 
   private async run(conn: Redis, handler: InstanceBatchHandler): Promise<void> {
     let nextClaimAt = 0;
+    let nextRemovalAt = 0;
     while (!this.closed) {
       try {
         await this.createGroup(conn);
@@ -149,6 +154,12 @@ export class InstanceStream {
     }
     while (!this.closed) {
       try {
+        if (Date.now() >= nextRemovalAt) {
+          // Before the claim below takes their entries: a consumer is judged with what it still holds.
+          nextRemovalAt = Date.now() + Math.max(REMOVE_IDLE_CONSUMERS_EVERY_MS, this.o.lockDurationMs);
+          const removed = await removeIdleConsumers(conn, this.keys, this.consumer, this.o.lockDurationMs);
+          if (removed.length > 0) this.o.logger.info({ consumers: removed }, 'idle consumers of the instances group removed');
+        }
         let batch: StreamEntry[];
         if (Date.now() >= nextClaimAt) {
           // Records another worker took and never acknowledged (it died), and those that failed by
