@@ -21,6 +21,7 @@ import { openRedisPipeline } from '../../../src/pipeline/redis/index.js';
 import { MAX_DELIVERIES } from '../../../src/pipeline/redis/instance-dead-letters.js';
 import { INSTANCE_STREAM_GROUP, instanceStreamKeys } from '../../../src/pipeline/redis/keys.js';
 import { loadLuaScript, runLuaScript } from '../../../src/pipeline/redis/lua-script.js';
+import { isRedisOutage } from '../../../src/pipeline/redis/redis-outage.js';
 import { startRedis, type TestRedis } from '../../support/redis-server.js';
 import { makeRecord, silentLogger } from '../helpers.js';
 import { sleep, waitFor } from './wait.js';
@@ -236,6 +237,37 @@ describe('instances stream: a poison entry', () => {
     expect(merged.map((b) => b.map((r) => r.instance.sopInstanceUid))).toEqual([['A', 'B', 'C']]);
     await waitFor(async () => (await pipeline.queue.depth()).instances === 0, 10_000, 'acknowledged');
     expect((await pipeline.queue.depth()).deadLetters).toBe(0);
+  });
+});
+
+describe('instances stream: which errors are Redis being away (they count no delivery)', () => {
+  it("the errors redis-server and ioredis give: out of memory and an unreachable server are; a script's error is not", async () => {
+    const scriptError = await admin.eval("return redis.call('HGET', KEYS[1])", 1, 'k').catch((e: unknown) => e);
+    expect(scriptError).toBeInstanceOf(Error);
+    expect(isRedisOutage(scriptError)).toBe(false);
+    const wrongType = await admin.set('a-string', 'v').then(() => admin.hget('a-string', 'f')).catch((e: unknown) => e);
+    expect(isRedisOutage(wrongType)).toBe(false);
+
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      const oom = (await admin.eval("return redis.call('SET', KEYS[1], 'v')", 1, 'k').catch((e: unknown) => e)) as Error;
+      expect(oom.message).toMatch(/^OOM /);
+      expect(isRedisOutage(oom)).toBe(true);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+
+    const offline = new Redis(server.url, { lazyConnect: true, enableOfflineQueue: false });
+    expect(isRedisOutage(await offline.get('k').catch((e: unknown) => e))).toBe(true);
+    offline.disconnect();
+    const closed = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    await closed.ping();
+    closed.disconnect();
+    expect(isRedisOutage(await closed.get('k').catch((e: unknown) => e))).toBe(true);
+    const refused = new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+    refused.on('error', () => undefined);
+    expect(isRedisOutage(await refused.get('k').catch((e: unknown) => e))).toBe(true);
+    refused.disconnect();
   });
 });
 
