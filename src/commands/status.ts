@@ -14,7 +14,7 @@ interface StatusBody {
   /** Embedded mode only. */
   storage?: Storage;
   studies: Record<string, number>;
-  queue: { instances: number; publishes: number };
+  queue: { instances: number; publishes: number; deadLetters?: number };
   fhirServer: string | null;
   oldestPending: { studyInstanceUid: string; lastReceivedAt: string; attempts: number; lastError: string | null } | null;
   recentFailures: { studyInstanceUid: string; lastReceivedAt: string; lastError: string | null }[];
@@ -35,7 +35,9 @@ function render(body: StatusBody): string {
   const lines = [
     ...(body.storage ? [storageLine(body.storage)] : []),
     `studies:   ${body.studies.pending ?? 0} pending, ${body.studies.published ?? 0} published, ${body.studies.failed ?? 0} failed`,
-    `queues:    ${body.queue.instances} instances, ${body.queue.publishes} publishes waiting`,
+    `queues:    ${body.queue.instances} instances, ${body.queue.publishes} publishes waiting${
+      body.queue.deadLetters ? `; ${body.queue.deadLetters} instance records dead-lettered (README, Operations)` : ''
+    }`,
     `FHIR:      ${body.fhirServer ?? '(none: resources kept in the store)'}`,
   ];
   const oldest = body.oldestPending;

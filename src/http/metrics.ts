@@ -82,6 +82,14 @@ export class BridgeMetrics {
       },
     });
     new Gauge({
+      name: 'dfb_instance_dead_letters',
+      help: 'Distributed mode: instance records moved to the dead-letter stream after failing too many deliveries, kept for an operator (0 in embedded mode)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await queue.depth()).deadLetters ?? 0);
+      },
+    });
+    new Gauge({
       name: 'dfb_studies',
       help: 'Studies by publish state',
       labelNames: ['state'] as const,

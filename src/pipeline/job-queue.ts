@@ -15,6 +15,11 @@ export type PublishHandler = (studyInstanceUid: string) => Promise<void>;
 export interface QueueDepth {
   instances: number;
   publishes: number;
+  /**
+   * Distributed mode: instance records moved to the dead-letter stream after
+   * failing too many deliveries (kept whole for an operator; README, Operations).
+   */
+  deadLetters?: number;
 }
 
 /**

@@ -11,10 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/bridge-process.js';
 import { freePort } from '../support/free-port.js';
 import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
+import { startRedis, type TestRedis } from '../support/redis-server.js';
 import { run } from '../support/run.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -128,7 +130,7 @@ describe('README.md commands', () => {
   it('every shell block is marked and has a runner here', async () => {
     const { shellBlocks } = await readmeBlocks();
     expect(blocks).toHaveLength(shellBlocks);
-    expect([...new Set(blocks.map((b) => b.name))].sort()).toEqual(['access', 'ci', 'fhir-endpoint', 'find-uids', 'first-study']);
+    expect([...new Set(blocks.map((b) => b.name))].sort()).toEqual(['access', 'ci', 'dead-letters', 'fhir-endpoint', 'find-uids', 'first-study']);
   });
 
   it('the ci blocks are what .ci/run and npm test run (npm start: below)', async () => {
@@ -205,6 +207,45 @@ describe('README.md commands', () => {
       expect(result.stdout).toMatch(/studies: +0 pending, 0 published, 0 failed/);
       const without = await fetch(`http://127.0.0.1:${bridge!.httpPort}/status`);
       expect(without.status).toBe(401);
+    });
+  });
+
+  describe('against a redis-server (distributed mode)', () => {
+    let redis: TestRedis | undefined;
+    beforeAll(async () => {
+      redis = await startRedis({ appendfsync: 'no' });
+    });
+    afterAll(() => redis?.stop());
+
+    it('Dead letters: count and reasons, one given up, one re-queued, then all', async () => {
+      const client = new Redis(redis!.url);
+      const deadLetters = 'dfb:{instance-stream}:dead-letters';
+      const records = 'dfb:{instance-stream}:records';
+      try {
+        // As the bridge writes them (instance-dead-letters.ts; the moving itself: test/pipeline/redis/instance-stream-faults.test.ts).
+        const ids: string[] = [];
+        for (const i of [1, 2, 3]) {
+          const r = JSON.stringify({ patient: { patientName: { alphabetic: 'README^PATIENT' } }, n: i });
+          const fields = ['entry-id', `170000000000${i}-0`, 'reason', 'record without study.studyInstanceUid', 'error', 'record without study.studyInstanceUid'];
+          ids.push((await client.xadd(deadLetters, '*', ...fields, 'deliveries', '5', 'dead-lettered-at', new Date().toISOString(), 'r', r))!);
+        }
+        const script = block('dead-letters').text.replaceAll('1733140000000-0', ids[0]!).replaceAll('1733140000001-0', ids[1]!);
+        const result = await run('bash', ['-c', `set -eo pipefail\n${script}`], { cwd: ROOT, env: { REDIS_URL: redis!.url }, timeoutMs: 60_000 });
+        expect(result.code, result.stderr).toBe(0);
+        const out = result.stdout.split('\n');
+        expect(out[0]).toBe('3');
+        for (const id of ids) expect(out).toContain(id);
+        expect(out).toContain('1700000000001-0');
+        expect(out).toContain('record without study.studyInstanceUid');
+        expect(result.stdout.split('README^PATIENT').length - 1).toBe(0);
+        // XDEL answered 1, the re-queue of one 1, the re-queue of all 1 (the one left).
+        expect(out.slice(-4, -1)).toEqual(['1', '1', '1']);
+        expect(await client.xlen(deadLetters)).toBe(0);
+        const requeued = (await client.xrange(records, '-', '+')).map(([, f]) => JSON.parse(f[1]!).n as number);
+        expect(requeued).toEqual([1, 3]);
+      } finally {
+        client.disconnect();
+      }
     });
   });
 });

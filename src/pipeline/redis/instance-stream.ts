@@ -6,9 +6,15 @@
  * associations) go in one call. A worker reads up to `batchSize` records
  * (XREADGROUP), hands them to the handler as one batch and, once it resolved,
  * acknowledges and deletes them (XACK + XDEL, one round trip per batch). A
- * batch the handler rejected is handed out again after a doubling delay; the
- * records of a worker that died stay pending in the group and are claimed by
- * another after `lockDurationMs` (XAUTOCLAIM). Why not BullMQ for this: a job
+ * batch that failed because Redis is away (redis-outage.ts) is handed out
+ * again whole after a doubling delay. Any other failure may be one record's:
+ * the batch is merged again one record at a time, so the others go through,
+ * and an entry that fails by itself (or cannot be read) stays pending, to be
+ * claimed again after `lockDurationMs`; after MAX_DELIVERIES it is moved to
+ * the dead-letter stream (instance-dead-letters.ts). The records of a worker
+ * that died stay pending in the group and are claimed by another after
+ * `lockDurationMs` (XAUTOCLAIM); consumers of stopped processes are removed
+ * (idle-consumers.ts). Why not BullMQ for this: a job
  * costs several scripts per instance (add, move to active, move to finished),
  * each a write Redis fsyncs with `appendfsync always`, and the rejection check
  * could not be in the same script.
@@ -22,13 +28,19 @@ import type { Rejection } from '../../dicom/study-state.js';
 import { errorMessage } from '../../errors.js';
 import type { InstanceBatchHandler } from '../job-queue.js';
 import { decodeRejection } from '../merge.js';
+import { removeIdleConsumers } from './idle-consumers.js';
+import { deadLetterCount, deadLetterFailed, type EntryFailure } from './instance-dead-letters.js';
+import { logSafeReason, readInstanceEntry } from './instance-entry.js';
 import { INSTANCE_STREAM_GROUP, instanceStreamKeys, type InstanceStreamKeys } from './keys.js';
 import { loadLuaScript, runLuaScript } from './lua-script.js';
+import { isRedisOutage } from './redis-outage.js';
 import { rejectedField } from './rejected-copy.js';
 
 const ENQUEUE = loadLuaScript(new URL('./lua/', import.meta.url), 'enqueue-instances-2.lua');
 /** How long a read waits for records before it looks at claims and closing again. */
 const BLOCK_MS = 1000;
+/** Shortest time between two removals of idle consumers (also done at start). */
+const REMOVE_IDLE_CONSUMERS_EVERY_MS = 60_000;
 
 export interface InstanceStreamOptions {
   /** Command connection (enableOfflineQueue false: a down Redis rejects at once). */
@@ -52,6 +64,11 @@ interface Pending {
 }
 
 type StreamEntry = [id: string, fields: string[]];
+
+interface ReadRecord {
+  id: string;
+  record: InstanceRecord;
+}
 
 export class InstanceStream {
   private readonly o: InstanceStreamOptions;
@@ -106,6 +123,11 @@ export class InstanceStream {
     return this.o.client.xlen(this.keys.records);
   }
 
+  /** Records moved to the dead-letter stream (kept for an operator). */
+  deadLetters(): Promise<number> {
+    return deadLetterCount(this.o.client, this.keys);
+  }
+
   /** Starts the worker loop (one per process). */
   process(handler: InstanceBatchHandler): void {
     if (this.loop !== undefined) throw new Error('instances are already being processed');
@@ -119,6 +141,7 @@ export class InstanceStream {
 
   private async run(conn: Redis, handler: InstanceBatchHandler): Promise<void> {
     let nextClaimAt = 0;
+    let nextRemovalAt = 0;
     while (!this.closed) {
       try {
         await this.createGroup(conn);
@@ -131,12 +154,19 @@ export class InstanceStream {
     }
     while (!this.closed) {
       try {
+        if (Date.now() >= nextRemovalAt) {
+          // Before the claim below takes their entries: a consumer is judged with what it still holds.
+          nextRemovalAt = Date.now() + Math.max(REMOVE_IDLE_CONSUMERS_EVERY_MS, this.o.lockDurationMs);
+          const removed = await removeIdleConsumers(conn, this.keys, this.consumer, this.o.lockDurationMs);
+          if (removed.length > 0) this.o.logger.info({ consumers: removed }, 'idle consumers of the instances group removed');
+        }
         let batch: StreamEntry[];
         if (Date.now() >= nextClaimAt) {
-          // Records another worker took and never acknowledged (it died): ours after lockDurationMs idle.
+          // Records another worker took and never acknowledged (it died), and those that failed by
+          // themselves (handed out again, one delivery more): ours after lockDurationMs idle.
           nextClaimAt = Date.now() + Math.max(100, this.o.lockDurationMs / 2);
           batch = await this.claim(conn);
-          if (batch.length > 0) this.o.logger.info({ records: batch.length }, 'instance records of a stopped worker taken over');
+          if (batch.length > 0) this.o.logger.info({ records: batch.length }, 'pending instance records claimed (of a stopped worker, or failed before)');
         } else {
           batch = await this.read(conn, this.o.batchSize, BLOCK_MS);
           if (batch.length > 0 && batch.length < this.o.batchSize && this.o.batchWindowMs > 0 && !this.closed) {
@@ -187,24 +217,62 @@ export class InstanceStream {
     return reply[1].filter((e): e is StreamEntry => e !== null && Array.isArray(e[1]));
   }
 
-  /** Hands the batch to the handler until it resolves (doubling delay, max 30 s), then acknowledges it. */
+  /**
+   * Reads each entry, merges the readable ones (merge) and hands the entries
+   * that failed to the dead-letter check. Returns early when closed: what is
+   * not acknowledged stays pending for the next worker.
+   */
   private async handle(conn: Redis, batch: StreamEntry[], handler: InstanceBatchHandler): Promise<void> {
-    const ids = batch.map(([id]) => id);
-    const records = batch.map(([, fields]) => JSON.parse(fieldValue(fields, 'r')) as InstanceRecord);
+    const readable: ReadRecord[] = [];
+    const failures: EntryFailure[] = [];
+    for (const [id, fields] of batch) {
+      const read = readInstanceEntry(fields);
+      if ('record' in read) readable.push({ id, record: read.record });
+      else failures.push({ id, reason: read.reason, error: read.reason });
+    }
+    if (readable.length > 0) {
+      const failed = await this.merge(conn, readable, handler);
+      if (failed === undefined) return;
+      failures.push(...failed);
+    }
+    if (failures.length > 0) await deadLetterFailed(conn, this.keys, this.consumer, failures, this.o.logger);
+  }
+
+  /**
+   * Hands the records to the handler and acknowledges them once it resolved.
+   * Redis away: the same records again after a doubling delay (max 30 s).
+   * Another error: one record at a time, so that one bad record does not hold
+   * the others. Resolves the entries that failed by themselves; undefined
+   * when closed meanwhile.
+   */
+  private async merge(conn: Redis, entries: ReadRecord[], handler: InstanceBatchHandler): Promise<EntryFailure[] | undefined> {
+    const ids = entries.map((e) => e.id);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler(records);
+        await handler(entries.map((e) => e.record));
         break;
       } catch (err) {
-        this.o.logger.warn({ err, records: records.length, attempts: attempt }, 'instance batch failed; will retry');
-        if (this.closed) return; // left pending: the next worker takes it
+        if (this.closed) return undefined; // left pending: the next worker takes it
+        if (!isRedisOutage(err)) {
+          if (entries.length === 1) return [{ id: ids[0]!, reason: logSafeReason(err), error: errorMessage(err) }];
+          this.o.logger.warn({ reason: logSafeReason(err), records: entries.length }, 'instance batch failed; merging its records one at a time');
+          const failures: EntryFailure[] = [];
+          for (const entry of entries) {
+            const failed = await this.merge(conn, [entry], handler);
+            if (failed === undefined) return undefined;
+            failures.push(...failed);
+          }
+          return failures;
+        }
+        this.o.logger.warn({ err, records: entries.length, attempts: attempt }, 'instance batch failed; will retry');
         await sleep(Math.min(this.o.instanceRetryDelayMs * 2 ** (attempt - 1), 30_000));
-        if (this.closed) return;
-        // Still ours: reset the idle time, so no other worker claims the batch meanwhile.
+        if (this.closed) return undefined;
+        // Still ours: reset the idle time, so no other worker claims the batch meanwhile (JUSTID: no delivery counted).
         await conn.xclaim(this.keys.records, INSTANCE_STREAM_GROUP, this.consumer, 0, ...ids, 'JUSTID');
       }
     }
     await conn.multi().xack(this.keys.records, INSTANCE_STREAM_GROUP, ...ids).xdel(this.keys.records, ...ids).exec();
+    return [];
   }
 
   /** Rejects records not sent yet, stops the loop after the running batch, closes the worker connection. */
@@ -217,11 +285,6 @@ export class InstanceStream {
     await this.loop;
     this.worker?.disconnect();
   }
-}
-
-function fieldValue(fields: string[], name: string): string {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]!;
-  throw new Error(`stream entry without its ${name} field`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

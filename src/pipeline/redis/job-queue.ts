@@ -238,15 +238,16 @@ export class RedisJobQueue implements JobQueue {
     );
   }
 
-  /** Jobs waiting, delayed (debounce, backoff) or running, per queue. */
+  /** Jobs waiting, delayed (debounce, backoff) or running, per queue; and the instance records dead-lettered. */
   async depth(): Promise<QueueDepth> {
     const types = ['wait', 'active', 'delayed', 'prioritized'] as const;
-    const [queued, legacy, publishes] = await Promise.all([
+    const [queued, legacy, publishes, deadLetters] = await Promise.all([
       this.stream.depth(),
       this.instances.getJobCountByTypes(...types),
       this.publishes.getJobCountByTypes(...types),
+      this.stream.deadLetters(),
     ]);
-    return { instances: queued + legacy, publishes };
+    return { instances: queued + legacy, publishes, deadLetters };
   }
 
   /** Stops the workers (waiting for running handlers) and closes the queues. Leaves the caller's connections open. */

@@ -128,11 +128,21 @@ export interface InstanceStreamKeys {
   rejected: string;
   /** String: set once `rejected` holds the rejections of every study (copied from the study slots when missing). */
   rejectedBuilt: string;
+  /**
+   * Stream: records that failed too many deliveries (instance-dead-letters.ts), each whole (its field `r`)
+   * beside `entry-id`, `reason`, `error`, `deliveries`, `dead-lettered-at`; kept until an operator re-queues or deletes it.
+   */
+  deadLetters: string;
 }
 
 export function instanceStreamKeys(prefix: string): InstanceStreamKeys {
   const base = `${prefix}:{instance-stream}`;
-  return { records: `${base}:records`, rejected: `${base}:rejected`, rejectedBuilt: `${base}:rejected-built` };
+  return {
+    records: `${base}:records`,
+    rejected: `${base}:rejected`,
+    rejectedBuilt: `${base}:rejected-built`,
+    deadLetters: `${base}:dead-letters`,
+  };
 }
 
 /** Consumer group of the workers on the instances stream. */
