@@ -18,7 +18,7 @@ import { mappingOptionsFor } from './publish/mapping-options-for.js';
 import { manifestSettings } from './publish/manifest-writer.js';
 import { Publisher, publisherSettings } from './publish/publisher.js';
 import type { ResourceIndex } from './fhir-endpoint/resource-index.js';
-import { SqliteResourceIndex } from './fhir-endpoint/sqlite-resource-index.js';
+import { RemoteResourceIndex } from './fhir-endpoint/remote-resource-index.js';
 import { rejectionCheckingStoreHandler } from './pipeline/rejection-check.js';
 import { openPipeline } from './pipeline/open-pipeline.js';
 import { isRefusal, RefusedStoreLog, statusHex } from './pipeline/refused-store-log.js';
@@ -50,11 +50,16 @@ function warnAboutDefaults(config: BridgeConfig, role: Role, peers: PeerTable, l
 }
 
 /** The built-in FHIR endpoint's index, when the endpoint is on (auto: when no external FHIR server is set). */
-async function openLocalIndex(config: BridgeConfig): Promise<ResourceIndex | undefined> {
+async function openLocalIndex(config: BridgeConfig, logger: Logger): Promise<ResourceIndex | undefined> {
   const { enabled } = config.fhirEndpoint;
   if (enabled === 'off' || (enabled === 'auto' && config.fhir.baseUrl)) return undefined;
   const settings = { fhirVersion: config.fhir.version, timezone: config.timezone };
-  if (!config.redisUrl) return new SqliteResourceIndex({ dataDir: config.dataDir, ...settings });
+  if (!config.redisUrl) {
+    // fhir-index.sqlite in a worker thread of its own, its calls bounded as the store's (STORAGE_COMMIT_TIMEOUT_MS).
+    const index = new RemoteResourceIndex({ dataDir: config.dataDir, ...settings, timeoutMs: config.pipeline.storageCommitTimeoutMs, logger });
+    await index.ready;
+    return index;
+  }
   // ioredis only in distributed mode (as openPipeline).
   const { RedisResourceIndex } = await import('./fhir-endpoint/redis/index.js');
   return new RedisResourceIndex({ client: config.redisUrl, prefix: config.redis.prefix, ...settings });
@@ -83,7 +88,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
   const senderOf = (callingAeTitle: string): string => (peers.peer(callingAeTitle) ? callingAeTitle : 'other');
   const refusals = new RefusedStoreLog({ logger, keyOf: senderOf });
   const schedule = { debounceMs: config.pipeline.debounceMs, maxDelayMs: config.pipeline.maxDelayMs };
-  const localIndex = await openLocalIndex(config);
+  const localIndex = await openLocalIndex(config, logger);
 
   const client = role !== 'scp' ? createFhirClient(config.fhir, logger) : undefined;
   if (role !== 'scp') {

@@ -299,7 +299,9 @@ export const configSchema = z
         /**
          * Embedded mode: how long a C-STORE waits for its record's commit before it is refused
          * (A700H), and how long a database call may go unanswered before the storage counts as
-         * stalled (/readyz 503; further C-STOREs refused at once until a call returns).
+         * stalled (/readyz 503; further C-STOREs refused at once until a call returns). Also the
+         * deadline of each call of the built-in FHIR endpoint's index (fhir-index.sqlite, in its own
+         * worker: a read or search not answered in time gets 503, a put is a retried publish).
          */
         storageCommitTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(10_000),
       })

@@ -14,8 +14,9 @@
  * Answers are application/fhir+json; errors are OperationOutcomes (400
  * invalid search or path encoding, 400 too-costly beyond the search limits of
  * search-parameters.ts, 401 missing/wrong bearer token, 404 unknown type or
- * id, 405 any method but GET/HEAD). Nothing here writes; nothing a client
- * sends makes it answer 500 (that is the index failing).
+ * id, 405 any method but GET/HEAD; 503 timeout while the index's storage
+ * does not answer: remote-resource-index.ts). Nothing here writes; nothing a
+ * client sends makes it answer 500 (that is the index failing).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,6 +26,7 @@ import type { FhirVersion } from '../fhir/mapping-options.js';
 import type { Bundle } from '../fhir/types/bundle.js';
 import type { FhirResource, ResourceIndex } from './resource-index.js';
 import { FHIR_ID } from '../fhir/resource-ids.js';
+import { isStorageStalled } from '../pipeline/sqlite/storage-health.js';
 import { searchsetBundle, subsetElements } from './bundle.js';
 import { capabilityStatement, type CapabilityStatement } from './capability-statement.js';
 import { FhirError, operationOutcome } from './operation-outcome.js';
@@ -221,6 +223,8 @@ export function handleFhirRequest(req: IncomingMessage, res: ServerResponse, dep
     .catch((err: unknown) => {
       let error: FhirError;
       if (err instanceof FhirError) error = err;
+      // The disk under the index does not answer (frozen): an answer now, not a request that hangs.
+      else if (isStorageStalled(err)) error = new FhirError(503, 'timeout', (err as Error).message);
       else {
         // The index failed, not the request. The path only: the query may carry patient identifiers.
         deps.logger?.error({ err, path: url.pathname }, 'FHIR request failed');

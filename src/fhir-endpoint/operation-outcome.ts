@@ -4,7 +4,7 @@ import type { IssueType, OperationOutcome } from '../fhir/types/operation-outcom
 export type { OperationOutcome };
 
 /** The issue types the endpoint answers with. */
-export type IssueCode = Extract<IssueType, 'invalid' | 'too-costly' | 'not-found' | 'not-supported' | 'login' | 'exception' | 'processing'>;
+export type IssueCode = Extract<IssueType, 'invalid' | 'too-costly' | 'not-found' | 'not-supported' | 'login' | 'exception' | 'processing' | 'timeout'>;
 
 export function operationOutcome(code: IssueCode, diagnostics: string, severity: 'error' | 'warning' = 'error'): OperationOutcome {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };

@@ -1,8 +1,9 @@
 /**
  * The index of generated FHIR resources that the built-in read-only FHIR
- * endpoint answers from (src/http/fhir/). The publisher feeds it after
+ * endpoint answers from (handler.ts). The publisher feeds it after
  * mapping (`put`); the endpoint reads and searches it. Implementations:
- * SQLite (sqlite-resource-index.ts), Redis (redis/). Index terms come from the
+ * SQLite (sqlite-resource-index.ts; the bridge runs it in a worker thread,
+ * remote-resource-index.ts), Redis (redis/). Index terms come from the
  * resource JSON (index-terms.ts), per FHIR version.
  */
 import type { FhirVersion } from '../fhir/mapping-options.js';

@@ -1,6 +1,8 @@
 /**
  * ResourceIndex on SQLite: `<dataDir>/fhir-index.sqlite` (WAL), or tables in
- * a better-sqlite3 Database passed in.
+ * a better-sqlite3 Database passed in. Its statements run in the thread that
+ * calls it: the bridge runs it in a worker thread of its own
+ * (sqlite-index-worker.ts, called through remote-resource-index.ts), off the event loop.
  *
  * fhir_resource: one narrow row per (type, id) with the sort key (low end
  * of `started`, epoch ms); fhir_resource_json: its JSON. fhir_term: one row per index term

@@ -1,15 +1,8 @@
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import {
-  deserializeError,
-  fromCloneableFields,
-  type DatabaseTarget,
-  type FromWorker,
-  type ToWorker,
-  type WorkerSettings,
-} from './database-protocol.js';
+import type { DatabaseTarget, DatabaseWorkerSettings } from './database-protocol.js';
 import { StorageStalledError } from './storage-health.js';
-import { databaseWorkerScript } from './worker-script.js';
+import { WorkerClient } from './worker-client.js';
+import { workerScript } from './worker-script.js';
 
 export interface DatabaseClientOptions {
   dataDir: string;
@@ -23,211 +16,25 @@ export interface DatabaseClientOptions {
   retentionBatchSize?: number;
 }
 
-/** Told when the worker stalls (a call outstanding for stallTimeoutMs) and when a call returns again. */
-export interface StallListener {
-  stalled(timeoutMs: number): void;
-  progressed(): void;
-}
-
-interface Pending {
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-  /** Answered already (timed out): the worker's late answer is only progress. */
-  settled: boolean;
-  timer: NodeJS.Timeout | undefined;
-}
-
 /**
- * The event loop's side of the database worker (database-worker.ts): each
- * call is a promise answered by the worker, which runs them one at a time.
- * Nothing here blocks on the disk. While stalled (a call has been
- * outstanding for stallTimeoutMs without any answer), new calls are refused
- * at once with StorageStalledError instead of queueing behind the stuck one;
- * the first answer ends the stall.
+ * The event loop's side of the database worker (database-worker.ts), which
+ * holds `bridge.sqlite`: a WorkerClient (worker-client.ts) whose calls that
+ * are not answered in time, or are refused while it is stalled, fail with
+ * StorageStalledError (A700H at the SCP).
  */
-export class DatabaseClient {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private watchdog: NodeJS.Timeout | undefined;
-  private stalledNow = false;
-  private dead: Error | undefined;
-  private closing: Promise<void> | undefined;
-  private readonly listeners: StallListener[] = [];
-  private readonly stallTimeoutMs: number;
-  private readonly logger: Logger;
-  private closedSignal: (() => void) | undefined;
-  /** Resolves when the worker has opened the database; rejects if it could not. */
-  readonly ready: Promise<void>;
-
+export class DatabaseClient extends WorkerClient<DatabaseTarget> {
   constructor(options: DatabaseClientOptions) {
-    this.stallTimeoutMs = options.stallTimeoutMs;
-    this.logger = options.logger;
-    const settings: WorkerSettings = { dataDir: options.dataDir, ...(options.retentionBatchSize !== undefined ? { retentionBatchSize: options.retentionBatchSize } : {}) };
-    this.worker = startWorker(databaseWorkerScript(), settings);
-    // Kept referenced only while calls are outstanding (call / answer): an idle store holds no process open.
-    this.worker.unref();
-    let readyResolve: () => void;
-    let readyReject: (err: unknown) => void;
-    this.ready = new Promise<void>((resolve, reject) => {
-      readyResolve = resolve;
-      readyReject = reject;
+    const settings: DatabaseWorkerSettings = {
+      dataDir: options.dataDir,
+      ...(options.retentionBatchSize !== undefined ? { retentionBatchSize: options.retentionBatchSize } : {}),
+    };
+    super({
+      name: 'the database worker',
+      script: workerScript(import.meta.url, 'database-worker'),
+      settings,
+      stallTimeoutMs: options.stallTimeoutMs,
+      stalledError: () => new StorageStalledError(options.stallTimeoutMs),
+      logger: options.logger,
     });
-    this.ready.catch(() => {});
-    this.worker.on('message', (message: FromWorker) => {
-      switch (message.kind) {
-        case 'ready':
-          readyResolve();
-          return;
-        case 'openFailed': {
-          const err = deserializeError(message.error);
-          readyReject(err);
-          this.fail(err);
-          return;
-        }
-        case 'log':
-          this.logger[message.level](fromCloneableFields(message.fields), message.msg);
-          return;
-        case 'closed':
-          this.closedSignal?.();
-          return;
-        default:
-          this.answered(message);
-      }
-    });
-    this.worker.on('error', (err) => {
-      this.logger.error({ err }, 'the database worker failed');
-      readyReject(err);
-      this.fail(err);
-    });
-    this.worker.on('exit', (code) => {
-      this.closedSignal?.();
-      if (this.closing === undefined) this.fail(new Error(`the database worker exited (code ${code})`));
-    });
-  }
-
-  /** Listens for stalls (the queue's storage health). */
-  watch(listener: StallListener): void {
-    this.listeners.push(listener);
-  }
-
-  isStalled(): boolean {
-    return this.stalledNow;
-  }
-
-  /**
-   * Runs `target.method(...args)` in the worker. With `timeoutMs`, the
-   * promise rejects with StorageStalledError after that long (the call may
-   * still run later: see database-worker.ts for what is not begun).
-   */
-  call<T>(target: DatabaseTarget, method: string, args: unknown[] = [], options: { timeoutMs?: number } = {}): Promise<T> {
-    if (this.dead !== undefined) return Promise.reject(this.dead);
-    if (this.closing !== undefined) return Promise.reject(new Error('the embedded store is closed'));
-    if (this.stalledNow) return Promise.reject(new StorageStalledError(this.stallTimeoutMs));
-    const id = this.nextId++;
-    const { timeoutMs } = options;
-    return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { resolve: resolve as (value: unknown) => void, reject, settled: false, timer: undefined };
-      if (timeoutMs !== undefined) {
-        entry.timer = setTimeout(() => {
-          entry.settled = true;
-          this.markStalled();
-          reject(new StorageStalledError(this.stallTimeoutMs));
-        }, timeoutMs);
-      }
-      this.pending.set(id, entry);
-      if (this.pending.size === 1) {
-        this.worker.ref();
-        this.armWatchdog();
-      }
-      const message: ToWorker = { kind: 'call', id, target, method, args, ...(timeoutMs !== undefined ? { deadline: Date.now() + timeoutMs } : {}) };
-      this.worker.postMessage(message);
-    });
-  }
-
-  /** Closes the database in the worker (after the calls already sent) and stops the worker. */
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.dead === undefined) {
-        const closed = new Promise<void>((resolve) => (this.closedSignal = resolve));
-        this.worker.ref();
-        this.worker.postMessage({ kind: 'close' } satisfies ToWorker);
-        await closed;
-      }
-      clearTimeout(this.watchdog);
-      await this.worker.terminate();
-    })();
-    return this.closing;
-  }
-
-  private answered(message: Extract<FromWorker, { id: number }>): void {
-    const entry = this.pending.get(message.id);
-    this.pending.delete(message.id);
-    this.progressed();
-    if (entry === undefined) return;
-    clearTimeout(entry.timer);
-    if (entry.settled) return;
-    if (message.kind === 'result') entry.resolve(message.value);
-    else if (message.kind === 'error') entry.reject(deserializeError(message.error));
-    else entry.reject(new StorageStalledError(this.stallTimeoutMs));
-  }
-
-  /** An answer came: the stall (if any) is over; the watchdog now times the next outstanding call. */
-  private progressed(): void {
-    if (this.stalledNow) {
-      this.stalledNow = false;
-      for (const listener of this.listeners) listener.progressed();
-    }
-    if (this.pending.size === 0) {
-      clearTimeout(this.watchdog);
-      this.watchdog = undefined;
-      if (this.closing === undefined) this.worker.unref();
-    } else this.armWatchdog();
-  }
-
-  private armWatchdog(): void {
-    clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.markStalled(), this.stallTimeoutMs);
-    this.watchdog.unref();
-  }
-
-  private markStalled(): void {
-    if (this.stalledNow || this.dead !== undefined) return;
-    this.stalledNow = true;
-    for (const listener of this.listeners) listener.stalled(this.stallTimeoutMs);
-  }
-
-  /** The worker is gone: every outstanding and later call fails with `err`. */
-  private fail(err: Error): void {
-    this.dead ??= err;
-    for (const entry of this.pending.values()) {
-      clearTimeout(entry.timer);
-      if (!entry.settled) entry.reject(err);
-    }
-    this.pending.clear();
-    clearTimeout(this.watchdog);
-  }
-}
-
-/**
- * The worker, with the process's command-line options where a worker takes
- * them (--cpu-prof profiles it too). Not --input-type (node -e: the worker
- * is a file), nor those Node refuses for a worker: V8 options such as
- * --max-semi-space-size or --perf-basic-prof, which apply to the whole
- * process anyway (the worker's isolate included) and made the bridge fail
- * to start.
- */
-function startWorker(script: URL, workerData: WorkerSettings): Worker {
-  let execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
-  for (;;) {
-    try {
-      return new Worker(script, { workerData, execArgv });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV' || execArgv.length === 0) throw err;
-      // "Initiated Worker with invalid execArgv flags: --a, --b=1": those left out, or all when none is named.
-      const refused = new Set(((err as Error).message.split(': ')[1] ?? '').split(/,\s*/).map((flag) => flag.split('=')[0]));
-      const kept = execArgv.filter((arg) => !refused.has(arg.split('=')[0]!));
-      execArgv = kept.length < execArgv.length ? kept : [];
-    }
   }
 }

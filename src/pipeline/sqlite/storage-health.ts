@@ -19,12 +19,13 @@ export const STORAGE_STALLED = 'STORAGE_STALLED';
  * A database call did not return within STORAGE_COMMIT_TIMEOUT_MS (the disk
  * under DATA_DIR does not answer), or was refused at once because one such
  * call is still outstanding. The message is short: the SCP puts it in the
- * C-STORE-RSP's Error Comment (64 characters).
+ * C-STORE-RSP's Error Comment (64 characters). `file`: another database of
+ * DATA_DIR than bridge.sqlite (fhir-index.sqlite), named in the message.
  */
 export class StorageStalledError extends Error {
   readonly code = STORAGE_STALLED;
-  constructor(timeoutMs: number) {
-    super(`storage stalled: no commit within ${timeoutMs} ms`);
+  constructor(timeoutMs: number, file?: string) {
+    super(file === undefined ? `storage stalled: no commit within ${timeoutMs} ms` : `storage stalled: ${file} did not answer within ${timeoutMs} ms`);
     this.name = 'StorageStalledError';
   }
 }
@@ -80,7 +81,7 @@ export class StorageHealth {
     return this.failing === undefined ? { state: 'ok' } : { state: 'failing', ...this.failing };
   }
 
-  /** A database call has been outstanding for `timeoutMs` (database-client.ts): stalled until one returns. */
+  /** A database call has been outstanding for `timeoutMs` (worker-client.ts): stalled until one returns. */
   stalled(timeoutMs: number): void {
     if (this.stall !== undefined) return;
     this.stall = {
