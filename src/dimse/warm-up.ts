@@ -24,7 +24,7 @@ import type { StoreHandler } from './store-handler.js';
 const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const AE_TITLE = 'WARM-UP';
-/** DCMTK's largest PDU: what a storescu sends. */
+/** DCMTK's largest PDU: what a storescu sends (less when the SCP announces less). */
 const SENDER_PDU_BYTES = 128 * 1024;
 
 export interface WarmUpPlan {
@@ -51,9 +51,11 @@ export function warmUpReceivePath(
   onStore: StoreHandler = async () => undefined,
 ): Promise<WarmUpResult> {
   const started = performance.now();
+  // A sender keeps to the maximum the SCP announced (dicom.maxPduLength may be below DCMTK's).
+  const pduBytes = Math.min(SENDER_PDU_BYTES, options.maxPduLength);
   const small = { side: 64, data: Buffer.alloc(64 * 64 * 2) };
   // One CT-sized request, encoded once and sent again and again: 300 fresh 512 KB messages cost ~10 MB of peak memory.
-  const ct = storeRequest(plan.ctEvery, { side: 512, data: Buffer.alloc(512 * 512 * 2) });
+  const ct = storeRequest(plan.ctEvery, { side: 512, data: Buffer.alloc(512 * 512 * 2) }, pduBytes);
   return new Promise<WarmUpResult>((resolve, reject) => {
     let sent = 0;
     let answered = 0;
@@ -74,7 +76,7 @@ export function warmUpReceivePath(
           return;
         }
         sent++;
-        for (const pdu of sent % plan.ctEvery === 0 ? ct : storeRequest(sent, small)) transport.push(pdu);
+        for (const pdu of sent % plan.ctEvery === 0 ? ct : storeRequest(sent, small, pduBytes)) transport.push(pdu);
       });
     };
     // The association's writes are the acceptor's PDUs: each answer lets the next request go, as a sender waits.
@@ -143,7 +145,7 @@ const NO_OBSERVER: AssociationObserver = {
 };
 
 /** The PDUs of C-STORE-RQ number `n`: its command, then its data set in PDUs of a sender's size. */
-function storeRequest(n: number, pixels: { side: number; data: Buffer }): Buffer[] {
+function storeRequest(n: number, pixels: { side: number; data: Buffer }, pduBytes: number): Buffer[] {
   const sopInstanceUid = `2.25.${n}`;
   const command = encodeCommand({
     commandField: CommandField.C_STORE_RQ,
@@ -155,8 +157,8 @@ function storeRequest(n: number, pixels: { side: number; data: Buffer }): Buffer
   });
   const dataSet = syntheticDataSet(n, sopInstanceUid, pixels);
   return [
-    ...messagePdvs(1, true, command, SENDER_PDU_BYTES).map((pdv) => encodePDataTf({ type: 'P-DATA-TF', pdvs: [pdv] })),
-    ...messagePdvs(1, false, dataSet, SENDER_PDU_BYTES).map((pdv) => encodePDataTf({ type: 'P-DATA-TF', pdvs: [pdv] })),
+    ...messagePdvs(1, true, command, pduBytes).map((pdv) => encodePDataTf({ type: 'P-DATA-TF', pdvs: [pdv] })),
+    ...messagePdvs(1, false, dataSet, pduBytes).map((pdv) => encodePDataTf({ type: 'P-DATA-TF', pdvs: [pdv] })),
   ];
 }
 

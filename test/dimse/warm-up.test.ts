@@ -25,6 +25,11 @@ describe('receive path warm-up (in memory, before the SCP listens)', () => {
     });
   });
 
+  it('keeps to a maximum PDU length below DCMTK’s 128 KiB (dicom.maxPduLength 16 KiB)', async () => {
+    const result = await warmUpReceivePath({ ...RECEIVE, maxPduLength: 16_384 }, silentLogger, { messages: 10, ctEvery: 2, timeoutMs: 10_000 });
+    expect(result.messages).toBe(10);
+  });
+
   it('a store refusing the warm-up fails it with the status (the wrong code would be warmed)', async () => {
     await expect(
       warmUpReceivePath(RECEIVE, silentLogger, { messages: 3, ctEvery: 2, timeoutMs: 10_000 }, async () => ({ status: 0xa700, errorComment: 'no' })),
