@@ -44,7 +44,8 @@ describe('V8 settings of the bridge process', () => {
     const sent = await storescu(study.dir, { port: bridge.dicomPort, aec: bridge.aeTitle });
     expect(sent.code, sent.stderr).toBe(0);
     expect(await successes(bridge)).toBe(300);
-    expect(await newSpaceBytes(bridge)).toBe(2 * 1024 * 1024);
+    // 2 MiB (two 1 MiB semi-spaces) on Node 20; left alone V8 reaches 16 MiB here (the next test).
+    expect(await newSpaceBytes(bridge)).toBeLessThanOrEqual(4 * 1024 * 1024);
   });
 
   it('starts with V8 options on its command line, and leaves an operator-sized young generation alone', async () => {
@@ -54,6 +55,6 @@ describe('V8 settings of the bridge process', () => {
     expect(sent.code, sent.stderr).toBe(0);
     // The database worker runs (every success is a committed record) although Node refuses these options for a worker.
     expect(await successes(bridge)).toBe(300);
-    expect(await newSpaceBytes(bridge)).toBeGreaterThan(2 * 1024 * 1024);
+    expect(await newSpaceBytes(bridge)).toBeGreaterThan(4 * 1024 * 1024);
   });
 });
