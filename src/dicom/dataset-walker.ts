@@ -12,6 +12,7 @@
  * delimiters, so a (7FE0,0010) nested in an item (e.g. Icon Image Sequence)
  * is never taken for the top-level one.
  */
+import { LONG_FORM_VRS } from './element-encoding.js';
 
 /** Thrown by the walker for a structurally invalid stream. */
 export class DatasetStructureError extends Error {
@@ -25,8 +26,6 @@ const ITEM_DELIMITATION = 0xe00d;
 const SEQUENCE_DELIMITATION = 0xe0dd;
 const PIXEL_DATA_GROUP = 0x7fe0;
 
-/** Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 Table 7.1-1). */
-const LONG_FORM_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 /** Explicit VRs with a 2-byte length (PS3.5 Table 7.1-2). */
 const SHORT_FORM_VRS = new Set([
   'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'PN', 'SH', 'SL', 'SS', 'ST', 'TM', 'UI',

@@ -8,6 +8,7 @@
  * the STUDY, SERIES and IMAGE levels merge into one data set that the
  * C-STORE reader (dicom/dataset-sink.ts) turns into a record.
  */
+import { encodeElement, LONG_FORM_VRS } from '../dicom/element-encoding.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './constants.js';
 
 export type QueryLevel = 'STUDY' | 'SERIES' | 'IMAGE';
@@ -25,7 +26,6 @@ export class IdentifierError extends Error {
 }
 
 /** Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 Table 7.1-1). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 const UNDEFINED_LENGTH = 0xffffffff;
 const QUERY_RETRIEVE_LEVEL = 0x00080052;
 const SPECIFIC_CHARACTER_SET = 0x00080005;
@@ -36,20 +36,8 @@ export function isExplicitVr(transferSyntaxUid: string): boolean {
   throw new IdentifierError(`transfer syntax ${transferSyntaxUid} is not one a C-FIND identifier is encoded in here`);
 }
 
-function encodeElement(key: QueryKey, explicit: boolean, charsetUtf8: boolean): Buffer {
-  let value = Buffer.from(key.value ?? '', charsetUtf8 ? 'utf8' : 'latin1');
-  if (value.length % 2 !== 0) value = Buffer.concat([value, Buffer.from([key.vr === 'UI' ? 0 : 0x20])]);
-  const long = !explicit || LONG_VRS.has(key.vr);
-  const header = Buffer.alloc(explicit && long ? 12 : 8);
-  header.writeUInt16LE(key.tag >>> 16, 0);
-  header.writeUInt16LE(key.tag & 0xffff, 2);
-  if (!explicit) header.writeUInt32LE(value.length, 4);
-  else {
-    header.write(key.vr, 4, 'latin1');
-    if (long) header.writeUInt32LE(value.length, 8);
-    else header.writeUInt16LE(value.length, 6);
-  }
-  return Buffer.concat([header, value]);
+function keyElement(key: QueryKey, explicit: boolean, charsetUtf8: boolean): Buffer {
+  return encodeElement(key.tag, key.vr, Buffer.from(key.value ?? '', charsetUtf8 ? 'utf8' : 'latin1'), explicit);
 }
 
 /**
@@ -65,7 +53,7 @@ export function encodeIdentifier(level: QueryLevel, keys: readonly QueryKey[], t
   all.set(QUERY_RETRIEVE_LEVEL, { tag: QUERY_RETRIEVE_LEVEL, vr: 'CS', value: level });
   if (utf8) all.set(SPECIFIC_CHARACTER_SET, { tag: SPECIFIC_CHARACTER_SET, vr: 'CS', value: 'ISO_IR 192' });
   else all.delete(SPECIFIC_CHARACTER_SET);
-  return Buffer.concat([...all.values()].sort((a, b) => a.tag - b.tag).map((k) => encodeElement(k, explicit, utf8)));
+  return Buffer.concat([...all.values()].sort((a, b) => a.tag - b.tag).map((k) => keyElement(k, explicit, utf8)));
 }
 
 /** Where the element at `off` ends (its value skipped; undefined-length sequences and items walked to their delimiters). */
@@ -82,7 +70,7 @@ function elementEnd(ds: Buffer, off: number, explicit: boolean): { tag: number; 
     valueStart = off + 8;
   } else {
     vr = ds.toString('latin1', off + 4, off + 6);
-    if (LONG_VRS.has(vr)) {
+    if (LONG_FORM_VRS.has(vr)) {
       if (ds.length - off < 12) throw new IdentifierError('identifier truncated in an element header');
       length = ds.readUInt32LE(off + 8);
       valueStart = off + 12;

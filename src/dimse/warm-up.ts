@@ -14,6 +14,7 @@
  * sending then is the one that waits.
  */
 import { Duplex } from 'node:stream';
+import { encodeElement } from '../dicom/element-encoding.js';
 import type { Logger } from 'pino';
 import { type AssociationObserver, type AssociationOptions, Association } from './association.js';
 import { CommandField, decodeCommand, encodeCommand, Status } from './dimse-command.js';
@@ -186,25 +187,13 @@ function syntheticDataSet(n: number, sopInstanceUid: string, pixels: { side: num
     [0x00200011, 'IS', String(series)],
     [0x00200013, 'IS', String(n)],
   ];
-  const parts = text.map(([tag, vr, value]) => element(tag, vr, Buffer.from(value.length % 2 ? value + (vr === 'UI' ? '\0' : ' ') : value, 'latin1')));
+  const parts = text.map(([tag, vr, value]) => encodeElement(tag, vr, Buffer.from(value, 'latin1')));
   const us = (tag: number, value: number): Buffer => {
     const v = Buffer.alloc(2);
     v.writeUInt16LE(value);
-    return element(tag, 'US', v);
+    return encodeElement(tag, 'US', v);
   };
   parts.push(us(0x00280002, 1), us(0x00280010, pixels.side), us(0x00280011, pixels.side), us(0x00280100, 16));
-  parts.push(element(0x7fe00010, 'OW', pixels.data));
+  parts.push(encodeElement(0x7fe00010, 'OW', pixels.data));
   return Buffer.concat(parts);
-}
-
-/** One explicit VR little endian element (PS3.5 7.1.2). */
-function element(tag: number, vr: string, value: Buffer): Buffer {
-  const long = vr === 'OW' || vr === 'OB';
-  const header = Buffer.alloc(long ? 12 : 8);
-  header.writeUInt16LE(tag >>> 16, 0);
-  header.writeUInt16LE(tag & 0xffff, 2);
-  header.write(vr, 4, 'latin1');
-  if (long) header.writeUInt32LE(value.length, 8);
-  else header.writeUInt16LE(value.length, 6);
-  return Buffer.concat([header, value]);
 }

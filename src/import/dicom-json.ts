@@ -6,6 +6,7 @@
  * Bulk data (BulkDataURI) is left out: never fetched.
  */
 import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
+import { encodeElement, LONG_FORM_VRS } from '../dicom/element-encoding.js';
 import type { InstanceRecord, ReceiptData } from '../dicom/instance-record.js';
 import { NotDicomError } from './part10.js';
 
@@ -19,7 +20,6 @@ interface JsonAttribute {
 }
 export type DicomJsonDataset = Record<string, JsonAttribute>;
 
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 const TAG = /^[0-9A-Fa-f]{8}$/;
 
 function personName(value: unknown): string {
@@ -76,18 +76,9 @@ function valueBytes(vr: string, attribute: JsonAttribute): Buffer {
   }
 }
 
+/** A DICOM JSON tag ("0020000D") as the element it names. */
 function element(tag: string, vr: string, value: Buffer): Buffer {
-  const padded = value.length % 2 === 0 ? value : Buffer.concat([value, Buffer.from([vr === 'UI' || vr === 'OB' || vr === 'UN' ? 0 : 0x20])]);
-  const group = parseInt(tag.slice(0, 4), 16);
-  const elem = parseInt(tag.slice(4), 16);
-  const long = LONG_VRS.has(vr);
-  const header = Buffer.alloc(long ? 12 : 8);
-  header.writeUInt16LE(group, 0);
-  header.writeUInt16LE(elem, 2);
-  header.write(vr, 4, 'latin1');
-  if (long) header.writeUInt32LE(padded.length, 8);
-  else header.writeUInt16LE(padded.length, 6);
-  return Buffer.concat([header, padded]);
+  return encodeElement(parseInt(tag, 16), vr, value);
 }
 
 /** Encodes one DICOM JSON data set (explicit VR little endian, tags ascending, pixel data and bulk data left out). */
@@ -105,7 +96,7 @@ export function encodeDataset(json: DicomJsonDataset, topLevel = false): Buffer 
     const vr = attribute.vr ?? 'UN';
     if (!/^[A-Z]{2}$/.test(vr)) throw new NotDicomError(`attribute ${tag} has no valid VR`);
     let value = valueBytes(vr, attribute);
-    if (vr !== 'SQ' && value.length > 0xffff && !LONG_VRS.has(vr)) value = value.subarray(0, 0xfffe);
+    if (vr !== 'SQ' && value.length > 0xffff && !LONG_FORM_VRS.has(vr)) value = value.subarray(0, 0xfffe);
     parts.push(element(tag, vr, value));
   }
   if (topLevel) parts.unshift(element('00080005', 'CS', Buffer.from('ISO_IR 192')));

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { DatasetError, DatasetHeaderSink } from '../dicom/dataset-sink.js';
+import { LONG_FORM_VRS } from '../dicom/element-encoding.js';
 import type { InstanceRecord, ReceiptData } from '../dicom/instance-record.js';
 
 /** The file is not a DICOM Part 10 file, or its data set cannot be read. */
@@ -27,8 +28,6 @@ export interface FileMeta {
 /** Media Storage Directory Storage (PS3.10 8.6): a DICOMDIR. */
 export const MEDIA_STORAGE_DIRECTORY_SOP_CLASS = '1.2.840.10008.1.3.10';
 
-/** VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 7.1.2). */
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 /** Read up to this many bytes for the preamble and meta group. */
 const META_READ_BYTES = 64 * 1024;
 
@@ -45,7 +44,7 @@ export function parseFileMeta(head: Buffer): FileMeta {
     const vr = head.toString('latin1', offset + 4, offset + 6);
     let length: number;
     let valueOffset: number;
-    if (LONG_VRS.has(vr)) {
+    if (LONG_FORM_VRS.has(vr)) {
       if (offset + 12 > head.length) break;
       length = head.readUInt32LE(offset + 8);
       valueOffset = offset + 12;
