@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { JobQueue } from '../pipeline/job-queue.js';
+import type { JobQueue, QueueDepth } from '../pipeline/job-queue.js';
 import type { StudyStore } from '../pipeline/study-store.js';
 
 /** The bridge's Prometheus metrics (GET /metrics). */
@@ -70,13 +70,16 @@ export class BridgeMetrics {
   constructor(queue: JobQueue, store: StudyStore, options: { dataDir?: string; now?: () => number } = {}) {
     const now = options.now ?? Date.now;
     collectDefaultMetrics({ register: this.registry, prefix: 'dfb_' });
+    // prom-client collects all gauges of a scrape at once: the two below share one depth() (Redis: three round trips).
+    let scrapeDepth: Promise<QueueDepth> | undefined;
+    const depthOfScrape = (): Promise<QueueDepth> => (scrapeDepth ??= queue.depth().finally(() => (scrapeDepth = undefined)));
     new Gauge({
       name: 'dfb_queue_depth',
       help: 'Jobs waiting, by queue',
       labelNames: ['queue'] as const,
       registers: [this.registry],
       async collect() {
-        const depth = await queue.depth();
+        const depth = await depthOfScrape();
         this.set({ queue: 'instances' }, depth.instances);
         this.set({ queue: 'publishes' }, depth.publishes);
       },
@@ -86,7 +89,7 @@ export class BridgeMetrics {
       help: 'Distributed mode: instance records moved to the dead-letter stream after failing too many deliveries, kept for an operator (0 in embedded mode)',
       registers: [this.registry],
       async collect() {
-        this.set((await queue.depth()).deadLetters ?? 0);
+        this.set((await depthOfScrape()).deadLetters ?? 0);
       },
     });
     new Gauge({

@@ -36,6 +36,22 @@ describe('BridgeMetrics', () => {
     expect(value(await metrics.registry.metrics(), 'dfb_oldest_pending_study_age_seconds')).toBe(360);
   });
 
+  it('one scrape asks the queue for its depth once (queue depth and dead letters share it), and the next scrape again', async () => {
+    let calls = 0;
+    const counted = Object.create(pipeline.queue) as typeof pipeline.queue;
+    counted.depth = () => {
+      calls++;
+      return pipeline.queue.depth();
+    };
+    const metrics = new BridgeMetrics(counted, pipeline.store, { dataDir: temp.dir });
+    const text = await metrics.registry.metrics();
+    expect(value(text, 'dfb_queue_depth{queue="instances"}')).toBe(0);
+    expect(value(text, 'dfb_instance_dead_letters')).toBe(0);
+    expect(calls).toBe(1);
+    await metrics.registry.metrics();
+    expect(calls).toBe(2);
+  });
+
   it('store size: the bytes of the SQLite files in DATA_DIR', async () => {
     const metrics = new BridgeMetrics(pipeline.queue, pipeline.store, { dataDir: temp.dir });
     const text = await metrics.registry.metrics();
