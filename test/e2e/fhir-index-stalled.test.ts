@@ -18,41 +18,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
-import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
-import { mountLoopDisk, type LoopDisk } from '../support/loop-disk.js';
+import type { GeneratedStudy } from '../support/generate-study.js';
 import { echoscu, published, storescu } from './helpers.js';
+import { timed, useStorageFaultSetup } from './storage-fault.js';
 
 const COMMIT_TIMEOUT_MS = 2_000;
 
-let disk: LoopDisk;
+// Registered before the shared setup, so its afterAll runs after the bridge has stopped (hooks unwind as a stack).
 let pipelineDir: string;
-let bridge: BridgeProcess | undefined;
-let before: GeneratedStudy;
-let during: GeneratedStudy;
-
-beforeAll(async () => {
-  before = await generateStudy({ series: 1, instances: 3 });
-  during = await generateStudy({ series: 2, instances: 2 });
-  disk = await mountLoopDisk(64);
+beforeAll(() => {
   pipelineDir = mkdtempSync(join(tmpdir(), 'dfb-pipeline-'));
 });
-afterAll(async () => {
-  try {
-    // Thawed first (dispose does it as well): a frozen mount left behind hangs other tests.
-    await disk?.freeze(false).catch(() => {});
-    await bridge?.stop();
-  } finally {
-    await disk?.dispose();
-    if (pipelineDir) rmSync(pipelineDir, { recursive: true, force: true });
-    for (const study of [before, during]) if (study) await removeStudy(study.dir);
-  }
+afterAll(() => {
+  if (pipelineDir) rmSync(pipelineDir, { recursive: true, force: true });
 });
-
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  const value = await f();
-  return { value, ms: Date.now() - start };
-}
+const setup = useStorageFaultSetup(64, { during: { series: 2, instances: 2 } });
 
 /** GET on the bridge; one that hangs (an event loop blocked on the disk) fails after 10 s, not at the test's timeout. */
 async function get(b: BridgeProcess, path: string): Promise<{ status: number; body: any; contentType: string | null }> {
@@ -72,10 +52,11 @@ const instancesOf = (study: GeneratedStudy) => study.series.reduce((n, s) => n +
 
 describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish into its index', () => {
   it('keeps health and C-ECHO answering, answers FHIR searches 503, keeps the study pending, and has its ImagingStudy after the thaw', async () => {
+    const { disk, before, during } = setup;
     const dataDir = join(disk.mountPoint, 'data');
     mkdirSync(dataDir);
     symlinkSync(join(pipelineDir, 'bridge.sqlite'), join(dataDir, 'bridge.sqlite'));
-    bridge = await startBridgeProcess({
+    const bridge = (setup.bridge = await startBridgeProcess({
       dataDir,
       env: {
         PUBLISH_DEBOUNCE_MS: '300',
@@ -84,7 +65,7 @@ describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish in
         FHIR_RETRY_BASE_DELAY_MS: '500',
         FHIR_RETRY_MAX_DELAY_MS: '2000',
       },
-    });
+    }));
     const first = await storescu(bridge, before.files);
     expect(first.code, first.stderr).toBe(0);
     await published(bridge, before.studyInstanceUid, 3);

@@ -8,52 +8,27 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
-import { generateStudy, removeStudy, type GeneratedStudy } from '../support/generate-study.js';
+import type { GeneratedStudy } from '../support/generate-study.js';
 import { run } from '../support/run.js';
 import { published, storescu } from './helpers.js';
-import { mountLoopDisk, type LoopDisk } from '../support/loop-disk.js';
+import { timed, useStorageFaultSetup } from './storage-fault.js';
 
 const COMMIT_TIMEOUT_MS = 2_000;
 
-let disk: LoopDisk;
-let bridge: BridgeProcess | undefined;
-let before: GeneratedStudy;
-let during: GeneratedStudy;
-let after: GeneratedStudy;
-
-beforeAll(async () => {
-  before = await generateStudy({ series: 1, instances: 3 });
-  during = await generateStudy({ series: 1, instances: 2 });
-  after = await generateStudy({ series: 1, instances: 3 });
-  disk = await mountLoopDisk(64);
-});
-afterAll(async () => {
-  try {
-    // Thawed first (dispose does it as well): a frozen mount left behind hangs other tests.
-    await disk?.freeze(false).catch(() => {});
-    await bridge?.stop();
-  } finally {
-    await disk?.dispose();
-    for (const study of [before, during, after]) if (study) await removeStudy(study.dir);
-  }
-});
+const setup = useStorageFaultSetup(64, { during: { series: 1, instances: 2 }, after: { series: 1, instances: 3 } });
 
 const echo = (b: BridgeProcess) => run('echoscu', ['-aet', 'MODALITY', '-aec', b.aeTitle, '127.0.0.1', String(b.dicomPort)], { timeoutMs: 30_000 });
 const responses = (stderr: string) => [...stderr.matchAll(/Received Store Response \(([^)]*)\)/g)].map((m) => m[1]);
 const sops = (study: GeneratedStudy) => study.series.flatMap((s) => s.sopInstanceUids);
 
-async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const start = Date.now();
-  const value = await f();
-  return { value, ms: Date.now() - start };
-}
-
 describe('DATA_DIR frozen (fsfreeze) while running', () => {
   it('keeps answering health and C-ECHO, refuses stores with A700 after the wait, reports the stall, and recovers after the thaw', async () => {
+    const { disk, before, during } = setup;
+    const after = setup.after!;
     const dataDir = join(disk.mountPoint, 'data');
-    bridge = await startBridgeProcess({ dataDir, env: { PUBLISH_DEBOUNCE_MS: '500', STORAGE_COMMIT_TIMEOUT_MS: String(COMMIT_TIMEOUT_MS) } });
+    const bridge = (setup.bridge = await startBridgeProcess({ dataDir, env: { PUBLISH_DEBOUNCE_MS: '500', STORAGE_COMMIT_TIMEOUT_MS: String(COMMIT_TIMEOUT_MS) } }));
     const acknowledged: string[] = [];
     const first = await storescu(bridge, before.files, ['-v']);
     expect(responses(first.stderr), first.stderr).toEqual(['Success', 'Success', 'Success']);
