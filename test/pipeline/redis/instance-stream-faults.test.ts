@@ -85,6 +85,19 @@ async function consumerNames(prefix: string): Promise<string[]> {
   return reply.map((c) => c[c.indexOf('name') + 1]!).sort();
 }
 
+/**
+ * A group on a fresh stream with one record, held (read, not acknowledged) by `holder`, and consumers
+ * `idle` that hold nothing; returns the stream's keys.
+ */
+async function groupWithConsumers(prefix: string, holder: string, idle: string[]): Promise<ReturnType<typeof instanceStreamKeys>> {
+  const keys = instanceStreamKeys(prefix);
+  await admin.xgroup('CREATE', keys.records, INSTANCE_STREAM_GROUP, '0', 'MKSTREAM');
+  await admin.xadd(keys.records, '*', 'r', JSON.stringify(makeRecord({ sop: 'held' })));
+  for (const name of idle) await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, name);
+  await admin.call('XREADGROUP', 'GROUP', INSTANCE_STREAM_GROUP, holder, 'COUNT', 1, 'STREAMS', keys.records, '>');
+  return keys;
+}
+
 async function numberOfInstances(pipeline: Pipeline): Promise<number> {
   return (await pipeline.store.getSummary(STUDY))?.numberOfInstances ?? 0;
 }
@@ -274,12 +287,7 @@ describe('instances stream: which errors are Redis being away (they count no del
 describe('instances stream: consumers of stopped processes', () => {
   it('removes the consumers without pending entries idle longer than the given time; keeps one with pending entries, a recent one and itself', async () => {
     const prefix = freshPrefix();
-    const keys = instanceStreamKeys(prefix);
-    await admin.xgroup('CREATE', keys.records, INSTANCE_STREAM_GROUP, '0', 'MKSTREAM');
-    await admin.xadd(keys.records, '*', 'r', JSON.stringify(makeRecord({ sop: 'held' })));
-    await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, 'stale');
-    await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, 'self');
-    await admin.call('XREADGROUP', 'GROUP', INSTANCE_STREAM_GROUP, 'holder', 'COUNT', 1, 'STREAMS', keys.records, '>');
+    const keys = await groupWithConsumers(prefix, 'holder', ['stale', 'self']);
     await sleep(300);
     await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, 'recent');
 
@@ -291,13 +299,8 @@ describe('instances stream: consumers of stopped processes', () => {
 
   it('a worker that starts removes the consumers of stopped processes; one with pending entries is kept and its records are merged', async () => {
     const prefix = freshPrefix();
-    const keys = instanceStreamKeys(prefix);
-    await admin.xgroup('CREATE', keys.records, INSTANCE_STREAM_GROUP, '0', 'MKSTREAM');
-    await admin.xadd(keys.records, '*', 'r', JSON.stringify(makeRecord({ sop: 'held' })));
     // Two processes that stopped cleanly, one that died holding a record.
-    await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, 'old-1');
-    await admin.call('XGROUP', 'CREATECONSUMER', keys.records, INSTANCE_STREAM_GROUP, 'old-2');
-    await admin.call('XREADGROUP', 'GROUP', INSTANCE_STREAM_GROUP, 'crashed', 'COUNT', 1, 'STREAMS', keys.records, '>');
+    await groupWithConsumers(prefix, 'crashed', ['old-1', 'old-2']);
     await sleep(400); // longer than the lock duration (200 ms)
 
     const { logger, lines } = capturingLogger();
