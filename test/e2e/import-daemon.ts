@@ -8,6 +8,8 @@ import { expect } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import type { RunResult } from '../support/run.js';
 import { importCli } from '../import/cli.js';
+import type { TestFhirServer } from '../support/fhir-server.js';
+import { imagingStudies } from './helpers.js';
 import type { Mode } from './modes.js';
 
 export class ImportDaemon {
@@ -59,4 +61,18 @@ export class ImportDaemon {
       'queue drained',
     );
   }
+}
+
+
+/**
+ * The check of a study sent live (description LIVE, accession LIVEACC, 3 instances) and also imported
+ * from an archive holding it as ARCHIVE / OLDACC: one ImagingStudy, with the live values.
+ */
+export async function expectLiveValuesKept(fhir: TestFhirServer, studyInstanceUid: string): Promise<void> {
+  const [resource, ...more] = await imagingStudies(fhir, studyInstanceUid);
+  expect(more).toHaveLength(0);
+  expect(resource.description).toBe('LIVE');
+  expect(resource.numberOfInstances).toBe(3);
+  expect(resource.identifier.some((id: any) => id.value === 'LIVEACC')).toBe(true);
+  expect(resource.identifier.some((id: any) => id.value === 'OLDACC')).toBe(false);
 }

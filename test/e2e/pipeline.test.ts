@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import { startFhirServer, type TestFhirServer } from '../support/fhir-server.js';
 import { generateStudy, removeStudy } from '../support/generate-study.js';
-import { run } from '../support/run.js';
 import { imagingStudies, published, storescu, storescuTracked } from './helpers.js';
 import { MODES, ModeEnvironment } from './modes.js';
 
@@ -137,11 +136,7 @@ describe.each(MODES)('%s mode', (mode) => {
 
         bridge = await startBridgeProcess({ env, dataDir: bridge.dataDir });
         const unacknowledged = study.files.filter((f) => !acknowledged.has(f));
-        const resent = await run(
-          'storescu',
-          ['-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...unacknowledged],
-          { timeoutMs: 180_000 },
-        );
+        const resent = await storescu(bridge, unacknowledged);
         expect(resent.code, resent.stderr).toBe(0);
 
         const body = await published(bridge, study.studyInstanceUid, 1000, 90_000);
@@ -193,11 +188,7 @@ describe.each(MODES)('%s mode', (mode) => {
           expect(stored.size - wanted.length).toBeLessThanOrEqual(1);
 
           const unacknowledged = study.files.filter((f) => !acknowledged.has(f));
-          const resent = await run(
-            'storescu',
-            ['-aet', 'MODALITY', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort), ...unacknowledged],
-            { timeoutMs: 180_000 },
-          );
+          const resent = await storescu(bridge, unacknowledged);
           expect(resent.code, resent.stderr).toBe(0);
           const body = await published(bridge, study.studyInstanceUid, 90, 90_000);
           const uids = new Set(body.lastResource.series.flatMap((s: any) => s.instance.map((i: any) => i.uid)));
