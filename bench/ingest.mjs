@@ -1,6 +1,9 @@
 // Ingest benchmark: storescu → DCMTK storescp --ignore, storescp -od DIR, and our StorageScp (no-op handler).
 // usage: npx tsc -p tsconfig.json [--outDir D] && node bench/ingest.mjs [--dist D] [--ct N] [--small N] [--warm-up N]
-//        [--assocs 1,4] [--runs 5] [--receivers ignore,od,ours]   (--small 0 skips the small set)
+//        [--assocs 1,4] [--runs 5] [--receivers ignore,od,ours,floor]   (--small 0 skips the small set)
+// floor: our SCP whose handler only makes one 4 KB write durable per instance (noop-scp.mjs --durable),
+// the least any receiver that acknowledges only durable records can do on this machine; inline: the same
+// on the event loop, without the two thread hand-offs.
 // Prints a Markdown table: instances/s, MB/s, receiver peak RSS (VmHWM), ratio to storescp --ignore
 // (the median over rounds of the per-round ratio).
 import { spawn, spawnSync } from 'node:child_process';
@@ -53,8 +56,10 @@ function peakRssMb(pid) {
 }
 
 async function startReceiver(kind) {
-  if (kind === 'ours') {
-    const child = spawn(process.execPath, [join(here, 'noop-scp.mjs'), dist], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  if (kind.startsWith('ours')) {
+    const flag = { ours: [], 'ours + fdatasync': ['--durable'], 'ours + fdatasync inline': ['--durable-inline'] }[kind];
+    const args = [join(here, 'noop-scp.mjs'), dist, ...flag];
+    const child = spawn(process.execPath, args, { env: { ...env, DURABLE_DIR: work }, stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise((res, rej) => {
       let out = '';
       child.stdout.on('data', (d) => {
@@ -144,10 +149,10 @@ async function scenario(set, parallel) {
 
 const sets = [makeSet(`CT 512x512 x${ctCount}`, ctCount, 512, 512)];
 if (smallCount > 0) sets.push(makeSet(`small 64x64 x${smallCount}`, smallCount, 64, 64));
-const RECEIVERS = { ignore: 'storescp --ignore', od: 'storescp -od', ours: 'ours' };
+const RECEIVERS = { ignore: 'storescp --ignore', od: 'storescp -od', ours: 'ours', floor: 'ours + fdatasync', inline: 'ours + fdatasync inline' };
 // storescp --ignore is the reference of every ratio: always measured.
 const kinds = [...new Set(['ignore', ...arg('receivers', 'ignore,od,ours').split(',')])].map((k) => {
-  if (!RECEIVERS[k]) throw new Error(`unknown receiver ${k} (ignore, od, ours)`);
+  if (!RECEIVERS[k]) throw new Error(`unknown receiver ${k} (${Object.keys(RECEIVERS).join(', ')})`);
   return RECEIVERS[k];
 });
 const assocCounts = arg('assocs', '1,4').split(',').map(Number);

@@ -19,7 +19,11 @@ const DCMTK_ENV = { ...process.env, TCP_NODELAY: '1' };
 /** Receive PDU size for DCMTK and Orthanc: DCMTK's maximum (the bridge announces its default, 262144). */
 export const REFERENCE_MAX_PDU = 131072;
 
-export type ReceiverKind = 'bridge embedded' | 'bridge Redis' | 'storescp --ignore' | 'storescp -od' | 'Orthanc';
+export type ReceiverKind = 'bridge embedded' | 'bridge Redis' | 'storescp --ignore' | 'storescp -od' | 'Orthanc' | 'durable floor';
+
+/** bench/noop-scp.mjs: our SCP alone; with --durable, its handler only makes a 4 KB write durable in a worker thread. */
+const NOOP_SCP = join(import.meta.dirname, 'noop-scp.mjs');
+const DIST = join(import.meta.dirname, '..', 'dist');
 
 export interface Receiver {
   kind: ReceiverKind;
@@ -144,6 +148,27 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
       },
       async stop() {
         await proc.stop('SIGTERM', 20_000);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  if (kind === 'durable floor') {
+    // The least a receiver that acknowledges only durable records does per instance: the bound of the bridge's own figure.
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'dfb-floor-'));
+    const proc = await startProcess(process.execPath, [NOOP_SCP, DIST, '--durable'], { env: { PORT: String(port), DURABLE_DIR: dir } });
+    await waitEcho(port, 'BRIDGE', proc);
+    return {
+      kind,
+      port,
+      aec: 'BRIDGE',
+      pid: proc.pid,
+      helperPids: [],
+      async acceptedCount() {
+        return undefined;
+      },
+      async stop() {
+        await proc.stop('SIGTERM', 10_000);
         rmSync(dir, { recursive: true, force: true });
       },
     };

@@ -53,7 +53,7 @@ const E2E_STUDIES = 20;
 const E2E_INSTANCES = 10;
 const E2E_DEBOUNCE_MS = 500;
 const WRITES_DEBOUNCE_MS = 2000; // the defaults: PUBLISH_DEBOUNCE_MS 2000, PUBLISH_MAX_DELAY_MS 30000
-const ALL_KINDS: ReceiverKind[] = ['storescp --ignore', 'storescp -od', 'Orthanc', 'bridge embedded', 'bridge Redis'];
+const ALL_KINDS: ReceiverKind[] = ['storescp --ignore', 'storescp -od', 'Orthanc', 'durable floor', 'bridge embedded', 'bridge Redis'];
 const KINDS = (env.BENCH_RECEIVERS ? (env.BENCH_RECEIVERS.split(',') as ReceiverKind[]) : ALL_KINDS).filter(
   (k) => k !== 'Orthanc' || orthancInstalled(),
 );
