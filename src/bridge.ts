@@ -184,6 +184,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger, role: Ro
     queue,
     isReady: () => pipeline.isHealthy() && (receiver === undefined || receiver.listening),
     ...(pipeline.storage ? { storage: () => pipeline.storage!() } : {}),
+    ...(localIndex instanceof RemoteResourceIndex ? { fhirIndex: () => localIndex.condition() } : {}),
     logger,
     fhirTarget: maskSecrets(config.fhir.baseUrl) as string | undefined,
     metrics: metrics.registry,

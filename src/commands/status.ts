@@ -13,6 +13,8 @@ interface Storage {
 interface StatusBody {
   /** Embedded mode only. */
   storage?: Storage;
+  /** Embedded mode with the built-in endpoint: its index (ok, or stalled). */
+  fhirIndex?: Storage;
   studies: Record<string, number>;
   queue: { instances: number; publishes: number; deadLetters?: number };
   fhirServer: string | null;
@@ -23,17 +25,23 @@ interface StatusBody {
 /** 503: the daemon answers, its embedded store's reads fail too. */
 interface UnansweredBody {
   storage: Storage;
+  fhirIndex?: Storage;
   error: string;
 }
 
-function storageLine(storage: Storage): string {
-  if (storage.state === 'ok') return 'storage:   ok';
-  return `storage:   ${storage.state}${storage.since ? ` since ${storage.since}` : ''}${storage.reason ? `: ${storage.reason}` : ''}`;
+/** `label` and the state: `ok`, or e.g. `stalled since …: reason`. */
+function conditionLine(label: string, condition: Storage): string {
+  if (condition.state === 'ok') return `${label}ok`;
+  return `${label}${condition.state}${condition.since ? ` since ${condition.since}` : ''}${condition.reason ? `: ${condition.reason}` : ''}`;
 }
+
+const storageLine = (storage: Storage): string => conditionLine('storage:   ', storage);
+const fhirIndexLines = (body: { fhirIndex?: Storage }): string[] => (body.fhirIndex ? [conditionLine('FHIR index: ', body.fhirIndex)] : []);
 
 function render(body: StatusBody): string {
   const lines = [
     ...(body.storage ? [storageLine(body.storage)] : []),
+    ...fhirIndexLines(body),
     `studies:   ${body.studies.pending ?? 0} pending, ${body.studies.published ?? 0} published, ${body.studies.failed ?? 0} failed`,
     `queues:    ${body.queue.instances} instances, ${body.queue.publishes} publishes waiting${
       body.queue.deadLetters ? `; ${body.queue.deadLetters} instance records dead-lettered (README, Operations)` : ''
@@ -63,7 +71,8 @@ Asks the running daemon's HTTP endpoint (GET /status at HTTP_HOST:HTTP_PORT
 of the configuration, or --url; with the daemon's ADMIN_TOKEN) and prints the count of studies by publish
 state, queue depth, the oldest pending study and the last 10 failures;
 in embedded mode first whether the store's writes work (ok, or failing:
-the disk refuses them, e.g. full).
+the disk refuses them, e.g. full, or stalled: it does not answer) and,
+with the built-in FHIR endpoint, whether its index answers (ok, or stalled).
 Exit 0 on an answer, 1 when the daemon cannot be reached or its store does
 not answer (503: the storage line and the error are printed).`,
   async run(args) {
@@ -90,7 +99,7 @@ not answer (503: the storage line and the error are printed).`,
       if (res.status === 503) {
         const unanswered = (await res.json().catch(() => undefined)) as UnansweredBody | undefined;
         if (unanswered?.storage) {
-          const text = `${storageLine(unanswered.storage)}\nstudies:   (the store did not answer: ${unanswered.error})\n`;
+          const text = [storageLine(unanswered.storage), ...fhirIndexLines(unanswered), `studies:   (the store did not answer: ${unanswered.error})`, ''].join('\n');
           process.stdout.write(values.json ? `${JSON.stringify(unanswered, null, 2)}\n` : text);
           return EXIT.failure;
         }

@@ -12,4 +12,5 @@ export {
   type SearchRequest,
 } from './search-parameters.js';
 export { searchsetBundle, subsetElements } from './bundle.js';
+export type { FhirIndexCondition } from './remote-resource-index.js';
 export { FhirError, operationOutcome, type OperationOutcome } from './operation-outcome.js';

@@ -20,6 +20,8 @@
  * retries the publish (publisher.ts, LocalIndexFailed). A put refused or
  * not begun by its deadline is not run; one under way when the disk froze
  * completes after the thaw, before any later call (the worker keeps the order).
+ * The stall is logged and shown in /status (`fhirIndex`, condition()), not
+ * in /readyz: C-STOREs are still stored (http/server.ts).
  */
 import type { Logger } from 'pino';
 import { StorageStalledError } from '../pipeline/sqlite/storage-health.js';
@@ -34,6 +36,15 @@ export interface IndexWorkerSettings extends ResourceIndexOptions {
   dataDir: string;
 }
 
+/** The index's side of /status (`fhirIndex`), in the shape of the store's `storage`. */
+export interface FhirIndexCondition {
+  /** stalled: a call has been unanswered for STORAGE_COMMIT_TIMEOUT_MS (the disk does not answer); ok again when one returns. */
+  state: 'ok' | 'stalled';
+  /** ISO time the stall began. */
+  since?: string;
+  reason?: string;
+}
+
 export interface RemoteResourceIndexOptions extends IndexWorkerSettings {
   /** STORAGE_COMMIT_TIMEOUT_MS: each call's deadline, and how long one may be outstanding before the index counts as stalled. */
   timeoutMs: number;
@@ -43,6 +54,7 @@ export interface RemoteResourceIndexOptions extends IndexWorkerSettings {
 export class RemoteResourceIndex implements ResourceIndex {
   private readonly client: WorkerClient<'index'>;
   private readonly timeoutMs: number;
+  private stall: { since: string; reason: string } | undefined;
   /** Resolves when the worker has the index open; rejects (the bridge does not start) if it could not. */
   readonly ready: Promise<void>;
 
@@ -59,9 +71,22 @@ export class RemoteResourceIndex implements ResourceIndex {
     });
     this.ready = this.client.ready;
     this.client.watch({
-      stalled: (ms) => logger.warn({ file: INDEX_FILE, timeoutMs: ms }, 'FHIR index stalled: a call is unanswered; the endpoint answers 503, publishes are retried'),
-      progressed: () => logger.info({ file: INDEX_FILE }, 'FHIR index answers again after a stall'),
+      stalled: (ms) => {
+        this.stall = {
+          since: new Date().toISOString(),
+          reason: `no call to ${INDEX_FILE} returned within ${ms} ms (STORAGE_COMMIT_TIMEOUT_MS): the disk under DATA_DIR does not answer`,
+        };
+        logger.warn({ file: INDEX_FILE, timeoutMs: ms }, 'FHIR index stalled: a call is unanswered; the endpoint answers 503, publishes are retried');
+      },
+      progressed: () => {
+        logger.info({ file: INDEX_FILE, stalledSince: this.stall?.since }, 'FHIR index answers again after a stall');
+        this.stall = undefined;
+      },
     });
+  }
+
+  condition(): FhirIndexCondition {
+    return this.stall === undefined ? { state: 'ok' } : { state: 'stalled', ...this.stall };
   }
 
   private call<T>(method: keyof ResourceIndex, ...args: unknown[]): Promise<T> {

@@ -11,7 +11,7 @@ import { isLoopbackHost } from '../config/loopback.js';
 import { HttpAccess, type AccessDecision, type AccessScope } from './access.js';
 import { handleAdminRequest } from './admin.js';
 import { isAdminConsolePath, serveAdminConsole, type AdminConsoleDependencies } from './admin-console.js';
-import { FHIR_MOUNT, handleFhirRequest, type FhirEndpointDependencies } from '../fhir-endpoint/index.js';
+import { FHIR_MOUNT, handleFhirRequest, type FhirEndpointDependencies, type FhirIndexCondition } from '../fhir-endpoint/index.js';
 import type { PublishState, StudyStore } from '../pipeline/study-store.js';
 
 export interface HttpDependencies {
@@ -21,6 +21,11 @@ export interface HttpDependencies {
   isReady: () => boolean;
   /** The embedded store's condition (failing to write), in /readyz and /status; absent in distributed mode. */
   storage?: () => StorageCondition;
+  /**
+   * The built-in endpoint's index condition (stalled), in /status only (see
+   * /readyz); absent when the endpoint is off or its index is in Redis.
+   */
+  fhirIndex?: () => FhirIndexCondition;
   logger: Logger;
   /** Whether resources are sent to a FHIR server (for /studies answers). */
   fhirTarget: string | undefined;
@@ -99,6 +104,8 @@ async function studies(url: URL, deps: HttpDependencies): Promise<{ status: numb
   };
 }
 
+const fhirIndexOf = (deps: HttpDependencies): { fhirIndex?: FhirIndexCondition } => (deps.fhirIndex ? { fhirIndex: deps.fhirIndex() } : {});
+
 /** What `dicom-fhir-bridge status` shows: studies by state, queue depth, the oldest pending, recent failures. */
 async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
   let answers;
@@ -113,13 +120,14 @@ async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
     // A failing store whose reads fail too: what is known about it is the answer.
     const storage = deps.storage?.();
     if (storage === undefined || storage.state === 'ok') throw err;
-    return { status: 503, body: { storage, error: errorMessage(err), fhirServer: deps.fhirTarget ?? null } };
+    return { status: 503, body: { storage, ...fhirIndexOf(deps), error: errorMessage(err), fhirServer: deps.fhirTarget ?? null } };
   }
   const [studies, queue, [oldest], failures] = answers;
   return {
     status: 200,
     body: {
       ...(deps.storage ? { storage: deps.storage() } : {}),
+      ...fhirIndexOf(deps),
       studies,
       queue,
       fhirServer: deps.fhirTarget ?? null,
@@ -144,6 +152,8 @@ async function status(_url: URL, deps: HttpDependencies): Promise<Answer> {
 function openRoute(url: URL): Handler | undefined {
   if (url.pathname === '/healthz') return async () => ({ status: 200, body: { status: 'ok' } });
   if (url.pathname === '/readyz') {
+    // Not the FHIR index's stall (/status shows it): ready means C-STOREs are stored, which a stalled
+    // fhir-index.sqlite does not stop, and a probe that took the bridge out of service would refuse them.
     return async (_u, deps) => {
       if (deps.isReady()) return { status: 200, body: { status: 'ready' } };
       const storage = deps.storage?.();

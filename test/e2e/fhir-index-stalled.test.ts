@@ -5,8 +5,9 @@
  * index's worker thread, not the event loop: /healthz and C-ECHO keep
  * answering, a FHIR search answers 503 (an OperationOutcome naming the
  * file) instead of hanging, the study stays pending (the put failed, the
- * publish is retried); thawed, the study's ImagingStudy is in the endpoint
- * with all its instances.
+ * publish is retried), /status (and `dicom-fhir-bridge status`) shows the
+ * index stalled while /readyz stays 200; thawed, the study's ImagingStudy
+ * is in the endpoint with all its instances and /status shows the index ok.
  *
  * bridge.sqlite is the one file kept off the frozen disk (a symlink to a
  * directory on the machine's disk): on the frozen disk, the publish would
@@ -15,14 +16,16 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startBridgeProcess, type BridgeProcess } from '../support/bridge-process.js';
 import type { GeneratedStudy } from '../support/generate-study.js';
+import { run } from '../support/run.js';
 import { echoscu, published, storescu } from './helpers.js';
 import { timed, useStorageFaultSetup } from './storage-fault.js';
 
 const COMMIT_TIMEOUT_MS = 2_000;
+const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 
 // Registered before the shared setup, so its afterAll runs after the bridge has stopped (hooks unwind as a stack).
 let pipelineDir: string;
@@ -51,7 +54,7 @@ const searchOf = (study: GeneratedStudy) => `ImagingStudy?identifier=${encodeURI
 const instancesOf = (study: GeneratedStudy) => study.series.reduce((n, s) => n + s.sopInstanceUids.length, 0);
 
 describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish into its index', () => {
-  it('keeps health and C-ECHO answering, answers FHIR searches 503, keeps the study pending, and has its ImagingStudy after the thaw', async () => {
+  it('keeps health and C-ECHO answering, answers FHIR searches 503, keeps the study pending, shows the stall in /status, and has its ImagingStudy after the thaw', async () => {
     const { disk, before, during } = setup;
     const dataDir = join(disk.mountPoint, 'data');
     mkdirSync(dataDir);
@@ -72,6 +75,7 @@ describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish in
     const found = await fhirGet(bridge, searchOf(before));
     expect(found.status).toBe(200);
     expect(found.body.total).toBe(1);
+    expect((await get(bridge, '/status')).body.fhirIndex).toEqual({ state: 'ok' });
 
     await disk.freeze(true);
     try {
@@ -96,6 +100,17 @@ describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish in
       expect(search.body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] });
       expect(search.body.issue[0].diagnostics).toMatch(/storage stalled: fhir-index\.sqlite did not answer/);
 
+      // Shown in /status (the store answers: 200), not in /readyz: C-STOREs are still stored.
+      const status = await timed(() => get(bridge!, '/status'));
+      expect(status.ms).toBeLessThan(1_000);
+      expect(status.value.status).toBe(200);
+      expect(status.value.body.storage).toEqual({ state: 'ok' });
+      expect(status.value.body.fhirIndex).toMatchObject({ state: 'stalled', since: expect.any(String), reason: expect.stringMatching(/fhir-index\.sqlite/) });
+      expect((await get(bridge, '/readyz')).status).toBe(200);
+      const cli = await run(process.execPath, [CLI, 'status', '--url', `http://127.0.0.1:${bridge.httpPort}`]);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout).toMatch(/^FHIR index: stalled since \S+: no call to fhir-index\.sqlite returned/m);
+
       // The put failed: the study stays pending, its publish is retried (refused at once while stalled).
       const pending = await eventually(async () => {
         const { body } = await get(bridge!, `/studies/${during.studyInstanceUid}`);
@@ -118,6 +133,7 @@ describe('built-in FHIR endpoint: DATA_DIR frozen (fsfreeze) during a publish in
     expect(after.body.total).toBe(1);
     expect(after.body.entry[0].resource).toMatchObject({ resourceType: 'ImagingStudy', numberOfSeries: 2, numberOfInstances: instancesOf(during) });
     expect((await fhirGet(bridge, searchOf(before))).body.total).toBe(1);
+    expect((await get(bridge, '/status')).body.fhirIndex).toEqual({ state: 'ok' });
     expect(bridge.output()).toMatch(/FHIR index stalled/);
     expect(bridge.output()).toMatch(/FHIR index answers again after a stall/);
     expect(await bridge.stop()).toBe(0);

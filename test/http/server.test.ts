@@ -1,9 +1,14 @@
-/** The bridge's HTTP server: a malformed request gets 400 and the server goes on (it threw out of the handler before). */
+/**
+ * The bridge's HTTP server: a malformed request gets 400 and the server goes
+ * on (it threw out of the handler before); /status and /readyz with the
+ * built-in endpoint's index stalled.
+ */
 import type { Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteResourceIndex } from '../../src/fhir-endpoint/sqlite-resource-index.js';
 import { HttpAccess } from '../../src/http/access.js';
+import type { FhirIndexCondition } from '../../src/fhir-endpoint/index.js';
 import { createHttpServer } from '../../src/http/server.js';
 import type { Pipeline } from '../../src/pipeline/pipeline.js';
 import { openSqlitePipeline } from '../../src/pipeline/sqlite/index.js';
@@ -27,6 +32,7 @@ let index: SqliteResourceIndex;
 let temp: { dir: string; remove: () => Promise<void> };
 let http: Server;
 let port: number;
+let fhirIndex: FhirIndexCondition = { state: 'ok' };
 
 beforeAll(async () => {
   temp = await tempDir('http-server-');
@@ -41,6 +47,7 @@ beforeAll(async () => {
     schedule: { debounceMs: 50, maxDelayMs: 500 },
     access: new HttpAccess({ host: '127.0.0.1' }),
     fhirEndpoint: { index, fhirVersion: 'R4', timezone: 'UTC', logger },
+    fhirIndex: () => fhirIndex,
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   port = (http.address() as AddressInfo).port;
@@ -87,5 +94,26 @@ describe('createHttpServer', () => {
     for (const target of ['http://[', 'http://a:99999/fhir']) expect(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`), target).toBe('HTTP/1.1 400 Bad Request');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/fhir/metadata`)).status).toBe(200);
+  });
+
+  it('shows the FHIR index condition in /status, and keeps /readyz 200 while only the index is stalled', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const ok = await get('/status');
+    expect(ok.status).toBe(200);
+    expect(ok.body.fhirIndex).toEqual({ state: 'ok' });
+
+    fhirIndex = { state: 'stalled', since: '2026-01-02T03:04:05.000Z', reason: 'no call to fhir-index.sqlite returned within 2000 ms' };
+    try {
+      const stalled = await get('/status');
+      expect(stalled.status).toBe(200);
+      expect(stalled.body.fhirIndex).toEqual(fhirIndex);
+      expect(stalled.body.studies).toBeDefined();
+      expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready' } });
+    } finally {
+      fhirIndex = { state: 'ok' };
+    }
   });
 });
