@@ -161,7 +161,7 @@ try {
 
   const p = patientId({ system: 'urn:oid:1.2.3.999', value: 'PID-123' });
   const searches = [
-    ['patient=Patient/<id>', `patient=Patient/${p}`],
+    ['patient=Patient/{id}', `patient=Patient/${p}`],
     ['patient.identifier (chain)', `patient.identifier=urn:oid:1.2.3.999|PID-123`],
     ['accession=', 'accession=ACC-4567'],
     ['identifier= (study UID)', 'identifier=urn:dicom:uid|urn:oid:1.2.826.0.1.3680043.8.498.9.777'],
