@@ -5,7 +5,7 @@
  *
  *   in process  SqliteResourceIndex called on this thread (the index alone);
  *   worker      RemoteResourceIndex over dist/'s sqlite-index-worker.js, as the
- *               daemon runs it (its own thread, structured clone both ways);
+ *               daemon runs it (its own thread; the page crosses as JSON texts);
  *   HTTP        GET /fhir/ImagingStudy?… on the daemon's HTTP server
  *               (createHttpServer, loopback access) over that worker index,
  *               from a keep-alive client in this process, body read whole.
@@ -17,8 +17,9 @@
  * real mapImagingStudy (R4) and puts them in process (faster than through the
  * worker: no clone) in batches of 500; the closed file is copied so the
  * in-process index and the worker each open one (exclusive locking). Each
- * search (parse + index search, page of 50) is then timed the three ways in
- * turn, run after run, and a table of p50 / p95 / p99 per way is printed,
+ * search (parse + index search, a page of at most 50) is then timed the three
+ * ways in turn (the first rotating), run after run, and a Markdown table of
+ * p50 / p95 / p99 per way is printed,
  * with what the worker and HTTP add (median of the per-run differences).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -180,7 +181,8 @@ try {
     // Warm-up (not timed), then the ways in turn each run: the same moment of the machine for all three.
     // Which goes first rotates, so that the garbage one way leaves on this thread is not always collected in the same other's time.
     for (let r = -10; r < RUNS; r++) {
-      for (const way of [...names.slice((r + 30) % 3), ...names.slice(0, (r + 30) % 3)]) {
+      const first = (r + 10) % names.length;
+      for (const way of [...names.slice(first), ...names.slice(0, first)]) {
         const t = performance.now();
         seen[way] = await ways[way](query);
         if (r >= 0) times[way].push(performance.now() - t);
