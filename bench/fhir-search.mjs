@@ -1,23 +1,40 @@
 #!/usr/bin/env node
 /**
  * Benchmark (not a test): the built-in FHIR endpoint's ImagingStudy search
- * over 10,000 studies in the SQLite resource index.
+ * over 10,000 studies in the SQLite resource index, three ways in one run:
+ *
+ *   in process  SqliteResourceIndex called on this thread (the index alone);
+ *   worker      RemoteResourceIndex over dist/'s sqlite-index-worker.js, as the
+ *               daemon runs it (its own thread; the page crosses as JSON texts);
+ *   HTTP        GET /fhir/ImagingStudy?… on the daemon's HTTP server
+ *               (createHttpServer, loopback access) over that worker index,
+ *               from a keep-alive client in this process, body read whole.
  *
  *   npm run build && node bench/fhir-search.mjs [--studies 10000] [--runs 200]
  *
  * Builds synthetic studies (1 patient per 10 studies, 1–3 series of mixed
  * modalities, dates over 2019–2024 in mixed timezones), maps them with the
- * real mapImagingStudy (R4), puts them into a fresh index in batches of 500,
- * then times each search (parse + index search, page of 50) and prints a table.
+ * real mapImagingStudy (R4) and puts them in process (faster than through the
+ * worker: no clone) in batches of 500; the closed file is copied so the
+ * in-process index and the worker each open one (exclusive locking). Each
+ * search (parse + index search, a page of at most 50) is then timed the three
+ * ways in turn (the first rotating), run after run, and a Markdown table of
+ * p50 / p95 / p99 per way is printed,
+ * with what the worker and HTTP add (median of the per-run differences).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
 import { mapImagingStudy } from '../dist/fhir/index.js';
 import { parseImagingStudySearch } from '../dist/fhir-endpoint/index.js';
 import { imagingStudyId, patientId } from '../dist/fhir/resource-ids.js';
+import { INDEX_FILE, RemoteResourceIndex } from '../dist/fhir-endpoint/remote-resource-index.js';
 import { SqliteResourceIndex } from '../dist/fhir-endpoint/sqlite-resource-index.js';
+import { HttpAccess } from '../dist/http/access.js';
+import { createHttpServer } from '../dist/http/server.js';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,9 +91,44 @@ function state(i) {
   };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'fhir-bench-'));
-const index = new SqliteResourceIndex({ dataDir: dir, fhirVersion: 'R4', timezone: TZ });
+/** One search the three ways: in process, through the worker, over HTTP. */
+function searchers(local, remote, port) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const parse = (query) => parseImagingStudySearch(new URLSearchParams(query), { version: 'R4', timezone: TZ, lenient: false });
+  const viaIndex = (index) => async (query) => {
+    const parsed = parse(query);
+    const result = await index.search('ImagingStudy', parsed.totalOnly ? { ...parsed.search, count: 0 } : parsed.search);
+    return { total: result.total, page: result.resources.length };
+  };
+  const viaHttp = (query) =>
+    new Promise((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: `/fhir/ImagingStudy?${query}`, agent }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${Buffer.concat(chunks)}`));
+          const body = Buffer.concat(chunks);
+          // Parsed only when asked (after the runs): the client's own parse is not the endpoint's time.
+          resolve({ get total() { return JSON.parse(body).total; }, page: body.length });
+        });
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+  return { ways: { 'in process': viaIndex(local), worker: viaIndex(remote), HTTP: viaHttp }, close: () => agent.destroy() };
+}
+
+const percentile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+const ms = (t) => t.toFixed(3);
+
+const root = mkdtempSync(join(tmpdir(), 'fhir-bench-'));
+const [localDir, workerDir] = [join(root, 'in-process'), join(root, 'worker')];
+mkdirSync(workerDir);
+const logger = pino({ level: 'silent' });
+let local;
+let remote;
+let http;
 try {
+  const loader = new SqliteResourceIndex({ dataDir: localDir, fhirVersion: 'R4', timezone: TZ });
   const t0 = performance.now();
   for (let start = 0; start < STUDIES; start += 500) {
     const batch = [];
@@ -84,14 +136,33 @@ try {
       const s = state(i);
       batch.push({ ...mapImagingStudy(s, options), id: imagingStudyId(s.studyInstanceUid) });
     }
-    await index.put(batch);
+    await loader.put(batch);
   }
   const putMs = performance.now() - t0;
-  console.log(`put ${STUDIES} ImagingStudy: ${putMs.toFixed(0)} ms (${((putMs / STUDIES) * 1000).toFixed(0)} µs each)`);
+  await loader.close();
+  console.log(`put ${STUDIES} ImagingStudy (in process): ${putMs.toFixed(0)} ms (${((putMs / STUDIES) * 1000).toFixed(0)} µs each)`);
+  copyFileSync(join(localDir, INDEX_FILE), join(workerDir, INDEX_FILE));
+
+  local = new SqliteResourceIndex({ dataDir: localDir, fhirVersion: 'R4', timezone: TZ });
+  // As the bridge opens it (bridge.ts openLocalIndex), STORAGE_COMMIT_TIMEOUT_MS at its default.
+  remote = new RemoteResourceIndex({ dataDir: workerDir, fhirVersion: 'R4', timezone: TZ, timeoutMs: 10_000, logger });
+  await remote.ready;
+  http = createHttpServer({
+    store: undefined,
+    queue: undefined,
+    isReady: () => true,
+    logger,
+    fhirTarget: undefined,
+    schedule: { debounceMs: 0, maxDelayMs: 0 },
+    access: new HttpAccess({ host: '127.0.0.1' }),
+    fhirEndpoint: { index: remote, fhirVersion: 'R4', timezone: TZ, logger },
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { ways, close: closeClient } = searchers(local, remote, http.address().port);
 
   const p = patientId({ system: 'urn:oid:1.2.3.999', value: 'PID-123' });
   const searches = [
-    ['patient=Patient/<id>', `patient=Patient/${p}`],
+    ['patient=Patient/{id}', `patient=Patient/${p}`],
     ['patient.identifier (chain)', `patient.identifier=urn:oid:1.2.3.999|PID-123`],
     ['accession=', 'accession=ACC-4567'],
     ['identifier= (study UID)', 'identifier=urn:dicom:uid|urn:oid:1.2.826.0.1.3680043.8.498.9.777'],
@@ -102,22 +173,42 @@ try {
     ['modality=CT&started=2022&bodysite', 'modality=CT&started=2022&bodysite=816094009'],
     ['all, _sort=-started, _offset=5000', '_sort=-started&_offset=5000'],
   ];
+  const names = Object.keys(ways);
   const rows = [];
   for (const [name, query] of searches) {
-    const times = [];
-    let total = 0;
-    for (let r = 0; r < RUNS; r++) {
-      const t = performance.now();
-      const parsed = parseImagingStudySearch(new URLSearchParams(query), { version: 'R4', timezone: TZ, lenient: false });
-      const result = await index.search('ImagingStudy', parsed.totalOnly ? { ...parsed.search, count: 0 } : parsed.search);
-      times.push(performance.now() - t);
-      total = result.total;
+    const times = Object.fromEntries(names.map((way) => [way, []]));
+    const seen = {};
+    // Warm-up (not timed), then the ways in turn each run: the same moment of the machine for all three.
+    // Which goes first rotates, so that the garbage one way leaves on this thread is not always collected in the same other's time.
+    for (let r = -10; r < RUNS; r++) {
+      const first = (r + 10) % names.length;
+      for (const way of [...names.slice(first), ...names.slice(0, first)]) {
+        const t = performance.now();
+        seen[way] = await ways[way](query);
+        if (r >= 0) times[way].push(performance.now() - t);
+      }
     }
-    times.sort((a, b) => a - b);
-    rows.push({ search: name, total, 'median ms': +times[Math.floor(RUNS / 2)].toFixed(3), 'p95 ms': +times[Math.floor(RUNS * 0.95)].toFixed(3) });
+    if (seen.worker.total !== seen['in process'].total || seen.HTTP.total !== seen.worker.total) throw new Error(`${name}: totals differ ${JSON.stringify(seen)}`);
+    const row = { search: name, total: seen.worker.total, page: seen.worker.page, 'HTTP body kB': +(seen.HTTP.page / 1000).toFixed(0) };
+    // What a layer adds: the median of the per-run differences (runs side by side), steadier than a difference of medians.
+    const added = (over, under) => ms(percentile(times[over].map((t, r) => t - times[under][r]).sort((a, b) => a - b), 0.5));
+    row['worker hop ms'] = added('worker', 'in process');
+    row['HTTP over worker ms'] = added('HTTP', 'worker');
+    for (const way of names) {
+      const sorted = [...times[way]].sort((a, b) => a - b);
+      row[`${way} p50 / p95 / p99 ms`] = [0.5, 0.95, 0.99].map((q) => ms(percentile(sorted, q))).join(' / ');
+    }
+    rows.push(row);
   }
-  console.table(rows);
+  closeClient();
+  // A Markdown table: the README's is pasted from it.
+  const columns = Object.keys(rows[0]);
+  console.log(`\n${RUNS} runs per search and way, ${STUDIES} studies\n`);
+  console.log(`| ${columns.join(' | ')} |\n|${columns.map((c, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const row of rows) console.log(`| ${columns.map((c) => row[c]).join(' | ')} |`);
 } finally {
-  await index.close();
-  rmSync(dir, { recursive: true, force: true });
+  await new Promise((resolve) => (http ? http.close(resolve) : resolve()));
+  await local?.close();
+  await remote?.close();
+  rmSync(root, { recursive: true, force: true });
 }

@@ -58,6 +58,12 @@ export interface SqliteResourceIndexOptions extends ResourceIndexOptions {
   dataDir?: string;
 }
 
+/** A SearchResult whose page is the resources' stored JSON texts, not yet parsed. */
+export interface JsonSearchResult {
+  total: number;
+  json: string[];
+}
+
 type Sql = { sql: string; params: unknown[] };
 
 /** Longest search SQL kept prepared (a few OR-ed values per parameter; SEARCH_LIMITS allow far more). */
@@ -210,12 +216,24 @@ export class SqliteResourceIndex implements ResourceIndex {
   }
 
   async read(resourceType: string, id: string): Promise<FhirResource | undefined> {
-    this.assertOpen();
-    const row = this.stmts.read.get(resourceType, id) as { json: string } | undefined;
-    return row ? (JSON.parse(row.json) as FhirResource) : undefined;
+    const json = await this.readJson(resourceType, id);
+    return json === undefined ? undefined : (JSON.parse(json) as FhirResource);
   }
 
   async search(resourceType: string, query: ParsedSearch): Promise<SearchResult> {
+    const { total, json } = await this.searchJson(resourceType, query);
+    return { total, resources: json.map((text) => JSON.parse(text) as FhirResource) };
+  }
+
+  /** read() as the stored JSON text: what the index worker answers (remote-resource-index.ts). */
+  async readJson(resourceType: string, id: string): Promise<string | undefined> {
+    this.assertOpen();
+    const row = this.stmts.read.get(resourceType, id) as { json: string } | undefined;
+    return row?.json;
+  }
+
+  /** search() with the page as the stored JSON texts: what the index worker answers (remote-resource-index.ts). */
+  async searchJson(resourceType: string, query: ParsedSearch): Promise<JsonSearchResult> {
     this.assertOpen();
     // Each AND-ed parameter is `rid IN (<OR-ed subqueries, UNION>)`, answered from the term indexes.
     const where: string[] = [];
@@ -239,7 +257,7 @@ export class SqliteResourceIndex implements ResourceIndex {
     // INTERSECT yields distinct rids; a single set may not (a study with CT and PT matches `DCM|` twice).
     const matches = sets.length === 1 ? `SELECT DISTINCT * FROM (${sets[0]})` : sets.join(' INTERSECT ');
     const { n } = this.prepared(`SELECT count(*) AS n FROM (${matches})`).get(...params) as { n: number };
-    if (query.count <= 0 || query.offset >= n) return { total: n, resources: [] };
+    if (query.count <= 0 || query.offset >= n) return { total: n, json: [] };
     const order = query.sort
       .map((s) => (s.param === 'started' ? `r.sort_started IS NULL, r.sort_started${s.descending ? ' DESC' : ''}` : `r.id${s.descending ? ' DESC' : ''}`))
       .concat('r.id')
@@ -248,8 +266,8 @@ export class SqliteResourceIndex implements ResourceIndex {
     const rids = this.prepared(`SELECT r.rid FROM fhir_resource r WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`)
       .pluck()
       .all(...params, query.count, query.offset) as number[];
-    const resources = rids.map((rid) => JSON.parse((this.stmts.jsonByRid.get(rid) as { json: string }).json) as FhirResource);
-    return { total: n, resources };
+    const json = rids.map((rid) => (this.stmts.jsonByRid.get(rid) as { json: string }).json);
+    return { total: n, json };
   }
 
   private prepared(sql: string): Database.Statement {

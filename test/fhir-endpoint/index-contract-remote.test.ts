@@ -1,7 +1,8 @@
 /**
  * The ResourceIndex contract against the index as the bridge runs it:
  * SqliteResourceIndex in its worker thread, called through
- * RemoteResourceIndex (resources, searches and errors cross by structured clone).
+ * RemoteResourceIndex (searches and errors cross by structured clone, the
+ * resources read or found as their stored JSON texts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fhirDateRange } from '../../src/fhir-endpoint/index-terms.js';
 import { deterministicId, endpointId, imagingStudyId, patientId } from '../../src/fhir/resource-ids.js';
-import type { FhirResource } from '../../src/fhir-endpoint/resource-index.js';
+import type { FhirResource, ParsedSearch } from '../../src/fhir-endpoint/resource-index.js';
 import { SqliteResourceIndex } from '../../src/fhir-endpoint/sqlite-resource-index.js';
 import { dataSet, TIMEZONE } from './data-set.js';
 
@@ -82,6 +82,26 @@ describe('SqliteResourceIndex', () => {
     const check = new Database(join(dir, 'fhir-index.sqlite'), { readonly: true });
     expect(check.pragma('journal_mode', { simple: true })).toBe('wal');
     check.close();
+  });
+
+  test('readJson and searchJson (what the index worker answers) give the stored JSON texts of read and search', async () => {
+    const db = new Database(':memory:');
+    const index = new SqliteResourceIndex({ db, fhirVersion: 'R4' });
+    const resources = dataSet('R4');
+    await index.put(resources);
+    const study = resources.find((r) => r.resourceType === 'ImagingStudy')!;
+    const stored = (db.prepare("SELECT j.json FROM fhir_resource r JOIN fhir_resource_json j USING (rid) WHERE r.type = 'ImagingStudy' AND r.id = ?").get(study.id) as { json: string }).json;
+    expect(await index.readJson('ImagingStudy', study.id!)).toBe(stored);
+    expect(await index.readJson('ImagingStudy', 'unknown')).toBeUndefined();
+
+    const query: ParsedSearch = { where: [], sort: [{ param: '_id', descending: false }], count: 3, offset: 2 };
+    const page = await index.searchJson('ImagingStudy', query);
+    expect(page.json).toHaveLength(3);
+    for (const text of page.json) expect(typeof text).toBe('string');
+    expect({ total: page.total, resources: page.json.map((text) => JSON.parse(text)) }).toEqual(await index.search('ImagingStudy', query));
+    expect(await index.searchJson('ImagingStudy', { ...query, count: 0 })).toEqual({ total: 8, json: [] });
+    await index.close();
+    db.close();
   });
 
   test('searches use the term indexes, not a scan', () => {
