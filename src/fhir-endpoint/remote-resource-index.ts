@@ -30,6 +30,7 @@
  * endpoint search).
  */
 import type { Logger } from 'pino';
+import type { StorageCondition } from '../pipeline/pipeline.js';
 import { StorageStalledError } from '../pipeline/sqlite/storage-health.js';
 import { WorkerClient } from '../pipeline/sqlite/worker-client.js';
 import { workerScript } from '../pipeline/sqlite/worker-script.js';
@@ -43,14 +44,12 @@ export interface IndexWorkerSettings extends ResourceIndexOptions {
   dataDir: string;
 }
 
-/** The index's side of /status (`fhirIndex`), in the shape of the store's `storage`. */
-export interface FhirIndexCondition {
-  /** stalled: a call has been unanswered for STORAGE_COMMIT_TIMEOUT_MS (the disk does not answer); ok again when one returns. */
-  state: 'ok' | 'stalled';
-  /** ISO time the stall began. */
-  since?: string;
-  reason?: string;
-}
+/**
+ * The index's side of /status (`fhirIndex`), in the shape of the store's
+ * `storage`: stalled while a call has been unanswered for
+ * STORAGE_COMMIT_TIMEOUT_MS (the disk does not answer), ok again when one returns.
+ */
+export type FhirIndexCondition = Omit<StorageCondition, 'state'> & { state: 'ok' | 'stalled' };
 
 export interface RemoteResourceIndexOptions extends IndexWorkerSettings {
   /** STORAGE_COMMIT_TIMEOUT_MS: each call's deadline, and how long one may be outstanding before the index counts as stalled. */
@@ -61,7 +60,6 @@ export interface RemoteResourceIndexOptions extends IndexWorkerSettings {
 export class RemoteResourceIndex implements ResourceIndex {
   private readonly client: WorkerClient<'index'>;
   private readonly timeoutMs: number;
-  private stall: { since: string; reason: string } | undefined;
   /** Resolves when the worker has the index open; rejects (the bridge does not start) if it could not. */
   readonly ready: Promise<void>;
 
@@ -78,22 +76,17 @@ export class RemoteResourceIndex implements ResourceIndex {
     });
     this.ready = this.client.ready;
     this.client.watch({
-      stalled: (ms) => {
-        this.stall = {
-          since: new Date().toISOString(),
-          reason: `no call to ${INDEX_FILE} returned within ${ms} ms (STORAGE_COMMIT_TIMEOUT_MS): the disk under DATA_DIR does not answer`,
-        };
-        logger.warn({ file: INDEX_FILE, timeoutMs: ms }, 'FHIR index stalled: a call is unanswered; the endpoint answers 503, publishes are retried');
-      },
-      progressed: () => {
-        logger.info({ file: INDEX_FILE, stalledSince: this.stall?.since }, 'FHIR index answers again after a stall');
-        this.stall = undefined;
-      },
+      stalled: (ms) => logger.warn({ file: INDEX_FILE, timeoutMs: ms }, 'FHIR index stalled: a call is unanswered; the endpoint answers 503, publishes are retried'),
+      progressed: (stalledSince) => logger.info({ file: INDEX_FILE, stalledSince }, 'FHIR index answers again after a stall'),
     });
   }
 
+  /** From the worker client's stall (the one place that knows it). */
   condition(): FhirIndexCondition {
-    return this.stall === undefined ? { state: 'ok' } : { state: 'stalled', ...this.stall };
+    const since = this.client.stallStart();
+    if (since === undefined) return { state: 'ok' };
+    const reason = `no call to ${INDEX_FILE} returned within ${this.timeoutMs} ms (STORAGE_COMMIT_TIMEOUT_MS): the disk under DATA_DIR does not answer`;
+    return { state: 'stalled', since, reason };
   }
 
   private call<T>(method: keyof SqliteResourceIndex, ...args: unknown[]): Promise<T> {

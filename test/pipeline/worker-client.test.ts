@@ -45,7 +45,14 @@ describe('WorkerClient (the SQLite workers’ event-loop side)', () => {
     const worker = open();
     await worker.ready;
     const events: string[] = [];
-    worker.watch({ stalled: () => events.push('stalled'), progressed: () => events.push('progressed') });
+    const ended: string[] = [];
+    worker.watch({
+      stalled: () => events.push('stalled'),
+      progressed: (since) => {
+        events.push('progressed');
+        ended.push(since);
+      },
+    });
 
     const stuck = worker.call('disk', 'write', ['stuck'], { timeoutMs: TIMEOUT_MS });
     const behind = worker.call('disk', 'read', ['behind'], { timeoutMs: TIMEOUT_MS });
@@ -53,12 +60,16 @@ describe('WorkerClient (the SQLite workers’ event-loop side)', () => {
     await expect(behind).rejects.toBeInstanceOf(StorageStalledError);
     expect(worker.isStalled()).toBe(true);
     expect(events).toEqual(['stalled']);
+    const since = worker.stallStart();
+    expect(since).toMatch(/^\d{4}-\d\d-\d\dT/);
     // Not queued behind the stuck call: refused now, however long its own deadline.
     await expect(worker.call('disk', 'read', ['refused'], { timeoutMs: 60_000 })).rejects.toBeInstanceOf(StorageStalledError);
 
     release();
     while (worker.isStalled()) await new Promise((r) => setTimeout(r, 10));
     expect(events).toEqual(['stalled', 'progressed']);
+    expect(ended).toEqual([since]);
+    expect(worker.stallStart()).toBeUndefined();
     // The stuck call ran to its end; the one behind it, expired before it began, did not run; nor did the refused one.
     expect(await worker.call('disk', 'ran')).toEqual(['stuck']);
     expect(await worker.call('disk', 'read', ['after'], { timeoutMs: TIMEOUT_MS })).toBe('after');

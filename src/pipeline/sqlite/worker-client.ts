@@ -22,7 +22,8 @@ export interface WorkerClientOptions {
 /** Told when the worker stalls (a call outstanding for stallTimeoutMs) and when a call returns again. */
 export interface StallListener {
   stalled(timeoutMs: number): void;
-  progressed(): void;
+  /** `stalledSince`: ISO time the stall that just ended began. */
+  progressed(stalledSince: string): void;
 }
 
 interface Pending {
@@ -46,7 +47,8 @@ export class WorkerClient<Target extends string> {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private watchdog: NodeJS.Timeout | undefined;
-  private stalledNow = false;
+  /** ISO time the current stall began; undefined while not stalled. */
+  private stalledSince: string | undefined;
   private dead: Error | undefined;
   private closing: Promise<void> | undefined;
   private readonly listeners: StallListener[] = [];
@@ -111,7 +113,12 @@ export class WorkerClient<Target extends string> {
   }
 
   isStalled(): boolean {
-    return this.stalledNow;
+    return this.stalledSince !== undefined;
+  }
+
+  /** ISO time the current stall began (for /status); undefined while not stalled. */
+  stallStart(): string | undefined {
+    return this.stalledSince;
   }
 
   /**
@@ -122,7 +129,7 @@ export class WorkerClient<Target extends string> {
   call<T>(target: Target, method: string, args: unknown[] = [], options: { timeoutMs?: number } = {}): Promise<T> {
     if (this.dead !== undefined) return Promise.reject(this.dead);
     if (this.closing !== undefined) return Promise.reject(new Error(`${this.name} is closed`));
-    if (this.stalledNow) return Promise.reject(this.stalledError());
+    if (this.stalledSince !== undefined) return Promise.reject(this.stalledError());
     const id = this.nextId++;
     const { timeoutMs } = options;
     return new Promise<T>((resolve, reject) => {
@@ -173,9 +180,10 @@ export class WorkerClient<Target extends string> {
 
   /** An answer came: the stall (if any) is over; the watchdog now times the next outstanding call. */
   private progressed(): void {
-    if (this.stalledNow) {
-      this.stalledNow = false;
-      for (const listener of this.listeners) listener.progressed();
+    const since = this.stalledSince;
+    if (since !== undefined) {
+      this.stalledSince = undefined;
+      for (const listener of this.listeners) listener.progressed(since);
     }
     if (this.pending.size === 0) {
       clearTimeout(this.watchdog);
@@ -191,8 +199,8 @@ export class WorkerClient<Target extends string> {
   }
 
   private markStalled(): void {
-    if (this.stalledNow || this.dead !== undefined) return;
-    this.stalledNow = true;
+    if (this.stalledSince !== undefined || this.dead !== undefined) return;
+    this.stalledSince = new Date().toISOString();
     for (const listener of this.listeners) listener.stalled(this.stallTimeoutMs);
   }
 
