@@ -87,6 +87,30 @@ async function waitEcho(port: number, aec: string, proc: StartedProcess): Promis
   throw new Error(`no C-ECHO answer on ${port}:\n${proc.output()}`);
 }
 
+/** A receiver that is one started process (DCMTK, Orthanc, the durable floor): stopped by PID, then its directory removed. */
+function processReceiver(
+  kind: ReceiverKind,
+  port: number,
+  aec: string,
+  proc: StartedProcess,
+  dir: string,
+  stopMs: number,
+  acceptedCount: () => Promise<number | undefined>,
+): Receiver {
+  return {
+    kind,
+    port,
+    aec,
+    pid: proc.pid,
+    helperPids: [],
+    acceptedCount,
+    async stop() {
+      await proc.stop('SIGTERM', stopMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions = {}): Promise<Receiver> {
   if (kind === 'bridge embedded' || kind === 'bridge Redis') {
     let redis: TestRedis | undefined;
@@ -136,21 +160,10 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
       readyTimeoutMs: 30_000,
     });
     await waitEcho(port, 'ORTHANC', proc);
-    return {
-      kind,
-      port,
-      aec: 'ORTHANC',
-      pid: proc.pid,
-      helperPids: [],
-      async acceptedCount() {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/statistics`);
-        return ((await res.json()) as { CountInstances: number }).CountInstances;
-      },
-      async stop() {
-        await proc.stop('SIGTERM', 20_000);
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return processReceiver(kind, port, 'ORTHANC', proc, dir, 20_000, async () => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/statistics`);
+      return ((await res.json()) as { CountInstances: number }).CountInstances;
+    });
   }
   if (kind === 'durable floor') {
     // The least a receiver that acknowledges only durable records does per instance: the bound of the bridge's own figure.
@@ -158,40 +171,14 @@ export async function startReceiver(kind: ReceiverKind, options: ReceiverOptions
     const dir = mkdtempSync(join(tmpdir(), 'dfb-floor-'));
     const proc = await startProcess(process.execPath, [NOOP_SCP, DIST, '--durable'], { env: { PORT: String(port), DURABLE_DIR: dir } });
     await waitEcho(port, 'BRIDGE', proc);
-    return {
-      kind,
-      port,
-      aec: 'BRIDGE',
-      pid: proc.pid,
-      helperPids: [],
-      async acceptedCount() {
-        return undefined;
-      },
-      async stop() {
-        await proc.stop('SIGTERM', 10_000);
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return processReceiver(kind, port, 'BRIDGE', proc, dir, 10_000, async () => undefined);
   }
   const port = await freePort();
   const od = mkdtempSync(join(tmpdir(), 'dfb-storescp-'));
   const args = kind === 'storescp --ignore' ? ['--ignore'] : ['-od', od];
   const proc = await startProcess('storescp', ['-aet', 'REF', '--max-pdu', String(REFERENCE_MAX_PDU), ...args, String(port)]);
   await waitEcho(port, 'REF', proc);
-  return {
-    kind,
-    port,
-    aec: 'REF',
-    pid: proc.pid,
-    helperPids: [],
-    async acceptedCount() {
-      return kind === 'storescp -od' ? readdirSync(od).length : undefined;
-    },
-    async stop() {
-      await proc.stop('SIGTERM', 10_000);
-      rmSync(od, { recursive: true, force: true });
-    },
-  };
+  return processReceiver(kind, port, 'REF', proc, od, 10_000, async () => (kind === 'storescp -od' ? readdirSync(od).length : undefined));
 }
 
 /** storescu over one association; rejects on a non-zero exit. */
